@@ -1,0 +1,279 @@
+"""Reading scenarios: preset names, TOML files, `extends`, and `--set` overrides.
+
+Every problem is collected and reported at once, each with its dotted path, the bad value
+and what is allowed; misspelt keys get a "did you mean".
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import hashlib
+import json
+import tomllib
+from collections.abc import Iterable, Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ValidationError
+
+from .errors import InputError
+from .scenario import Scenario
+
+PRESET_PACKAGE = "tightrope.presets"
+
+
+def preset_names() -> list[str]:
+    """Names of the presets shipped in the package, sorted."""
+    files = resources.files(PRESET_PACKAGE).iterdir()
+    return sorted(f.name[: -len(".toml")] for f in files if f.name.endswith(".toml"))
+
+
+def preset_text(name: str) -> str:
+    """The TOML text of a shipped preset."""
+    if name not in preset_names():
+        raise InputError(
+            f"no preset named '{name}'; the presets are: {', '.join(preset_names())}"
+        )
+    return resources.files(PRESET_PACKAGE).joinpath(f"{name}.toml").read_text("utf-8")
+
+
+def preset_description(name: str) -> str:
+    """The preset's one-line description."""
+    return str(_parse_toml(preset_text(name), f"preset {name}").get("description", ""))
+
+
+def _parse_toml(text: str, where: str) -> dict[str, Any]:
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        # tomllib's message already names the line and column: "... (at line 3, column 7)"
+        raise InputError(f"{where} is not valid TOML: {exc}") from None
+
+
+def read_raw(source: str | Path) -> tuple[dict[str, Any], str]:
+    """The raw mapping of a preset name or a TOML file, and a label for messages."""
+    text_source = str(source)
+    path = Path(text_source)
+    if text_source in preset_names() and not path.is_file():
+        return _parse_toml(preset_text(text_source), f"preset {text_source}"), text_source
+    if not path.exists():
+        if path.suffix.lower() != ".toml" and "/" not in text_source:
+            raise InputError(
+                f"'{text_source}' is neither a preset nor a file; "
+                f"the presets are: {', '.join(preset_names())}"
+            )
+        raise InputError(f"scenario file not found: {text_source}")
+    if path.is_dir():
+        raise InputError(f"scenario path is a folder, not a TOML file: {text_source}")
+    try:
+        text = path.read_text("utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read scenario file {text_source}: {exc}") from None
+    return _parse_toml(text, text_source), text_source
+
+
+def _deep_merge(base: dict[str, Any], top: Mapping[str, Any]) -> dict[str, Any]:
+    out = copy.deepcopy(base)
+    for key, value in top.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _deep_merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _resolve_extends(raw: dict[str, Any], label: str, seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    parent = raw.pop("extends", None)
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise InputError(f"{label}: extends must be a preset name or a file path, got {parent!r}")
+    if parent in seen:
+        raise InputError(f"{label}: extends forms a cycle: {' -> '.join((*seen, parent))}")
+    base_raw, base_label = read_raw(parent)
+    base = _resolve_extends(base_raw, base_label, (*seen, parent))
+    return _deep_merge(base, raw)
+
+
+def _container_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    # Skip over dict keys (platform names) and list indices to find the owning model.
+    model: Any = Scenario
+    for part in loc:
+        if isinstance(part, int):
+            continue
+        fields = model.model_fields if isinstance(model, type) else {}
+        if part in fields:
+            ann = fields[part].annotation
+            args = getattr(ann, "__args__", ())
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                model = ann
+            elif args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
+                model = args[-1]
+            else:
+                return None
+        else:
+            # a free key such as a platform name: the model stays the dict's value type
+            continue
+    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+
+
+def _dotted(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def format_errors(exc: ValidationError) -> list[str]:
+    """One line per problem: dotted path, what is allowed, the bad value, a "did you mean"."""
+    problems: list[str] = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        path = _dotted(loc)
+        if err["type"] == "extra_forbidden":
+            owner = _container_model(loc[:-1])
+            known = list(owner.model_fields) if owner else []
+            hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
+            line = f"{path}: unknown setting"
+            if hint:
+                line += f"; did you mean '{hint[0]}'?"
+            elif known:
+                line += f" (allowed here: {', '.join(known)})"
+            problems.append(line)
+            continue
+        if err["type"] == "value_error" and not loc:
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            problems.extend(m.strip() for m in msg.split("; "))
+            continue
+        msg = str(err["msg"]).removeprefix("Value error, ")
+        value = err.get("input")
+        shown = json.dumps(value, default=str) if not isinstance(value, dict) else "a table"
+        problems.append(f"{path}: {msg} (got {shown})")
+    return problems
+
+
+def validate(raw: Mapping[str, Any], label: str = "scenario") -> Scenario:
+    """Validate a raw mapping into a Scenario, or raise InputError listing every problem."""
+    try:
+        return Scenario.model_validate(raw)
+    except ValidationError as exc:
+        raise InputError(f"{label} is not valid", format_errors(exc)) from None
+
+
+def _parse_value(text: str) -> Any:
+    try:
+        return tomllib.loads(f"v = {text}")["v"]
+    except tomllib.TOMLDecodeError:
+        return text  # a bare word is a string
+
+
+def _path_problem(raw: Mapping[str, Any], parts: list[str]) -> str | None:
+    """Why a dotted path does not name a setting, or None if it does."""
+    model: Any = Scenario
+    node: Any = raw
+    for depth, part in enumerate(parts):
+        here = ".".join(parts[: depth + 1])
+        if isinstance(model, type) and issubclass(model, BaseModel):
+            fields = model.model_fields
+            if part not in fields:
+                hint = difflib.get_close_matches(part, list(fields), n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else ""
+                return f"unknown setting '{here}'{extra}"
+            ann = fields[part].annotation
+            args = getattr(ann, "__args__", ())
+            node = node.get(part) if isinstance(node, Mapping) else None
+            if isinstance(ann, type) and issubclass(ann, BaseModel):
+                model = ann
+            elif getattr(ann, "__origin__", None) is dict and args:
+                model = ("dict", args[-1])
+            else:
+                model = None
+        elif isinstance(model, tuple):
+            names = list(node) if isinstance(node, Mapping) else []
+            if part not in names:
+                hint = difflib.get_close_matches(part, names, n=1)
+                extra = f"; did you mean '{hint[0]}'?" if hint else ""
+                return f"unknown setting '{here}': no such entry (have: {', '.join(names)}){extra}"
+            node = node[part]
+            model = model[1]
+        else:
+            return f"unknown setting '{here}': '{'.'.join(parts[:depth])}' has no parts"
+    return None
+
+
+def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, Any]:
+    """Apply `dotted.path=value` overrides (values parsed as TOML) to a raw mapping."""
+    out = copy.deepcopy(raw)
+    problems: list[str] = []
+    full = validate(out).model_dump(mode="json")  # defaults filled in, so every path shows
+    for item in overrides:
+        if "=" not in item:
+            problems.append(f"--set {item!r}: expected dotted.path=value")
+            continue
+        path, text = item.split("=", 1)
+        parts = [p for p in path.strip().split(".") if p]
+        why = _path_problem(full, parts) if parts else "empty path"
+        if why:
+            problems.append(f"--set {path.strip()}: {why}")
+            continue
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = _parse_value(text.strip())
+    if problems:
+        raise InputError("bad --set option", problems)
+    return out
+
+
+def load_raw(source: str | Path | Mapping[str, Any]) -> tuple[dict[str, Any], str]:
+    """A preset name, a file or a mapping, with `extends` resolved."""
+    if isinstance(source, Mapping):
+        raw, label = copy.deepcopy(dict(source)), "scenario"
+    else:
+        raw, label = read_raw(source)
+    return _resolve_extends(raw, label), label
+
+
+def load_scenario(
+    source: str | Path | Mapping[str, Any] | Scenario,
+    overrides: Iterable[str] = (),
+    *,
+    users: int | None = None,
+    days: float | None = None,
+    seed: int | None = None,
+) -> Scenario:
+    """Load and validate a scenario from a preset name, a TOML file or a mapping.
+
+    `overrides` are `dotted.path=value` strings (values in TOML syntax). `users`, `days`
+    and `seed`, when given, replace the scenario's run settings. Raises `InputError`
+    listing every problem at once.
+    """
+    if isinstance(source, Scenario):
+        raw, label = source.model_dump(mode="json"), source.name
+    else:
+        raw, label = load_raw(source)
+        # check the file before the overrides, so its own problems are named as its own
+        validate(raw, label)
+    overrides = list(overrides)
+    extra: list[str] = []
+    for key, value in (("users", users), ("days", days), ("seed", seed)):
+        if value is not None:
+            extra.append(f"run.{key}={value}")
+    if overrides or extra:
+        raw = apply_overrides(raw, [*overrides, *extra])
+    return validate(raw, label)
+
+
+def canonical_json(scenario: Scenario) -> str:
+    """The scenario as canonical JSON (sorted keys, no spaces): what the hash is taken of."""
+    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+
+
+def config_sha256(scenario: Scenario) -> str:
+    """sha256 of the canonical validated config."""
+    return hashlib.sha256(canonical_json(scenario).encode()).hexdigest()
