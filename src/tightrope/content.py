@@ -8,6 +8,8 @@ answer queue, calls for collective action feed mobilisation, and so on).
 
 from __future__ import annotations
 
+import numpy as np
+
 CATEGORIES: tuple[str, ...] = (
     "daily_life",
     "commerce",
@@ -71,6 +73,10 @@ KIND_CATEGORY: dict[int, int] = {
     PAID_COMMENTER: CHEERLEADING,
     OFFICIAL_ACCOUNT: OFFICIAL,
 }
+
+KIND_CATEGORY_TABLE = np.full(8, -1, dtype=np.int64)
+for _kind, _cat in KIND_CATEGORY.items():
+    KIND_CATEGORY_TABLE[_kind] = _cat
 
 ACTIONS: tuple[str, ...] = ("allow", "reduce", "review", "hold", "block")
 """What a platform does with a post its filter flags, in the order of their codes.

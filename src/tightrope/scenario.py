@@ -27,7 +27,7 @@ class Strict(BaseModel):
 
 
 def _per_category(name: str, annotation: Any, default: Any, doc: str) -> type[Strict]:
-    fields = {c: (annotation, default) for c in CATEGORIES}
+    fields = dict.fromkeys(CATEGORIES, (annotation, default))
     model = create_model(name, __base__=Strict, __doc__=doc, **fields)  # type: ignore[call-overload]
     return model
 
@@ -49,9 +49,15 @@ class Category(Strict):
     share: NonNeg = Field(0.0, description="relative weight among ordinary users' intents")
     virality: Share = Field(0.02, description="chance that a viewer reshares, before fear")
     harm_per_view: NonNeg = Field(0.0, description="harm units per view (order goal)")
-    sensitivity: Share = Field(0.0, description="political sensitivity: drives fear and vague removal")
-    offensiveness: Share = Field(0.0, description="chance a viewer is offended enough to report, x propensity")
-    grievance_boost: NonNeg = Field(0.0, description="how much grievance raises this intent's weight")
+    sensitivity: Share = Field(
+        0.0, description="political sensitivity: drives fear and vague removal"
+    )
+    offensiveness: Share = Field(
+        0.0, description="chance a viewer is offended enough to report, x propensity"
+    )
+    grievance_boost: NonNeg = Field(
+        0.0, description="how much grievance raises this intent's weight"
+    )
 
 
 def _default_categories() -> dict[str, Category]:
@@ -130,7 +136,9 @@ class Population(Strict):
 
 class Network(Strict):
     source: Literal["synthetic", "edge_list"] = "synthetic"
-    edge_list: str = Field("", description="path of a whitespace-separated 'follower followee' file")
+    edge_list: str = Field(
+        "", description="path of a whitespace-separated 'follower followee' file"
+    )
     mean_following: NonNeg = Field(40.0, description="mean accounts a user follows")
     popularity_alpha: Annotated[float, Field(gt=1.0, le=5.0)] = Field(
         2.1, description="Pareto tail exponent of in-degree"
@@ -283,7 +291,9 @@ class Behaviour(Strict):
     leave_rate_per_day: Share = 0.05
     vpn_cost: Share = Field(0.3, description="hassle of a VPN against wanting the platform")
     vpn_adopt_rate_per_day: Share = 0.05
-    private_displacement: Share = Field(0.5, description="suppressed intents sent to a private circle")
+    private_displacement: Share = Field(
+        0.5, description="suppressed intents sent to a private circle"
+    )
 
 
 class Event(Strict):
@@ -373,11 +383,15 @@ class Scenario(Strict):
 
         def platform_ref(path: str, value: str) -> None:
             if value not in self.platforms:
-                out.append(f"{path}: platform '{value}' is not defined (defined: {', '.join(names)})")
+                out.append(
+                    f"{path}: platform '{value}' is not defined (defined: {', '.join(names)})"
+                )
 
         def category_ref(path: str, value: str) -> None:
             if value not in CATEGORIES:
-                out.append(f"{path}: '{value}' is not a category (allowed: {', '.join(CATEGORIES)})")
+                out.append(
+                    f"{path}: '{value}' is not a category (allowed: {', '.join(CATEGORIES)})"
+                )
 
         for i, p in enumerate(self.state.access.blocked):
             platform_ref(f"state.access.blocked[{i}]", p)
@@ -396,7 +410,9 @@ class Scenario(Strict):
                 )
         lo, hi = self.state.officials.working_hours
         if not 0 <= lo < hi <= 24:
-            out.append(f"state.officials.working_hours: need 0 <= start < end <= 24, got [{lo}, {hi}]")
+            out.append(
+                f"state.officials.working_hours: need 0 <= start < end <= 24, got [{lo}, {hi}]"
+            )
         for i, ev in enumerate(self.events):
             if ev.platform:
                 platform_ref(f"events[{i}].platform", ev.platform)

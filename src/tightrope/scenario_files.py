@@ -33,9 +33,7 @@ def preset_names() -> list[str]:
 def preset_text(name: str) -> str:
     """The TOML text of a shipped preset."""
     if name not in preset_names():
-        raise InputError(
-            f"no preset named '{name}'; the presets are: {', '.join(preset_names())}"
-        )
+        raise InputError(f"no preset named '{name}'; the presets are: {', '.join(preset_names())}")
     return resources.files(PRESET_PACKAGE).joinpath(f"{name}.toml").read_text("utf-8")
 
 

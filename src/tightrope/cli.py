@@ -1,0 +1,441 @@
+"""The `tightrope` command: a thin layer over the library.
+
+Exit status: 0 on success, 2 on bad input (files, options, values; nothing is written),
+1 on an internal error (a short message; the traceback only with TIGHTROPE_DEBUG=1).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import math
+import os
+import sys
+import traceback
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import click
+
+from .errors import InputError
+
+GOALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Order", "order_score", ("harm_views_per_user", "rumor_views_per_user", "incidents")),
+    ("Development", "development_score", (
+        "active_users", "posts", "revenue", "compliance_cost", "fines", "profit",
+    )),
+    ("Freedom", "freedom_score", (
+        "intents", "self_censored_share", "removed_share", "wrongful_removal_share",
+        "median_minutes_to_removal", "requests", "requests_answered_share",
+        "median_minutes_to_answer", "vpn_share",
+    )),
+)  # fmt: skip
+"""How the summary is shown: each goal's score (0 to 1), then its parts (as in the report)."""
+
+
+class BadInput(click.ClickException):
+    """Bad input: exit status 2, message on stderr, no traceback."""
+
+    exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"error: {self.format_message()}", err=True)
+
+
+class InternalError(click.ClickException):
+    """A fault in Tightrope itself: exit status 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"internal error: {self.format_message()}", err=True)
+        if os.environ.get("TIGHTROPE_DEBUG") != "1":
+            click.echo("(set TIGHTROPE_DEBUG=1 to see the traceback)", err=True)
+
+
+class _Group(click.Group):
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except InputError as exc:
+            raise BadInput(str(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("TIGHTROPE_DEBUG") == "1":
+                traceback.print_exc()
+            raise InternalError(f"{type(exc).__name__}: {exc}") from None
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="tightrope", message="tightrope %(version)s")
+def main() -> None:
+    """Tightrope: simulate social-media governance and measure order, development and freedom."""
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    tty = sys.stdout.isatty()
+    return Console(file=sys.stdout, width=None if tty else 160, highlight=False, markup=False)
+
+
+def _fmt(value: Any) -> str:
+    """A number for a table: n/a for missing, thousands separators, 4 significant digits."""
+    if value is None or isinstance(value, str | bool):
+        return "n/a" if value is None else str(value)
+    if hasattr(value, "item"):
+        value = value.item()
+    if isinstance(value, int):
+        return f"{value:,}"
+    value = float(value)
+    if not math.isfinite(value):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"
+
+
+def _jsonable(obj: Any) -> Any:
+    """Plain JSON values: NaN and infinities become null, numpy scalars become numbers."""
+    if isinstance(obj, Mapping):
+        return {str(k): _jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [_jsonable(v) for v in obj]
+    if hasattr(obj, "item"):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
+def _dump(obj: Any) -> str:
+    return json.dumps(_jsonable(obj), allow_nan=False, indent=2)
+
+
+@contextlib.contextmanager
+def _progress(label: str) -> Iterator[Callable[[float, float], None] | None]:
+    """A rich progress bar on a terminal; None (no bar) in pipes and tests."""
+    if not sys.stdout.isatty():
+        yield None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+
+    columns = (BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, console=_console(), transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def update(done: float, total: float) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield update
+
+
+def _write_report(out: Path) -> Path | None:
+    """The HTML report of a results folder, or None where the report module is absent."""
+    try:
+        from .report import write_report
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.report":
+            raise
+        return None
+    return write_report(out)
+
+
+def _note(text: str, as_json: bool) -> None:
+    click.echo(text, err=as_json)
+
+
+def _stored(out: Path, report: Path | None, as_json: bool) -> None:
+    _note(f"stored in {out}", as_json)
+    if report is None:
+        _note("report: not written (the report module is not installed)", as_json)
+    else:
+        _note(f"report: {report}", as_json)
+
+
+def _goal_rows(keys: Sequence[str]) -> list[tuple[str, str, bool]]:
+    """(section, metric, is_score) in display order; keys no goal claims go under Other."""
+    rows: list[tuple[str, str, bool]] = []
+    shown: set[str] = set()
+    for goal, score, parts in GOALS:
+        rows.append((goal, score, True))
+        rows += [(goal, p, False) for p in parts if p in keys]
+        shown |= {score, *parts}
+    rows += [("Balance", "balance", True), ("Balance", "tilt", False)]
+    shown |= {"balance", "tilt"}
+    rows += [("Other", k, False) for k in keys if k not in shown]
+    return rows
+
+
+# ---------------------------------------------------------------- options
+
+users_option = click.option(
+    "--users", type=click.IntRange(min=1), help="Number of simulated users (default: scenario's)."
+)
+
+
+def _finite(ctx: click.Context, param: click.Parameter, value: float | None) -> float | None:
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number.", ctx, param)
+    return value
+
+
+days_option = click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
+    help="Simulated days, more than 0 (default: scenario's).",
+)
+set_option = click.option(
+    "--set",
+    "sets",
+    multiple=True,
+    metavar="PATH=VALUE",
+    help="Override a setting, e.g. --set state.punishment.severity=0.5 (repeatable).",
+)
+out_option = click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    help="Results folder: store the run(s) there and write report.html.",
+)
+json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object only.")
+
+
+# ---------------------------------------------------------------- commands
+
+
+@main.command()
+def presets() -> None:
+    """List the shipped presets: name and description."""
+    from .scenario_files import preset_description, preset_names
+
+    names = preset_names()
+    width = max((len(n) for n in names), default=0)
+    for name in names:
+        click.echo(f"{name:<{width}}  {preset_description(name)}".rstrip())
+
+
+@main.command()
+@click.argument("name")
+def show(name: str) -> None:
+    """Print the full TOML text of preset NAME."""
+    from .scenario_files import preset_text
+
+    click.echo(preset_text(name), nl=False)
+
+
+@main.command()
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@set_option
+@click.pass_context
+def validate(ctx: click.Context, files: tuple[str, ...], sets: tuple[str, ...]) -> None:
+    """Check scenario files (or preset names): print "FILE: valid" or every problem."""
+    from .scenario_files import load_scenario
+
+    bad = 0
+    for file in files:
+        try:
+            load_scenario(file, sets)
+        except InputError as exc:
+            click.echo(f"error: {exc}", err=True)
+            bad += 1
+        else:
+            click.echo(f"{file}: valid")
+    if bad:
+        ctx.exit(2)
+
+
+@main.command()
+@click.argument("scenario")
+@users_option
+@days_option
+@click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: scenario's).")
+@set_option
+@out_option
+@json_option
+def run(
+    scenario: str,
+    users: int | None,
+    days: float | None,
+    seed: int | None,
+    sets: tuple[str, ...],
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Run SCENARIO (a preset name or a TOML file) once and show the three goals."""
+    from .compare import timed_run
+    from .scenario_files import load_scenario
+    from .storage import check_out_dir, save_run
+
+    config = load_scenario(scenario, sets, users=users, days=days, seed=seed)
+    report: Path | None = None
+    if out is not None:
+        check_out_dir(out)
+    with _progress(f"{config.name} seed {config.run.seed}") as bar:
+        result, started, finished = timed_run(config, bar)
+    if out is not None:
+        save_run(result, out, started_at=started, finished_at=finished)
+        report = _write_report(out)
+    if as_json:
+        head = {"scenario": config.name, "seed": result.seed, "users": config.run.users}
+        head |= {"days": config.run.days, "config_sha256": result.config_sha256}
+        click.echo(_dump({**head, "summary": result.summary}))
+    else:
+        _print_run(result)
+    if out is not None:
+        _stored(out, report, as_json)
+
+
+def _print_run(result: Any) -> None:
+    from rich.table import Table
+
+    run = result.scenario.run
+    table = Table(title=f"{result.scenario.name}: seed {result.seed}, {run.users:,} users, "
+                  f"{_fmt(float(run.days))} days")  # fmt: skip
+    table.add_column("Goal")
+    table.add_column("Measure")
+    table.add_column("Value", justify="right")
+    last = ""
+    for section, metric, is_score in _goal_rows(list(result.summary)):
+        name = metric if is_score else f"  {metric}"
+        table.add_row(section if section != last else "", name, _fmt(result.summary.get(metric)))
+        last = section
+    _console().print(table)
+    click.echo(f"config sha256: {result.config_sha256}")
+
+
+@main.command()
+@click.argument("scenarios", nargs=-1, required=True, metavar="SCENARIO...")
+@click.option(
+    "--replicates", type=click.IntRange(min=1), default=5, show_default=True,
+    help="Runs per scenario; every scenario gets the same seeds.",
+)  # fmt: skip
+@click.option(
+    "--seed", type=click.IntRange(min=0), default=0, show_default=True,
+    help="Root seed the replicate seeds are spawned from.",
+)  # fmt: skip
+@users_option
+@days_option
+@set_option
+@out_option
+@json_option
+def compare(
+    scenarios: tuple[str, ...],
+    replicates: int,
+    seed: int,
+    users: int | None,
+    days: float | None,
+    sets: tuple[str, ...],
+    out: Path | None,
+    as_json: bool,
+) -> None:
+    """Compare scenarios over replicates: means with 95% CIs and paired differences vs the first."""
+    from . import compare as cmp
+
+    args = {"replicates": replicates, "root_seed": seed, "users": users, "days": days}
+    args |= {"overrides": sets, "out_dir": out}
+    cmp.prepare(scenarios, **args)  # validate everything before any run
+    with _progress(f"{len(scenarios)} scenarios x {replicates} replicates") as bar:
+        res = cmp.compare(scenarios, **args, progress=bar)
+    report = _write_report(out) if out is not None else None
+    if as_json:
+        head = {"baseline": res.baseline, "scenarios": res.labels, "replicates": replicates}
+        head |= {"root_seed": seed, "seeds": res.seeds, "users": res.users, "days": res.days}
+        click.echo(_dump({**head, "notes": res.notes, "rows": res.rows}))
+    else:
+        _print_comparison(res, seed)
+    if out is not None:
+        _stored(out, report, as_json)
+
+
+def _interval(mean: float, lo: float, hi: float, signed: bool = False) -> str:
+    text = _fmt(mean)
+    if signed and math.isfinite(mean) and mean > 0:
+        text = "+" + text
+    if math.isfinite(lo) and math.isfinite(hi):
+        text += f" [{_fmt(lo)}, {_fmt(hi)}]"
+    return text
+
+
+def _print_comparison(res: Any, seed: int) -> None:
+    from rich.table import Table
+
+    base = res.baseline
+    click.echo(
+        f"{len(res.labels)} scenarios x {len(res.seeds)} replicates (seeds spawned from "
+        f"root seed {seed}), {res.users:,} users, {_fmt(float(res.days))} days."
+    )
+    click.echo("Means with 95% t intervals; differences are paired (same seeds) against "
+               f"the first scenario, {base}.")  # fmt: skip
+    for note in res.notes:
+        click.echo(f"note: {note}")
+    table = Table()
+    table.add_column("Goal")
+    table.add_column("Measure")
+    for label in res.labels:
+        table.add_column(label, justify="right")
+    for label in res.labels[1:]:
+        table.add_column(f"{label} - {base}", justify="right")
+    metrics = sorted({r["metric"] for r in res.rows}, key=[r["metric"] for r in res.rows].index)
+    last = ""
+    for section, metric, is_score in _goal_rows(metrics):
+        if metric not in metrics:
+            continue
+        cells = [_interval(*_pick(res, lab, metric, "")) for lab in res.labels]
+        cells += [_interval(*_pick(res, lab, metric, "diff_"), True) for lab in res.labels[1:]]
+        name = metric if is_score else f"  {metric}"
+        table.add_row(section if section != last else "", name, *cells)
+        last = section
+    _console().print(table)
+
+
+def _pick(res: Any, label: str, metric: str, prefix: str) -> tuple[float, float, float]:
+    row = res.row(label, metric)
+    return row[f"{prefix}mean"], row[f"{prefix}ci_low"], row[f"{prefix}ci_high"]
+
+
+@main.command()
+@click.argument("results_dir", metavar="DIR", type=click.Path(path_type=Path))
+def report(results_dir: Path) -> None:
+    """Write DIR/report.html from the results stored in DIR and print its path."""
+    from .storage import list_runs
+
+    if list_runs(results_dir).num_rows == 0:
+        raise InputError(f"no runs stored in {results_dir}")
+    path = _write_report(results_dir)
+    if path is None:
+        raise InternalError("the report module is not installed; cannot write the report")
+    click.echo(str(path))
+
+
+@main.command()
+@click.argument("results_dir", metavar="DIR", type=click.Path(path_type=Path))
+def runs(results_dir: Path) -> None:
+    """List the runs stored in DIR."""
+    from rich.table import Table
+
+    from .storage import list_runs
+
+    table = list_runs(results_dir)
+    if table.num_rows == 0:
+        click.echo(f"no runs stored in {results_dir}")
+        return
+    out = Table(title=f"{table.num_rows} runs in {results_dir}")
+    numeric = {"seed", "replicate", "users", "days"}
+    for name in table.column_names:
+        is_num = name in numeric or name.endswith("score") or name == "balance"
+        out.add_column(name, justify="right" if is_num else "left")
+    for row in table.to_pylist():
+        out.add_row(*(_fmt(row[c]) if c != "seed" else str(row[c]) for c in table.column_names))
+    _console().print(out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""The feed: posts shown to users beyond those they follow, ranked by engagement.
+
+Each tick, every visible post on a public platform younger than a day is a candidate with
+score (engagement + 1)^w x exp(-age / 6 h) x reach x (1 - sensitive_penalty x sensitivity),
+where w is the platform's engagement weight (0: recency only). Each user looks at feed
+slots at their platform's share of `views_per_day` times the hour's weight, and each slot
+shows a candidate drawn in proportion to its score, so what engages spreads further: the
+feed amplifies. Engagement decays with a 6-hour time constant.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+from .content import VISIBLE
+from .exposure import can_use, push
+from .rng import integer, poisson, uniform
+
+AGE_LIMIT_MINUTES = 1440
+TIME_CONSTANT_MINUTES = 360.0
+
+
+@njit(cache=True)
+def _pick(cum, lo, hi, u) -> int:
+    """Index in [lo, hi) whose cumulative weight first exceeds u (binary search)."""
+    a, b = lo, hi - 1
+    while a < b:
+        mid = (a + b) // 2
+        if cum[mid] > u:
+            b = mid
+        else:
+            a = mid + 1
+    return a
+
+
+@njit(cache=True)
+def feed_tick(t0, hour, posts, people, consts, rules, cal, cand, cum, rs) -> None:
+    """Decay engagement, rank candidates, and schedule this tick's feed views."""
+    L = consts.tick_minutes
+    decay = math.exp(-L / TIME_CONSTANT_MINUTES)
+    n_p = consts.n_platforms
+    start = np.zeros(n_p + 1, dtype=np.int64)
+    size = posts.pid.size
+    for s in range(size):
+        posts.engagement[s] *= decay
+    # candidates grouped by platform: count, then fill
+    for s in range(size):
+        if (
+            posts.pid[s] >= 0
+            and posts.state[s] == VISIBLE
+            and t0 - posts.created[s] < AGE_LIMIT_MINUTES
+        ):
+            p = posts.platform[s]
+            if not consts.p_private[p]:
+                start[p + 1] += 1
+    for p in range(n_p):
+        start[p + 1] += start[p]
+    fill = start[:-1].copy()
+    for s in range(size):
+        if (
+            posts.pid[s] >= 0
+            and posts.state[s] == VISIBLE
+            and t0 - posts.created[s] < AGE_LIMIT_MINUTES
+        ):
+            p = posts.platform[s]
+            if consts.p_private[p]:
+                continue
+            age = max(t0 - posts.created[s], 0)
+            c = posts.cat[s]
+            w = (posts.engagement[s] + 1.0) ** consts.p_eng_weight[p]
+            w *= math.exp(-age / TIME_CONSTANT_MINUTES) * posts.reach[s]
+            w *= 1.0 - consts.p_sens_penalty[p] * consts.cat_sensitivity[c]
+            k = fill[p]
+            cand[k] = s
+            cum[k] = w + (cum[k - 1] if k > start[p] else 0.0)
+            fill[p] += 1
+    rate = consts.views_per_day * consts.diurnal[hour] * L / 1440.0
+    if rate <= 0.0:
+        return
+    for i in range(people.kind.size):
+        total = 0.0
+        for p in range(n_p):
+            if start[p + 1] > start[p] and can_use(people, rules, i, p, t0):
+                total += people.satisfaction[i, p] + 0.01
+        if total <= 0.0:
+            continue
+        for p in range(n_p):
+            lo, hi = start[p], start[p + 1]
+            if hi <= lo or not can_use(people, rules, i, p, t0):
+                continue
+            n = poisson(rs, rate * (people.satisfaction[i, p] + 0.01) / total)
+            top = cum[hi - 1]
+            if top <= 0.0:
+                continue
+            for _ in range(n):
+                s = cand[_pick(cum, lo, hi, uniform(rs) * top)]
+                if posts.author[s] == i:
+                    continue
+                push(cal, t0 + integer(rs, L), posts.pid[s], i)

@@ -1,0 +1,29 @@
+"""Collective action: a threshold process among users who see calls to act.
+
+Each user keeps a decaying count of calls to collective action seen. A user whose grievance
+is at least the floor mobilises when calls seen x grievance reaches their own threshold
+(drawn once, normal with the scenario's mean and spread), and stays mobilised while it
+holds. Mobilised users call for action far more often, which spreads the call. When the
+mobilised share of the population reaches the critical mass, an offline incident happens
+(at most one a day), which the state counts and may react to.
+"""
+
+from __future__ import annotations
+
+import math
+
+from numba import njit
+
+
+@njit(cache=True)
+def mobilise(people, tick_minutes, decay_per_day, floor) -> int:
+    """Update who is mobilised after a tick; returns how many are."""
+    keep = math.pow(1.0 - decay_per_day, tick_minutes / 1440.0)
+    n = 0
+    for i in range(people.kind.size):
+        people.calls_seen[i] *= keep
+        g = people.grievance[i]
+        on = g >= floor and people.calls_seen[i] * g >= people.threshold[i]
+        people.mobilised[i] = 1 if on else 0
+        n += 1 if on else 0
+    return n

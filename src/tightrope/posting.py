@@ -1,0 +1,261 @@
+"""Intents to post, self-censorship, displacement, the automated filter and publication.
+
+Each user forms intents at a Poisson rate (their activity times the hour's weight). An
+intent's category follows from the user's kind and state (grievance tilts ordinary users
+toward complaints, criticism and calls to action). The intent is then weighed: when the
+perceived risk of saying it outweighs the wish to say it, it is suppressed, and either
+displaced (to a private circle, or through a VPN to a foreign platform) or not said at all
+(self-censorship). A post that is made passes the platform's filter, which may block it,
+hold it for review, queue it for review while visible, cut its reach, or let it through.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from . import counters as K
+from .content import (
+    BAD_ACTOR,
+    BLOCKED,
+    COLLECTIVE_ACTION,
+    COMMERCE,
+    CRITICISM,
+    ILLEGAL_HARM,
+    INFLUENCER,
+    KIND_CATEGORY_TABLE,
+    N_CATEGORIES,
+    ORDINARY,
+    PAID_COMMENTER,
+    PENDING,
+    RUMOR,
+    SERVICE_REQUEST,
+    VISIBLE,
+)
+from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, can_use, push, schedule_audience
+from .moderation import identifiability
+from .rng import integer, poisson, uniform
+
+A_ALLOW, A_REDUCE, A_REVIEW, A_HOLD, A_BLOCK = 0, 1, 2, 3, 4
+
+
+@njit(cache=True)
+def _weight(people, consts, rules, i, c, g) -> float:
+    """Weight of category c among user i's intents: share, tilted by grievance."""
+    x = consts.cat_share[c] * (1.0 + g * consts.cat_gboost[c])
+    if c == COLLECTIVE_ACTION and people.mobilised[i]:
+        x *= 20.0
+    elif c == SERVICE_REQUEST:
+        x *= rules.request_boost
+    return x
+
+
+@njit(cache=True)
+def choose_category(people, consts, rules, i, kind, rs) -> int:
+    fixed = KIND_CATEGORY_TABLE[kind]
+    if fixed >= 0:
+        return fixed
+    if kind == BAD_ACTOR:
+        return ILLEGAL_HARM if uniform(rs) < 0.7 else RUMOR
+    g = people.grievance[i]
+    total = 0.0
+    for c in range(N_CATEGORIES):
+        total += _weight(people, consts, rules, i, c, g)
+    if total <= 0.0:
+        return 0
+    u = uniform(rs) * total
+    acc = 0.0
+    for c in range(N_CATEGORIES):
+        acc += _weight(people, consts, rules, i, c, g)
+        if u < acc:
+            return c
+    return N_CATEGORIES - 1
+
+
+@njit(cache=True)
+def choose_platform(people, consts, rules, i, public_only, now, rs) -> int:
+    total = 0.0
+    for p in range(consts.n_platforms):
+        if public_only and consts.p_private[p]:
+            continue
+        if can_use(people, rules, i, p, now):
+            total += people.satisfaction[i, p] + 0.01
+    if total <= 0.0:
+        return -1
+    u = uniform(rs) * total
+    acc = 0.0
+    last = -1
+    for p in range(consts.n_platforms):
+        if public_only and consts.p_private[p]:
+            continue
+        if can_use(people, rules, i, p, now):
+            acc += people.satisfaction[i, p] + 0.01
+            last = p
+            if u < acc:
+                return p
+    return last
+
+
+@njit(cache=True)
+def exposure_to_state(consts, p) -> float:
+    """How visible a post on platform p is to the state, for the speaker's risk."""
+    if consts.p_foreign[p] or not consts.p_regulated[p]:
+        return 0.2
+    if consts.p_private[p]:
+        return 0.3 + 0.7 * consts.data_access
+    return 1.0
+
+
+@njit(cache=True)
+def refuge(people, consts, rules, i, now, want_private) -> int:
+    """A private (or, failing that, foreign) platform the user can move a post to."""
+    for p in range(consts.n_platforms):
+        ok = consts.p_private[p] if want_private else consts.p_foreign[p]
+        if ok and can_use(people, rules, i, p, now):
+            return p
+    return -1
+
+
+@njit(cache=True)
+def publish(
+    posts, people, consts, rules, graph, cal, q, i, p, c, minute, tc, pc, rs_filter, rs_exposure
+) -> None:
+    """Create the post and pass it through platform p's filter."""
+    pid = posts.counts[5]
+    posts.counts[5] = pid + 1
+    slot = pid & (posts.pid.size - 1)
+    posts.pid[slot] = pid
+    posts.author[slot] = i
+    posts.platform[slot] = p
+    posts.cat[slot] = c
+    posts.created[slot] = minute
+    posts.reach[slot] = 1.0
+    posts.queued[slot] = 0
+    posts.engagement[slot] = 0.0
+    posts.views[slot] = 0
+    posts.counts[0] += 1
+    tc[K.POSTS] += 1.0
+    pc[p, K.P_POSTS] += 1.0
+    pc[p, K.P_SCANNED] += 1.0
+    if consts.legit[c]:
+        tc[K.LEGIT_POSTS] += 1.0
+    if c == COMMERCE:
+        pc[p, K.P_COMMERCE] += 1.0
+    if c == CRITICISM or c == COLLECTIVE_ACTION:
+        tc[K.SENSITIVE_POSTS] += 1.0
+    if c == SERVICE_REQUEST:
+        tc[K.REQUESTS] += 1.0
+        push(cal, minute, i, REQUEST_ARRIVAL)
+    action = A_ALLOW
+    if uniform(rs_filter) < rules.flag_prob[p, c]:
+        pc[p, K.P_FLAGGED] += 1.0
+        action = rules.action[p, c]
+    if action == A_BLOCK:
+        posts.state[slot] = BLOCKED
+        posts.counts[1 + BLOCKED] += 1
+        tc[K.BLOCKED] += 1.0
+        if consts.legit[c]:
+            tc[K.WRONGFUL_REMOVED] += 1.0
+        return
+    if action == A_HOLD:
+        posts.state[slot] = PENDING
+        posts.counts[1 + PENDING] += 1
+        tc[K.HELD] += 1.0
+        push(cal, minute, pid, REVIEW_ARRIVAL)
+        return
+    posts.state[slot] = VISIBLE
+    posts.counts[1 + VISIBLE] += 1
+    if action == A_REDUCE:
+        posts.reach[slot] = 1.0 - consts.p_vis_reduction[p]
+    elif action == A_REVIEW:
+        push(cal, minute, pid, REVIEW_ARRIVAL)
+    schedule_audience(posts, slot, i, minute, people, consts, rules, graph, cal, rs_exposure)
+
+
+@njit(cache=True)
+def post_tick(
+    t0,
+    hour,
+    burst,
+    posts,
+    people,
+    consts,
+    rules,
+    graph,
+    cal,
+    q,
+    tc,
+    pc,
+    rs_intents,
+    rs_category,
+    rs_chilling,
+    rs_filter,
+    rs_exposure,
+) -> None:
+    """Every user's intents for the tick starting at minute t0."""
+    L = consts.tick_minutes
+    scale = consts.diurnal[hour] * L / 1440.0
+    boost = 1.0 + rules.intensity
+    for i in range(people.kind.size):
+        a = people.activity[i]
+        if a <= 0.0 or people.suspended_until[i] > t0:
+            continue
+        kind = people.kind[i]
+        if kind == BAD_ACTOR:
+            if identifiability(people, consts, i) * consts.severity * boost >= people.gain[i]:
+                continue  # deterred
+        lam = a * scale
+        if kind == PAID_COMMENTER and burst:
+            lam *= consts.paid_burst
+        n = poisson(rs_intents, lam)
+        public_only = kind != ORDINARY and kind != INFLUENCER and kind != BAD_ACTOR
+        for _ in range(n):
+            c = choose_category(people, consts, rules, i, kind, rs_category)
+            p = choose_platform(people, consts, rules, i, public_only, t0, rs_category)
+            if p < 0:
+                continue  # no platform the user can reach
+            tc[K.INTENTS] += 1.0
+            legit = consts.legit[c] == 1
+            if legit:
+                tc[K.LEGIT_INTENTS] += 1.0
+            sens = consts.cat_sensitivity[c]
+            risk = people.fear[i] * sens * exposure_to_state(consts, p)
+            risk *= 0.5 + 0.5 * identifiability(people, consts, i)
+            if risk > 0.0:
+                wish = people.voice[i] + (
+                    0.5 * people.grievance[i] if consts.cat_gboost[c] > 0 else 0.0
+                )
+                if uniform(rs_chilling) * (risk + wish) < risk:
+                    moved = -1
+                    if not consts.p_private[p] and not consts.p_foreign[p]:
+                        if uniform(rs_chilling) < consts.private_displacement:
+                            moved = refuge(people, consts, rules, i, t0, True)
+                            if moved >= 0:
+                                tc[K.DISPLACED_PRIVATE] += 1.0
+                        if moved < 0 and people.vpn[i]:
+                            moved = refuge(people, consts, rules, i, t0, False)
+                            if moved >= 0:
+                                tc[K.DISPLACED_FOREIGN] += 1.0
+                    if moved < 0:
+                        tc[K.SELF_CENSORED] += 1.0
+                        if legit:
+                            tc[K.SUPPRESSED_LEGIT] += 1.0
+                        continue
+                    p = moved
+            minute = t0 + integer(rs_intents, L)
+            publish(
+                posts,
+                people,
+                consts,
+                rules,
+                graph,
+                cal,
+                q,
+                i,
+                p,
+                c,
+                minute,
+                tc,
+                pc,
+                rs_filter,
+                rs_exposure,
+            )

@@ -1,0 +1,465 @@
+"""The report of a results folder: one self-contained HTML file that works offline.
+
+`write_report(DIR)` reads the runs stored under `DIR/runs/<run_id>/` (manifest.json and the
+Parquet tables that `storage` writes; hidden folders are skipped), and `DIR/comparison.parquet`
+when a comparison wrote one, and writes `DIR/report.html` through a temporary file and a
+rename. The page inlines plotly.js once and loads nothing from anywhere: no CDN, no fonts,
+no MathJax, and a Content-Security-Policy that forbids any fetch. The figures themselves are
+built in `report_figures`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import html
+import json
+import math
+import os
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+import plotly.offline
+import pyarrow.parquet as pq
+
+from . import report_figures as figures
+from .errors import InputError
+
+REPORT_NAME = "report.html"
+PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
+ID_COLUMNS = ("run_id", "scenario", "seed", "users", "days", "config_sha256", "replicate")
+SUMMARY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("goals", ("order_score", "development_score", "freedom_score", "balance", "tilt")),
+    ("order", ("harm_views_per_user", "rumor_views_per_user", "incidents")),
+    ("development", ("active_users", "posts", "revenue", "compliance_cost", "fines", "profit")),
+    ("freedom", ("intents", "self_censored_share", "removed_share", "wrongful_removal_share",
+                 "median_minutes_to_removal", "requests", "requests_answered_share",
+                 "median_minutes_to_answer", "vpn_share")),
+)  # fmt: skip
+_CSP = (
+    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "img-src data: blob:; font-src data:; worker-src blob:"
+)
+_CSS = """
+body{font-family:system-ui,-apple-system,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;
+ margin:0;color:#1d2530;background:#fafbfc;line-height:1.45}
+header,main{max-width:1240px;margin:0 auto;padding:0 24px}
+header{padding-top:18px}h1{margin:0 0 4px;font-size:1.7em}
+h2{margin:0 0 8px;font-size:1.3em}h3{font-size:1.05em;margin:18px 0 6px}
+nav{font-size:.92em;margin:8px 0 4px}nav a{margin-right:14px;color:#245;white-space:nowrap}
+section{background:#fff;border:1px solid #e3e7ec;border-radius:6px;padding:16px 20px;margin:18px 0}
+.how{background:#f2f6fa;border-left:4px solid #7aa6c8;padding:8px 12px;margin:0 0 12px;
+ font-size:.93em;max-width:980px}
+.muted,.sd{color:#6b7683}.sd{font-size:.85em;white-space:nowrap}
+.scroll{overflow-x:auto}
+table{border-collapse:collapse;font-size:.9em;margin:6px 0 10px}
+th,td{border-bottom:1px solid #e6e9ed;padding:4px 10px;text-align:left;vertical-align:top}
+th{background:#f4f6f8;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
+tr.group td{background:#eef2f6;font-weight:600;text-transform:capitalize}
+code{font-size:.95em}
+.figure{margin:4px 0 8px}.empty{color:#6b7683;font-style:italic}
+"""
+
+
+class _Raw(str):
+    """Text that is already HTML (built here from escaped parts): not escaped again."""
+
+
+def _e(value: object) -> str:
+    return value if isinstance(value, _Raw) else html.escape(str(value), quote=True)
+
+
+def fmt(value: object, percent: bool = False) -> str:
+    """A number as short readable text; None, NaN and infinities as "n/a"."""
+    if isinstance(value, str):
+        return value
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return "n/a" if value is None or value is pd.NA else str(value)
+    if not math.isfinite(v):
+        return "n/a"
+    if percent:
+        return f"{v:.1%}"
+    if v.is_integer() and abs(v) < 1e15:
+        return f"{int(v):,}"
+    if abs(v) >= 1000:
+        return f"{v:,.0f}"
+    return f"{v:.2f}" if abs(v) >= 10 else f"{v:.3g}"
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: int = 1) -> str:
+    """An HTML table; cells from column `numeric` on are right-aligned; all text escaped.
+
+    A row that is a plain string becomes a full-width group heading.
+    """
+    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
+    body = []
+    for row in rows:
+        if isinstance(row, str):
+            body.append(f'<tr class="group"><td colspan="{len(headers)}">{_e(row)}</td></tr>')
+            continue
+        cells = "".join(
+            f'<td class="num">{_e(c)}</td>' if i >= numeric else f"<td>{_e(c)}</td>"
+            for i, c in enumerate(row)
+        )
+        body.append(f"<tr>{cells}</tr>")
+    return f'<div class="scroll"><table><tr>{head}</tr>{"".join(body)}</table></div>'
+
+
+@dataclass
+class Results:
+    """What a results folder holds, as pandas frames (one row per run in `summary`)."""
+
+    root: Path
+    manifests: dict[str, dict[str, Any]]
+    summary: pd.DataFrame
+    timeseries: pd.DataFrame
+    platforms: pd.DataFrame
+    histograms: pd.DataFrame
+    comparison: pd.DataFrame | None
+    skipped: list[str]
+    scenarios: list[str]
+
+
+def _read(path: Path) -> pd.DataFrame | None:
+    if not path.is_file():
+        return None
+    try:
+        return pq.read_table(path).to_pandas()
+    except Exception as exc:  # any Arrow/OS failure: name the file
+        raise InputError(f"cannot read {path}: {exc}") from None
+
+
+def _manifest(path: Path) -> dict[str, Any]:
+    if not path.is_file():
+        return {}
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise InputError(f"cannot read {path}: {exc}") from None
+    return data if isinstance(data, dict) else {}
+
+
+def _timed(frame: pd.DataFrame, tick_minutes: float) -> pd.DataFrame:
+    """Add the time columns that the figures use: t_days (end of tick), day, ticks_per_day."""
+    per_day = 1440 / tick_minutes
+    tick = frame["tick"].astype(float)
+    return frame.assign(t_days=(tick + 1) / per_day, day=tick // per_day, ticks_per_day=per_day)
+
+
+def _concat(frames: list[pd.DataFrame]) -> pd.DataFrame:
+    frames = [f for f in frames if not f.empty]
+    return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()
+
+
+def load_results(results_dir: Path) -> Results:
+    """Read every stored run of `results_dir`; raise InputError if there is none."""
+    root = Path(results_dir)
+    if not root.exists():
+        raise InputError(f"results folder not found: {root}")
+    if not root.is_dir():
+        raise InputError(f"results folder {root} is a file, not a folder")
+    folders = sorted(p for p in (root / "runs").glob("[!.]*") if p.is_dir())
+    manifests: dict[str, dict[str, Any]] = {}
+    tables: dict[str, list[pd.DataFrame]] = {n: [] for n in ("s", "ts", "pl", "hist")}
+    skipped: list[str] = []
+    for folder in folders:
+        summary = _read(folder / "summary.parquet")
+        if summary is None or summary.empty:
+            skipped.append(folder.name)
+            continue
+        manifest = _manifest(folder / "manifest.json")
+        row = summary.iloc[0]
+        rid = str(row.get("run_id") or manifest.get("run_id") or folder.name)
+        scenario = str(row.get("scenario") or manifest.get("scenario") or "unnamed")
+        manifests[rid] = manifest
+        tables["s"].append(summary.iloc[:1].assign(run_id=rid, scenario=scenario))
+        run_cfg = (manifest.get("config") or {}).get("run") or {}
+        tick_minutes = float(run_cfg.get("tick_minutes") or 60)
+        for key, name in (("ts", "timeseries"), ("pl", "platforms"), ("hist", "histograms")):
+            frame = _read(folder / f"{name}.parquet")
+            if frame is None or frame.empty:
+                continue
+            frame = frame.assign(run_id=rid, scenario=scenario)
+            if key != "hist" and "tick" in frame.columns:
+                frame = _timed(frame, tick_minutes)
+            tables[key].append(frame)
+    if not manifests:
+        raise InputError(f"results folder {root} holds no runs (no runs/<run_id>/summary.parquet)")
+    summary = _concat(tables["s"])
+    comparison = _read(root / "comparison.parquet")
+    order: list[str] = []
+    if comparison is not None and {"baseline", "scenario"} <= set(comparison.columns):
+        named = comparison[["baseline", "scenario"]].to_numpy().T.ravel()
+        order = [str(s) for s in pd.unique(named)]
+    present = set(summary["scenario"])
+    scenarios = [s for s in order if s in present] + sorted(present - set(order))
+    if "platform" in (pl := _concat(tables["pl"])).columns:
+        pl["platform"] = pl["platform"].astype(str)
+    return Results(
+        root=root,
+        manifests=manifests,
+        summary=summary,
+        timeseries=_concat(tables["ts"]),
+        platforms=pl,
+        histograms=_concat(tables["hist"]),
+        comparison=comparison,
+        skipped=skipped,
+        scenarios=scenarios,
+    )
+
+
+def _values(items: Iterable[object], limit: int = 6) -> str:
+    """Distinct values as "a, b, c" (sorted; long lists cut with a count)."""
+    seen = sorted({fmt(v) for v in items if v is not None and fmt(v) != "n/a"}, key=str)
+    if len(seen) > limit:
+        return ", ".join(seen[:limit]) + f", … ({len(seen)} in all)"
+    return ", ".join(seen) or "n/a"
+
+
+def _what_was_run(res: Results) -> str:
+    s = res.summary
+    rows = []
+    for scenario in res.scenarios:
+        runs = s[s["scenario"] == scenario]
+        ms = [res.manifests[r] for r in runs["run_id"]]
+        descriptions = {str((m.get("config") or {}).get("description") or "") for m in ms}
+        hashes = {str(h) for h in runs.get("config_sha256", pd.Series(dtype=str)).dropna()}
+        hashes |= {str(m["config_sha256"]) for m in ms if m.get("config_sha256")}
+        ticks = [((m.get("config") or {}).get("run") or {}).get("tick_minutes") for m in ms]
+        codes = (f'<code title="{_e(h)}">{_e(h[:12])}</code>' for h in sorted(hashes))
+        seeds = _values(str(v) for v in runs.get("seed", []))
+        about = " / ".join(sorted(d for d in descriptions if d))
+        sizes = [_values(runs.get(c, [])) for c in ("users", "days")]
+        rows.append(
+            [scenario, about, len(runs), seeds, *sizes, _values(ticks), _Raw(", ".join(codes))]
+        )
+    headers = [*["scenario", "description", "runs", "seeds", "users", "days"], "tick (min)", "config sha256"]
+    versions: dict[str, set[str]] = {}
+    for m in res.manifests.values():
+        for name, version in (m.get("versions") or {}).items():
+            versions.setdefault(str(name), set()).add(str(version))
+    soft = " · ".join(f"{_e(n)} {_e(', '.join(sorted(v)))}" for n, v in sorted(versions.items()))
+    run_rows = [
+        [rid, m.get("scenario", s.loc[s.run_id == rid, "scenario"].iloc[0]), fmt(m.get("seed"))]
+        + [m.get(k, "n/a") for k in ("status", "started_at", "finished_at")]
+        for rid, m in res.manifests.items()
+    ]
+    parts = [
+        f"<p>{len(res.manifests)} run(s) of {len(res.scenarios)} scenario(s) from "
+        f"<code>{_e(res.root)}</code>.</p>",
+        _table(headers, rows, numeric=2),
+        f'<p class="muted">Software: {soft or "n/a (no manifests)"}</p>',
+        f"<details><summary>All runs</summary>"
+        f"{_table(['run id', 'scenario', 'seed', 'status', 'started', 'finished'], run_rows, 6)}"
+        f"</details>",
+    ]
+    if res.skipped:
+        parts.append(
+            f'<p class="muted">Skipped {len(res.skipped)} run folder(s) without a summary '
+            f"(unfinished or failed): {_e(', '.join(res.skipped))}</p>"
+        )
+    return "".join(parts)
+
+
+def _summary_table(res: Results) -> str:
+    s = res.summary
+    grouped = s.groupby("scenario")
+    numeric = [
+        c
+        for c in s.columns
+        if c not in ID_COLUMNS
+        and pd.api.types.is_numeric_dtype(s[c])
+        and not pd.api.types.is_bool_dtype(s[c])
+    ]
+    known = {k for _, keys in SUMMARY_GROUPS for k in keys}
+    groups = [*SUMMARY_GROUPS, ("other", tuple(c for c in numeric if c not in known))]
+    rows: list[Any] = []
+    for title, keys in groups:
+        keys = tuple(k for k in keys if k in s.columns)
+        if keys:
+            rows.append(title)
+        for key in keys:
+            cells: list[object] = [key]
+            for scenario in res.scenarios:
+                values = grouped.get_group(scenario)[key]
+                if key == "tilt":
+                    cells.append(_tilt(values))
+                else:
+                    cells.append(_mean_sd(pd.to_numeric(values, errors="coerce"), key))
+            rows.append(cells)
+    return _table(["figure", *res.scenarios], rows)
+
+
+def _mean_sd(values: pd.Series, key: str) -> object:
+    percent = key.endswith("_share")
+    mean = fmt(values.mean(), percent)
+    if values.count() < 2 or mean == "n/a" or not values.std() > 0:
+        return mean  # one run, or all runs agree
+    return _Raw(f'{_e(mean)} <span class="sd">± {_e(fmt(values.std(), percent))}</span>')
+
+
+def _tilt(values: pd.Series) -> str:
+    counts = values.dropna().astype(str).value_counts()
+    if counts.empty:
+        return "n/a"
+    if len(counts) == 1:
+        return str(counts.index[0])
+    return ", ".join(f"{t} ({n}/{counts.sum()})" for t, n in counts.items())
+
+
+def _comparison(res: Results, figs: _Figures) -> str:
+    parts = []
+    if len(res.scenarios) > 1:
+        goals = [c for c, _ in figures.GOALS]
+        cols = [c for c in (*goals, "balance") if c in res.summary.columns]
+        means = res.summary.groupby("scenario")[cols].mean()
+        radar = figures.regimes_radar(means, figures.scenario_colors(res.scenarios))
+        parts.append(figs.embed(radar, "The runs hold no goal scores."))
+        tilts = res.summary.groupby("scenario")["tilt"] if "tilt" in res.summary else None
+        rows = []
+        for sc in res.scenarios:
+            tilt = _tilt(tilts.get_group(sc)) if tilts is not None else "n/a"
+            rows.append([sc, *(fmt(means.loc[sc, c]) for c in cols), tilt])
+        parts.append("<h3>Balance and tilt</h3>" + _table(["scenario", *cols, "tilt"], rows))
+    c = res.comparison
+    if c is not None and not c.empty:
+        rows = []
+        for r in c.to_dict("records"):
+            base = r.get("scenario") == r.get("baseline")
+            lo, hi = r.get("diff_ci_low"), r.get("diff_ci_high")
+            sig = not base and fmt(lo) != "n/a" and fmt(hi) != "n/a" and (lo > 0 or hi < 0)
+            diff = _interval(r.get("diff_mean"), lo, hi) + (" *" if sig else "")
+            mean = _interval(r.get("mean"), r.get("ci_low"), r.get("ci_high"))
+            names = [r.get("metric"), r.get("scenario"), r.get("baseline")]
+            rows.append(
+                [*names, mean, "baseline" if base else diff, fmt(r.get("n")), fmt(r.get("diff_n"))]
+            )
+        headers = ["metric", "scenario", "baseline", "mean [CI]", "difference [CI]", "n", "pairs"]
+        parts.append(
+            '<h3>Paired differences</h3><p class="muted">mean [95% interval] over replicates; '
+            "difference = scenario − baseline on the same seeds; * the interval excludes 0.</p>"
+            + _table(headers, rows, numeric=3)
+        )
+    return "".join(parts)
+
+
+def _interval(mean: object, lo: object, hi: object) -> str:
+    if fmt(lo) == "n/a" and fmt(hi) == "n/a":
+        return fmt(mean)
+    return f"{fmt(mean)} [{fmt(lo)}, {fmt(hi)}]"
+
+
+class _Figures:
+    """Turns figures into HTML fragments (plotly.js is not included: the head has it once)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def embed(self, fig: go.Figure | None, empty: str) -> str:
+        if fig is None:
+            return f'<p class="empty">{_e(empty)}</p>'
+        self.count += 1
+        body = fig.to_html(
+            full_html=False,
+            include_plotlyjs=False,
+            include_mathjax=False,
+            config=PLOT_CONFIG,
+            div_id=f"figure-{self.count}",
+            default_width="100%",
+            default_height=f"{fig.layout.height or 400}px",
+        )
+        return f'<div class="figure">{body}</div>'
+
+
+NOTES = {
+    **figures.NOTES,
+    "run": "Each run simulates one scenario with one seed; the charts show the mean over a "
+    "scenario's runs. The config hash names the exact settings: the same hash and seed give "
+    "the same results, to the bit.",
+    "summary": "End-of-run figures, mean over the scenario's runs (± the standard deviation "
+    "where there are several). Goal scores are in [0, 1], higher meets that goal better; "
+    "balance says how evenly the three are met, tilt names the goal that loses. The scores "
+    "summarise the parts listed below them: read the parts too.",
+}
+
+
+def render(res: Results) -> str:
+    """The report page for `res` as one HTML string."""
+    figs = _Figures()
+    colors = figures.scenario_colors(res.scenarios)
+    ts, no_ts = res.timeseries, "The runs hold no time series."
+    sections: list[tuple[str, str, str, str]] = [
+        ("run", "What was run", NOTES["run"], _what_was_run(res)),
+        ("summary", "Summary figures", NOTES["summary"], _summary_table(res)),
+    ]
+    if len(res.scenarios) > 1 or res.comparison is not None:
+        compare = _comparison(res, figs)
+        sections.append(("compare", "Regimes side by side", NOTES["compare"], compare))
+
+    def chart(anchor: str, title: str, fig: go.Figure | None, empty: str = no_ts) -> None:
+        sections.append((anchor, title, NOTES[anchor], figs.embed(fig, empty)))
+
+    chart("goals", "The three goals over time", figures.goals_over_time(ts, colors))
+    for goal in figures.PARTS:
+        chart(goal, f"{goal.capitalize()} in parts", figures.parts_over_time(ts, goal, colors))
+    times = figures.time_distributions(res.histograms, colors)
+    chart("times", "Time to removal and time to answer", times, "No removals or answers recorded.")
+    shares = figures.share_bars(res.summary, colors)
+    chart("censorship", "Self-censorship and wrongful removals", shares, "No shares recorded.")
+    economics = figures.platform_economics(res.platforms, colors)
+    chart("platforms", "Platform economics", economics, "The runs hold no platform table.")
+    nav = "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t, _, _ in sections)
+    body = "".join(
+        f'<section id="{a}"><h2>{_e(t)}</h2><p class="how"><b>How to read this.</b> {_e(n)}</p>'
+        f"{content}</section>"
+        for a, t, n, content in sections
+    )
+    title = "Tightrope report: " + ", ".join(res.scenarios)
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f'<meta name="tightrope-figures" content="{figs.count}">'
+        f"<title>{_e(title)}</title><style>{_CSS}</style>\n"
+        f'<script type="text/javascript">{plotly.offline.get_plotlyjs()}</script>\n'
+        f"</head><body><header><h1>{_e(title)}</h1><nav>{nav}</nav></header>"
+        f"<main>{body}</main></body></html>\n"
+    )
+
+
+def _write_atomic(path: Path, text: str) -> None:
+    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
+    folder = path.parent
+    try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise InputError(f"results folder {folder} cannot be written: {exc.strerror}") from None
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            out.write(text)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(name, 0o644)  # mkstemp makes it 0600; a report is meant to be shared
+        os.replace(name, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(name)
+        raise
+
+
+def write_report(results_dir: Path) -> Path:
+    """Write `results_dir/report.html`, a self-contained offline report of the stored runs.
+
+    Raises InputError if `results_dir` does not exist, is not a folder, or holds no runs.
+    Returns the path of the report.
+    """
+    res = load_results(Path(results_dir))
+    path = res.root / REPORT_NAME
+    _write_atomic(path, render(res))
+    return path

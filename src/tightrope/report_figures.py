@@ -1,0 +1,472 @@
+"""The Plotly figures of the HTML report (`report.py`), one function per chart.
+
+Every function takes tidy pandas frames that `report.py` read from a results folder and a
+colour per scenario, and returns a `plotly.graph_objects.Figure`, or None when the runs hold
+nothing to draw. Lines are the mean over a scenario's runs. No figure uses geo or map
+traces: those would fetch topojson or map tiles, and the report must work offline.
+"""
+
+from __future__ import annotations
+
+import html
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+import plotly.colors
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+GOALS: tuple[tuple[str, str], ...] = (
+    ("order_score", "order"),
+    ("development_score", "development"),
+    ("freedom_score", "freedom"),
+)
+"""Score column and axis label of each goal."""
+
+# A part: (label, numerator column, denominator column or None, how a day is summarised).
+# "flow" is a count per tick, shown per day; "level" is a stock, shown as the day's mean;
+# a ratio is the day's sum of the numerator over the day's sum of the denominator.
+Part = tuple[str, str, str | None, str]
+PARTS: dict[str, tuple[Part, ...]] = {
+    "order": (
+        ("harm views / day", "harm_views", None, "flow"),
+        ("rumour views / day", "rumor_views", None, "flow"),
+        ("incidents / day", "incidents", None, "flow"),
+        ("regulator violations found / day", "regulator_violations", None, "flow"),
+    ),
+    "development": (
+        ("active users", "active_users", None, "level"),
+        ("views / day", "views", None, "flow"),
+        ("revenue / day", "revenue", None, "flow"),
+        ("compliance cost / day", "compliance_cost", None, "flow"),
+        ("fines / day", "fines", None, "flow"),
+        ("profit / day", "profit", None, "flow"),
+    ),
+    "freedom": (
+        ("self-censored share of intents", "self_censored", "intents", "ratio"),
+        ("wrongful removals / day", "wrongful_removed", None, "flow"),
+        ("answered share of requests", "answered", "requests", "ratio"),
+        ("criticism views / day", "criticism_views", None, "flow"),
+        ("VPN users", "vpn_users", None, "level"),
+    ),
+}
+
+PLATFORM_PARTS: tuple[Part, ...] = (
+    ("revenue / day", "revenue", None, "flow"),
+    ("compliance cost / day", "compliance_cost", None, "flow"),
+    ("fines / day", "fines", None, "flow"),
+    ("profit / day", "profit", None, "flow"),
+    ("compliance effort (0-1)", "effort", None, "level"),
+)
+
+SHARES: tuple[tuple[str, str], ...] = (
+    ("self_censored_share", "self-censored share of intents"),
+    ("wrongful_removal_share", "wrongful removal share"),
+    ("removed_share", "removed share of posts"),
+)
+
+REFERENCE_MINUTES: tuple[tuple[float, str], ...] = ((8, "8 min"), (30, "30 min"), (1440, "24 h"))
+"""Marks of published Weibo deletion studies, drawn on the time-to-removal charts."""
+
+_TICKS = (1, 8, 30, 240, 1440, 10080, 43200)
+_TICK_TEXT = ("1 min", "8 min", "30 min", "4 h", "24 h", "7 d", "30 d")
+_DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
+_MAX_POINTS = 1500  # per line; longer series are averaged into buckets to keep the file small
+_MARGIN = {"l": 60, "r": 20, "t": 50, "b": 120}
+_LEGEND_GAP = 58  # px from the bottom of the plot area: room for tick labels and axis title
+_ROW_GAP = 100  # px between rows of small multiples: tick labels, axis title, subplot title
+_FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-serif"
+
+
+NOTES: dict[str, str] = {
+    "compare": "Each regime's three end-of-run scores on one triangle (axes in [0, 1], "
+    "further out is better). A large, even shape meets the goals evenly (balance); the short "
+    "axis is the tilt. Paired differences compare each scenario with the baseline on the same "
+    "seeds, which removes most of the seed noise.",
+    "goals": "Each goal's score after every tick, computed from the run so far (so early "
+    "values swing more). One line per scenario, the mean over its runs. No regime holds all "
+    "three at 1: watch which goal a regime gives up, and when.",
+    "order": "What the order score is made of, per day: views of illegal-harm content, views "
+    "of rumours, offline incidents triggered by mobilisation, and the prohibited posts the "
+    "regulator found in its checks (which also depends on how much it inspects). Lower harm, "
+    "rumour and incidents mean more order.",
+    "development": "What the development score is made of, summed over platforms: active "
+    "users, views and revenue per day, and what governance costs the companies (compliance "
+    "cost: reviewers and filters; fines) and their profit.",
+    "freedom": "What the freedom score is made of. Self-censored share: intents to post that "
+    "users suppressed, over all intents. Wrongful removals: removed posts that the evaluation "
+    "baseline counts as legitimate, judged apart from the regime's own rules. Answered share: "
+    "citizens' requests answered by officials, over requests made. Criticism views: the reach "
+    "of criticism of officials. VPN users: people reaching blocked platforms.",
+    "times": "How long a removed post stayed visible, and how long a citizen waited for an "
+    "official answer, in minutes on a log scale. Each bar is one [from, to) bin's share of the "
+    "scenario's removals (or answers), pooled over its runs. Dotted lines mark 8 minutes, 30 "
+    "minutes and 24 hours, the marks that published studies of Weibo deletions use.",
+    "censorship": "End-of-run shares per scenario, mean over runs (whisker: one standard "
+    "deviation where there are several runs). Self-censorship is what users never said; "
+    "wrongful removals are legitimate posts taken down; all removals give the scale.",
+    "platforms": "Per platform (line style) and scenario (colour), per day: revenue, "
+    "compliance cost, fines and profit, and the compliance effort in [0, 1] the platform ran "
+    "(fixed by the scenario, or adapted to the fines it expects).",
+}
+"""The "how to read this" note of each section of figures, by section anchor."""
+
+
+def scenario_colors(scenarios: Sequence[str]) -> dict[str, str]:
+    """A distinct colour per scenario, in the given order (colour-blind safe palette)."""
+    palette = plotly.colors.qualitative.Safe
+    return {s: palette[i % len(palette)] for i, s in enumerate(scenarios)}
+
+
+def _label(name: object) -> str:
+    """A name as Plotly text: Plotly reads tags such as <b> in names, so escape them."""
+    return html.escape(str(name), quote=False)
+
+
+def _translucent(color: str, alpha: float = 0.2) -> str:
+    """An "rgb(r, g, b)" or "#rrggbb" colour as rgba with the given opacity."""
+    rgb = plotly.colors.convert_colors_to_same_type(color, "rgb")[0][0]
+    r, g, b = plotly.colors.unlabel_rgb(rgb)
+    return f"rgba({r:.0f}, {g:.0f}, {b:.0f}, {alpha})"
+
+
+def _layout(fig: go.Figure, height: int, **extra: object) -> go.Figure:
+    """Common look; the legend goes below the bottom axis titles (_LEGEND_GAP px down)."""
+    area = height - _MARGIN["t"] - _MARGIN["b"]
+    settings: dict[str, object] = {
+        "template": "plotly_white",
+        "height": height,
+        "margin": _MARGIN,
+        "font": {"family": _FONT, "size": 12},
+        "legend": {"orientation": "h", "y": -_LEGEND_GAP / area, "yanchor": "top", "x": 0},
+        "hovermode": "x unified",
+    }
+    fig.update_layout(**{**settings, **extra})
+    fig.update_annotations(font_size=13)  # subplot titles
+    return fig
+
+
+def _grid(titles: Sequence[str], cols: int = 3, row_height: int = 210) -> tuple[go.Figure, int]:
+    """Small multiples: a figure with a subplot per title, and the height it needs (px)."""
+    rows = math.ceil(len(titles) / cols)
+    area = rows * row_height + (rows - 1) * _ROW_GAP
+    fig = make_subplots(
+        rows=rows,
+        cols=cols,
+        subplot_titles=list(titles),
+        horizontal_spacing=0.08,
+        vertical_spacing=_ROW_GAP / area if rows > 1 else 0.1,
+    )
+    return fig, area + _MARGIN["t"] + _MARGIN["b"]
+
+
+def _cell(i: int, cols: int = 3) -> dict[str, int]:
+    return {"row": i // cols + 1, "col": i % cols + 1}
+
+
+def _note(fig: go.Figure, i: int, text: str, cols: int = 3) -> None:
+    """Write `text` in the middle of subplot i (used where nothing was recorded)."""
+    ref = fig.get_subplot(**_cell(i, cols))
+    xref = ref.xaxis.plotly_name.replace("axis", "")
+    yref = ref.yaxis.plotly_name.replace("axis", "")
+    fig.add_annotation(
+        text=text,
+        x=0.5,
+        y=0.5,
+        xref=f"{xref} domain",
+        yref=f"{yref} domain",
+        showarrow=False,
+        font={"color": "#888"},
+    )
+
+
+def _thin(frame: pd.DataFrame) -> pd.DataFrame:
+    """Average consecutive points so that a line has at most _MAX_POINTS points."""
+    if len(frame) <= _MAX_POINTS:
+        return frame
+    bucket = np.arange(len(frame)) * _MAX_POINTS // len(frame)
+    return frame.groupby(bucket).mean(numeric_only=True)
+
+
+def goals_over_time(ts: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
+    """The three goal scores per tick: one line per scenario, mean over its runs."""
+    present = [(c, label) for c, label in GOALS if c in ts.columns]
+    if ts.empty or not present:
+        return None
+    fig, height = _grid([label for _, label in present], cols=3)
+    means = ts.groupby(["scenario", "t_days"], sort=True)[[c for c, _ in present]].mean()
+    for scenario, color in colors.items():
+        if scenario not in means.index.get_level_values(0):
+            continue
+        line = _thin(means.loc[scenario].reset_index())
+        for i, (column, label) in enumerate(present):
+            fig.add_trace(
+                go.Scatter(
+                    x=line["t_days"],
+                    y=line[column],
+                    name=_label(scenario),
+                    legendgroup=scenario,
+                    showlegend=i == 0,
+                    line={"color": color, "width": 2},
+                    hovertemplate=f"{label} %{{y:.3f}}<extra>%{{fullData.name}}</extra>",
+                ),
+                **_cell(i),
+            )
+    fig.update_yaxes(range=[0, 1.02])
+    fig.update_xaxes(title_text="day", title_standoff=4)
+    return _layout(fig, height)
+
+
+def daily(frame: pd.DataFrame, parts: Sequence[Part], keys: Sequence[str] = ()) -> pd.DataFrame:
+    """Each part per run and day (see PARTS), then the mean over runs per scenario and day.
+
+    `frame` needs the columns run_id, scenario, day and ticks_per_day; the result has
+    scenario, *keys, x (the middle of the day, in days) and one column per part label.
+    Flows are the day's mean per tick times ticks per day, so a partial last day is not
+    shown as a dip.
+    """
+    group = ["scenario", *keys, "run_id", "day"]
+    g = frame.groupby(group, sort=True)
+    out = pd.DataFrame(index=g.size().index)
+    for label, num, den, how in parts:
+        if num not in frame.columns or (den is not None and den not in frame.columns):
+            continue
+        if how == "flow":
+            out[label] = g[num].mean() * g["ticks_per_day"].first()
+        elif how == "level":
+            out[label] = g[num].mean()
+        else:
+            total = g[den].sum().astype(float)
+            out[label] = g[num].sum() / total.where(total > 0)
+    out = out.groupby(["scenario", *keys, "day"], sort=True).mean().reset_index()
+    out["x"] = out["day"] + 0.5
+    return out
+
+
+def parts_over_time(ts: pd.DataFrame, goal: str, colors: dict[str, str]) -> go.Figure | None:
+    """Small multiples of one goal's parts (PARTS[goal]) per day, one line per scenario."""
+    parts = PARTS[goal]
+    if ts.empty:
+        return None
+    days = daily(ts, parts)
+    fig, height = _grid([label for label, *_ in parts])
+    for i, (label, *_rest) in enumerate(parts):
+        if label not in days.columns:
+            _note(fig, i, "not recorded")
+            continue
+        ratio = _rest[2] == "ratio"
+        for scenario, color in colors.items():
+            line = days[days["scenario"] == scenario]
+            if line.empty:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=line["x"],
+                    y=line[label],
+                    name=_label(scenario),
+                    legendgroup=scenario,
+                    showlegend=i == 0,
+                    mode="lines",
+                    line={"color": color, "width": 2},
+                    hovertemplate="%{y:" + (".1%" if ratio else ",.4~g") + "}",
+                ),
+                **_cell(i),
+            )
+        if ratio:
+            fig.update_yaxes(tickformat=".0%", rangemode="tozero", **_cell(i))
+    fig.update_xaxes(title_text="day", title_standoff=4)
+    fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, height)
+
+
+def _bin_edges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Bin edges drawable on a log axis: a bin from 0 starts at half its upper edge, and an
+    open last bin ends at twice its lower edge."""
+    lo = np.where(lo > 0, lo, hi / 2)
+    hi = np.where(np.isfinite(hi) & (hi > lo), hi, lo * 2)
+    return lo, hi
+
+
+def time_distributions(hist: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
+    """Time to removal and to answer: share of items per [lo, hi) minutes bin, log x axis.
+
+    Counts are pooled over a scenario's runs. Dotted lines mark REFERENCE_MINUTES.
+    """
+    if hist.empty or not hist["count"].fillna(0).gt(0).any():
+        return None
+    measures = (("minutes_to_removal", "time to removal"), ("minutes_to_answer", "time to answer"))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=[t for _, t in measures])
+    shown: set[str] = set()
+    for i, (measure, _title) in enumerate(measures):
+        sub = hist[(hist["measure"] == measure) & (hist["count"] > 0)]
+        top = 0.0
+        for scenario, color in colors.items():
+            bins = sub[sub["scenario"] == scenario].groupby(["lo_minutes", "hi_minutes"])["count"]
+            bins = bins.sum().reset_index().sort_values("lo_minutes")
+            total = float(bins["count"].sum())
+            if total <= 0:
+                continue
+            edges = bins[["lo_minutes", "hi_minutes"]].to_numpy(float)
+            lo, hi = _bin_edges(edges[:, 0], edges[:, 1])
+            share = 100 * bins["count"].to_numpy(float) / total
+            top = max(top, float(share.max()))
+            outline_x = np.column_stack([lo, lo, hi, hi]).ravel()
+            outline_y = np.column_stack([0 * share, share, share, 0 * share]).ravel()
+            name = _label(scenario)
+            fig.add_trace(
+                go.Scatter(
+                    x=outline_x,
+                    y=outline_y,
+                    name=name,
+                    legendgroup=scenario,
+                    showlegend=scenario not in shown,
+                    mode="lines",
+                    fill="tozeroy",
+                    fillcolor=_translucent(color),
+                    line={"color": color, "width": 2},
+                    hoverinfo="skip",
+                ),
+                row=1,
+                col=i + 1,
+            )
+            shown.add(scenario)
+            fig.add_trace(
+                go.Scatter(
+                    x=np.sqrt(lo * hi),
+                    y=share,
+                    name=f"{name} (n={total:,.0f})",
+                    legendgroup=scenario,
+                    showlegend=False,
+                    mode="markers",
+                    marker={"color": color, "size": 6, "opacity": 0},
+                    customdata=bins[["lo_minutes", "hi_minutes", "count"]].to_numpy(float),
+                    hovertemplate="[%{customdata[0]:,.4~g}, %{customdata[1]:,.4~g}) min: "
+                    "%{customdata[2]:,.0f} (%{y:.1f}%)<extra>%{fullData.name}</extra>",
+                ),
+                row=1,
+                col=i + 1,
+            )
+        if top == 0:
+            _note(fig, i, "none recorded", cols=2)
+            continue
+        for minutes, text in REFERENCE_MINUTES:
+            fig.add_trace(
+                go.Scatter(
+                    x=[minutes, minutes],
+                    y=[0, top * 1.12],
+                    mode="lines+text",
+                    text=["", text],
+                    textposition="top right",
+                    textfont={"color": "#555", "size": 11},
+                    line={"color": "#555", "width": 1, "dash": "dot"},
+                    showlegend=False,
+                    hoverinfo="skip",
+                ),
+                row=1,
+                col=i + 1,
+            )
+    fig.update_xaxes(
+        type="log", tickvals=_TICKS, ticktext=_TICK_TEXT, title_text="minutes (log scale)"
+    )
+    fig.update_yaxes(title_text="share of items (%)", rangemode="tozero")
+    return _layout(fig, 420, hovermode="closest")
+
+
+def share_bars(summary: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
+    """Self-censorship, wrongful and all removals: one bar per scenario (mean over runs,
+    whisker = one standard deviation where there are several runs)."""
+    present = [(c, t) for c, t in SHARES if c in summary.columns]
+    if summary.empty or not present:
+        return None
+    fig = make_subplots(rows=1, cols=len(present), subplot_titles=[t for _, t in present])
+    grouped = summary.groupby("scenario")
+    for i, (column, _title) in enumerate(present):
+        mean, std = grouped[column].mean(), grouped[column].std()
+        names = [s for s in colors if s in mean.index]
+        fig.add_trace(
+            go.Bar(
+                x=[_label(s) for s in names],
+                y=[mean[s] for s in names],
+                error_y={"type": "data", "array": [std[s] for s in names], "visible": True},
+                marker_color=[colors[s] for s in names],
+                text=[f"{mean[s]:.1%}" if pd.notna(mean[s]) else "n/a" for s in names],
+                textposition="outside",
+                cliponaxis=False,
+                showlegend=False,
+                hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+            ),
+            row=1,
+            col=i + 1,
+        )
+    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    return _layout(fig, 340, hovermode="closest", margin={**_MARGIN, "b": 60})
+
+
+def platform_economics(pl: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
+    """Revenue, compliance cost, fines, profit (per day) and effort per platform over time:
+    colour = scenario, line style = platform."""
+    if pl.empty or "platform" not in pl.columns:
+        return None
+    days = daily(pl, PLATFORM_PARTS, keys=["platform"])
+    fig, height = _grid([label for label, *_ in PLATFORM_PARTS])
+    platforms = sorted(days["platform"].unique())
+    dash = {p: _DASHES[i % len(_DASHES)] for i, p in enumerate(platforms)}
+    for i, (label, *_rest) in enumerate(PLATFORM_PARTS):
+        if label not in days.columns:
+            _note(fig, i, "not recorded")
+            continue
+        for (scenario, platform), line in days.groupby(["scenario", "platform"], sort=True):
+            name = _label(f"{scenario} / {platform}")
+            color = colors.get(scenario, "#444")
+            fig.add_trace(
+                go.Scatter(
+                    x=line["x"],
+                    y=line[label],
+                    name=name,
+                    legendgroup=name,
+                    showlegend=i == 0,
+                    mode="lines",
+                    line={"color": color, "dash": dash[platform], "width": 2},
+                    hovertemplate="%{y:,.4~g}",
+                ),
+                **_cell(i),
+            )
+    fig.update_xaxes(title_text="day", title_standoff=4)
+    return _layout(fig, height)
+
+
+def regimes_radar(scores: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
+    """The scenarios' mean end-of-run goal scores on order/development/freedom axes in [0, 1].
+
+    `scores` is indexed by scenario with the GOALS score columns.
+    """
+    columns = [c for c, _ in GOALS]
+    if scores.empty or not set(columns) <= set(scores.columns):
+        return None
+    labels = [label for _, label in GOALS]
+    fig = go.Figure()
+    for scenario, color in colors.items():
+        if scenario not in scores.index:
+            continue
+        r = [float(scores.loc[scenario, c]) for c in columns]
+        fig.add_trace(
+            go.Scatterpolar(
+                r=[*r, r[0]],
+                theta=[*labels, labels[0]],
+                name=_label(scenario),
+                fill="toself",
+                opacity=0.75,
+                line={"color": color, "width": 2},
+                hovertemplate="%{theta}: %{r:.3f}<extra>%{fullData.name}</extra>",
+            )
+        )
+    fig.update_layout(polar={"radialaxis": {"range": [0, 1], "tickvals": [0.25, 0.5, 0.75, 1]}})
+    return _layout(
+        fig,
+        440,
+        hovermode="closest",
+        margin={"l": 60, "r": 60, "t": 40, "b": 40},
+        legend={"orientation": "v", "x": 1.0, "xanchor": "left", "y": 1, "yanchor": "top"},
+    )

@@ -1,0 +1,132 @@
+"""Named random streams derived from one root seed.
+
+Each kind of random decision (posting, exposure, reshares, reviews, ...) has its own stream,
+a xoshiro256** generator whose 256-bit state is a row of one uint64 array. The rows are
+seeded from `numpy.random.SeedSequence(root_seed, spawn_key=(i,))`, with i the stream's
+fixed position in `STREAMS`, so two regimes run with the same seed draw the same numbers
+for the same decisions (common random numbers) and differ only where their policies act.
+Kernels take the row of their stream and advance it in place, so the whole generator state
+is an array that a checkpoint can save.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit
+
+STREAMS: tuple[str, ...] = (
+    "network",
+    "population",
+    "intents",
+    "category",
+    "chilling",
+    "filter",
+    "exposure",
+    "reshare",
+    "report",
+    "feed",
+    "review",
+    "inspection",
+    "punishment",
+    "officials",
+    "mobilisation",
+    "mobility",
+    "vpn",
+    "events",
+    "compliance",
+)
+"""Every random stream, by name. Append only: positions are part of the seeding."""
+
+STREAM = {name: i for i, name in enumerate(STREAMS)}
+
+
+def make_streams(root_seed: int) -> np.ndarray:
+    """The state of every stream: uint64 array of shape (len(STREAMS), 4)."""
+    states = np.empty((len(STREAMS), 4), dtype=np.uint64)
+    for i in range(len(STREAMS)):
+        ss = np.random.SeedSequence(int(root_seed), spawn_key=(i,))
+        row = ss.generate_state(4, dtype=np.uint64)
+        if not row.any():  # the all-zero state is the one xoshiro cannot leave
+            row[0] = 1
+        states[i] = row
+    return states
+
+
+def numpy_generator(root_seed: int, name: str) -> np.random.Generator:
+    """A NumPy Generator on a named stream, for set-up work outside the kernels."""
+    ss = np.random.SeedSequence(int(root_seed), spawn_key=(STREAM[name], 1))
+    return np.random.Generator(np.random.PCG64(ss))
+
+
+@njit(inline="always")
+def _rotl(x: np.uint64, k: int) -> np.uint64:
+    return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
+
+
+@njit(cache=True)
+def next_u64(s: np.ndarray) -> np.uint64:
+    """Advance the xoshiro256** state `s` (4 uint64) and return 64 random bits."""
+    result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
+    t = s[1] << np.uint64(17)
+    s[2] ^= s[0]
+    s[3] ^= s[1]
+    s[1] ^= s[2]
+    s[0] ^= s[3]
+    s[2] ^= t
+    s[3] = _rotl(s[3], 45)
+    return result
+
+
+@njit(cache=True)
+def uniform(s: np.ndarray) -> float:
+    """A float in [0, 1) with 53 random bits."""
+    return float(next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
+
+
+@njit(cache=True)
+def exponential(s: np.ndarray, mean: float) -> float:
+    """An exponential draw with the given mean."""
+    return -mean * math.log(1.0 - uniform(s))
+
+
+@njit(cache=True)
+def normal(s: np.ndarray) -> float:
+    """A standard normal draw (Box-Muller, one of the pair)."""
+    u1 = 1.0 - uniform(s)
+    u2 = uniform(s)
+    return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
+
+
+@njit(cache=True)
+def poisson(s: np.ndarray, lam: float) -> int:
+    """A Poisson draw: inversion for small means, a rounded normal above 30."""
+    if lam <= 0.0:
+        return 0
+    if lam < 30.0:
+        u = uniform(s)
+        p = math.exp(-lam)
+        cdf = p
+        k = 0
+        while u > cdf and k < 200:
+            k += 1
+            p *= lam / k
+            cdf += p
+        return k
+    k = int(math.floor(lam + math.sqrt(lam) * normal(s) + 0.5))
+    return k if k > 0 else 0
+
+
+@njit(cache=True)
+def geometric_skip(s: np.ndarray, p: float) -> int:
+    """Failures before the next success of a Bernoulli(p) sequence (p in (0, 1])."""
+    if p >= 1.0:
+        return 0
+    return int(math.floor(math.log(1.0 - uniform(s)) / math.log(1.0 - p)))
+
+
+@njit(cache=True)
+def integer(s: np.ndarray, n: int) -> int:
+    """A uniform integer in [0, n)."""
+    return int(uniform(s) * n)

@@ -1,0 +1,115 @@
+"""The HTML report in a real browser: every chart renders, nothing errs, nothing is fetched.
+
+Needs Debian's chromium at /usr/bin/chromium and the playwright package (never a downloaded
+browser). Skipped where either is missing, except in CI (env CI set), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tightrope.report import write_report
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]  # fmt: skip
+LOCAL_SCHEMES = ("file://", "data:", "blob:")
+
+
+def _missing() -> str | None:
+    if not CHROMIUM.is_file():
+        return f"{CHROMIUM} not found (install Debian's chromium package)"
+    if importlib.util.find_spec("playwright") is None:
+        return "the playwright package is not installed"
+    return None
+
+
+if _missing() and not os.environ.get("CI"):
+    pytest.skip(str(_missing()), allow_module_level=True)
+
+
+def _results_builder() -> Any:
+    """`make_results` of test_report.py, loaded by path so that any import mode works."""
+    spec = importlib.util.spec_from_file_location(
+        "_report_results", Path(__file__).with_name("test_report.py")
+    )
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    """The report of the synthetic results folder, opened in chromium, with what it did."""
+    if reason := _missing():
+        pytest.fail(f"CI is set but the browser test cannot run: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    builder = _results_builder()
+    path = write_report(builder.make_results(tmp_path_factory.mktemp("results")))
+    profile = tmp_path_factory.mktemp("chromium-profile")
+    seen: dict[str, Any] = {"requests": [], "errors": [], "path": path}
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(profile),
+            executable_path=str(CHROMIUM),
+            args=ARGS,
+            headless=True,
+            viewport={"width": 1300, "height": 900},
+        )
+        try:
+            page = context.new_page()
+            page.on("request", lambda r: seen["requests"].append(r.url))
+            page.on(
+                "console",
+                lambda m: seen["errors"].append(m.text) if m.type == "error" else None,
+            )
+            page.on("pageerror", lambda e: seen["errors"].append(f"page error: {e}"))
+            page.goto(path.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "() => { const p = document.querySelectorAll('.js-plotly-plot');"
+                " return p.length > 0 && [...p].every(d => d.querySelector('.main-svg')); }",
+                timeout=30_000,
+            )
+            page.wait_for_timeout(300)  # let any late request or error show up
+            seen["plots"] = page.eval_on_selector_all(".js-plotly-plot", "p => p.length")
+            seen["rendered"] = page.eval_on_selector_all(
+                ".js-plotly-plot", "p => p.filter(d => d.querySelector(':scope .main-svg')).length"
+            )
+            seen["expected"] = int(
+                page.get_attribute('meta[name="tightrope-figures"]', "content") or -1
+            )
+            seen["divs"] = page.eval_on_selector_all(".plotly-graph-div", "p => p.length")
+        finally:
+            context.close()
+    return seen
+
+
+def test_every_chart_renders(loaded: dict[str, Any]) -> None:
+    assert loaded["expected"] == 8
+    assert loaded["divs"] == loaded["expected"]
+    assert loaded["plots"] == loaded["expected"]
+    assert loaded["rendered"] == loaded["expected"]
+
+
+def test_no_console_or_page_errors(loaded: dict[str, Any]) -> None:
+    assert loaded["errors"] == []
+
+
+def test_nothing_but_the_file_is_requested(loaded: dict[str, Any]) -> None:
+    requests = loaded["requests"]
+    assert loaded["path"].as_uri() in requests
+    assert [u for u in requests if not u.startswith(LOCAL_SCHEMES)] == []
+    files = {u for u in requests if u.startswith("file://")}
+    assert files == {loaded["path"].as_uri()}
