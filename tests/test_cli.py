@@ -206,7 +206,7 @@ def test_compare_table_and_json(small: Path, tmp_path: Path) -> None:
     assert "small" in header
     assert "other" in header
     assert "other - small" in header
-    assert any("order_score" in line and "[" in line for line in lines)
+    assert any("order_score" in line and "±" in line for line in lines)
     assert (out / "comparison.parquet").is_file()
     assert len(list((out / "runs").iterdir())) == 4
     if HAS_REPORT:

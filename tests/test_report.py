@@ -47,8 +47,17 @@ def _write(table: dict[str, object], path: Path) -> None:
     pq.write_table(pa.table(table), path)
 
 
-def _run(root: Path, scenario: str, seed: int, *, days: int = 3, tables: bool = True) -> None:
-    """One fabricated run: manifest, one-row summary and the three Result tables."""
+def _run(
+    root: Path,
+    scenario: str,
+    seed: int,
+    *,
+    days: int = 3,
+    tables: bool = True,
+    answers: bool = True,
+) -> None:
+    """One fabricated run: manifest, one-row summary and the three Result tables (without
+    times to answer if not `answers`)."""
     rng = np.random.default_rng(seed + 7 * len(scenario))
     rid = f"{re.sub(r'[^A-Za-z0-9_.-]+', '_', scenario)}-seed{seed}-0123456789ab"
     folder = root / "runs" / rid
@@ -117,7 +126,7 @@ def _run(root: Path, scenario: str, seed: int, *, days: int = 3, tables: bool = 
     _write(pl, folder / "platforms.parquet")
     edges = [0, 1, 2, 4, 8, 15, 30, 60, 120, 240, 480, 1440, 2880, float("inf")]
     hist = {"measure": [], "lo_minutes": [], "hi_minutes": [], "count": []}
-    for measure in ("minutes_to_removal", "minutes_to_answer"):
+    for measure in ("minutes_to_removal", "minutes_to_answer")[: 1 + answers]:
         for lo, hi in itertools.pairwise(edges):
             hist["measure"].append(measure)
             hist["lo_minutes"].append(float(lo))
@@ -234,6 +243,8 @@ def test_report_has_every_section_with_a_note(page: tuple[Path, str]) -> None:
     assert "<h3>Paired differences</h3>" in text
     assert "0.200 [0.100, 0.300] *" not in text  # numbers are short
     assert "0.2 [0.1, 0.3] *" in text
+    assert "<th>strict − laissez [CI]</th>" in text
+    assert "<th>laissez [CI]</th>" in text
     for mark in ("8 min", "30 min", "24 h"):
         assert mark in text
 
@@ -362,7 +373,8 @@ def test_unreadable_table_names_the_file(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("value", "text"),
     [(None, "n/a"), (float("nan"), "n/a"), (float("inf"), "n/a"), (np.float64("nan"), "n/a"),
-     (3, "3"), (1234.4, "1,234"), (12.345, "12.35"), (0.123456, "0.123"), ("abc", "abc")],
+     (3, "3"), (1234.4, "1,234"), (166.79, "166.8"), (22.5, "22.5"), (3.4567, "3.457"),
+    (0.123456, "0.123"), (-0.000521, "-0.000521"), ("abc", "abc")],
 )  # fmt: skip
 def test_fmt(value: object, text: str) -> None:
     assert fmt(value) == text

@@ -6,6 +6,7 @@ browser). Skipped where either is missing, except in CI (env CI set), where that
 
 from __future__ import annotations
 
+import contextlib
 import importlib.util
 import os
 from pathlib import Path
@@ -49,17 +50,30 @@ def _results_builder() -> Any:
     return module
 
 
-@pytest.fixture(scope="module")
-def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """The report of the synthetic results folder, opened in chromium, with what it did."""
+FOLDERS = {"comparison": 8, "single": 7}
+"""Synthetic results folders and the figures their report has: a comparison of three
+scenarios, and one scenario whose runs recorded no answers (an empty chart panel)."""
+
+
+@pytest.fixture(scope="module", params=sorted(FOLDERS))
+def loaded(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Any]:
+    """A synthetic results folder's report, opened in chromium, with what it did."""
     if reason := _missing():
         pytest.fail(f"CI is set but the browser test cannot run: {reason}")
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
     from playwright.sync_api import sync_playwright
 
     builder = _results_builder()
-    path = write_report(builder.make_results(tmp_path_factory.mktemp("results")))
+    root = tmp_path_factory.mktemp(request.param)
+    if request.param == "comparison":
+        builder.make_results(root)
+    else:
+        builder._run(root, "only", 1, answers=False)
+    path = write_report(root)
     profile = tmp_path_factory.mktemp("chromium-profile")
-    seen: dict[str, Any] = {"requests": [], "errors": [], "path": path}
+    seen: dict[str, Any] = {"requests": [], "errors": [], "path": path, "name": request.param}
     with sync_playwright() as pw:
         context = pw.chromium.launch_persistent_context(
             str(profile),
@@ -77,15 +91,16 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
             )
             page.on("pageerror", lambda e: seen["errors"].append(f"page error: {e}"))
             page.goto(path.as_uri(), wait_until="load")
-            page.wait_for_function(
-                "() => { const p = document.querySelectorAll('.js-plotly-plot');"
-                " return p.length > 0 && [...p].every(d => d.querySelector('.main-svg')); }",
-                timeout=30_000,
-            )
+            with contextlib.suppress(PlaywrightTimeout):  # the counts below tell what failed
+                page.wait_for_function(
+                    "() => { const p = document.querySelectorAll('.js-plotly-plot');"
+                    " return p.length > 0 && [...p].every(d => d.querySelector('.main-svg')); }",
+                    timeout=30_000,
+                )
             page.wait_for_timeout(300)  # let any late request or error show up
             seen["plots"] = page.eval_on_selector_all(".js-plotly-plot", "p => p.length")
             seen["rendered"] = page.eval_on_selector_all(
-                ".js-plotly-plot", "p => p.filter(d => d.querySelector(':scope .main-svg')).length"
+                ".js-plotly-plot", "p => p.filter(d => d.querySelector('.main-svg')).length"
             )
             seen["expected"] = int(
                 page.get_attribute('meta[name="tightrope-figures"]', "content") or -1
@@ -97,7 +112,7 @@ def loaded(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
 
 
 def test_every_chart_renders(loaded: dict[str, Any]) -> None:
-    assert loaded["expected"] == 8
+    assert loaded["expected"] == FOLDERS[loaded["name"]]
     assert loaded["divs"] == loaded["expected"]
     assert loaded["plots"] == loaded["expected"]
     assert loaded["rendered"] == loaded["expected"]

@@ -12,26 +12,15 @@ import math
 import os
 import sys
 import traceback
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import click
 
+from .compare import goal_rows
 from .errors import InputError
-
-GOALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
-    ("Order", "order_score", ("harm_views_per_user", "rumor_views_per_user", "incidents")),
-    ("Development", "development_score", (
-        "active_users", "posts", "revenue", "compliance_cost", "fines", "profit",
-    )),
-    ("Freedom", "freedom_score", (
-        "intents", "self_censored_share", "removed_share", "wrongful_removal_share",
-        "median_minutes_to_removal", "requests", "requests_answered_share",
-        "median_minutes_to_answer", "vpn_share",
-    )),
-)  # fmt: skip
-"""How the summary is shown: each goal's score (0 to 1), then its parts (as in the report)."""
+from .storage import jsonable
 
 
 class BadInput(click.ClickException):
@@ -81,7 +70,7 @@ def _console() -> Any:
     from rich.console import Console
 
     tty = sys.stdout.isatty()
-    return Console(file=sys.stdout, width=None if tty else 160, highlight=False, markup=False)
+    return Console(file=sys.stdout, width=None if tty else 200, highlight=False, markup=False)
 
 
 def _fmt(value: Any) -> str:
@@ -100,23 +89,8 @@ def _fmt(value: Any) -> str:
     return f"{value:.4g}"
 
 
-def _jsonable(obj: Any) -> Any:
-    """Plain JSON values: NaN and infinities become null, numpy scalars become numbers."""
-    if isinstance(obj, Mapping):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [_jsonable(v) for v in obj]
-    if hasattr(obj, "item"):
-        obj = obj.item()
-    if isinstance(obj, float) and not math.isfinite(obj):
-        return None
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
 def _dump(obj: Any) -> str:
-    return json.dumps(_jsonable(obj), allow_nan=False, indent=2)
+    return json.dumps(jsonable(obj), allow_nan=False, indent=2)
 
 
 @contextlib.contextmanager
@@ -158,20 +132,6 @@ def _stored(out: Path, report: Path | None, as_json: bool) -> None:
         _note("report: not written (the report module is not installed)", as_json)
     else:
         _note(f"report: {report}", as_json)
-
-
-def _goal_rows(keys: Sequence[str]) -> list[tuple[str, str, bool]]:
-    """(section, metric, is_score) in display order; keys no goal claims go under Other."""
-    rows: list[tuple[str, str, bool]] = []
-    shown: set[str] = set()
-    for goal, score, parts in GOALS:
-        rows.append((goal, score, True))
-        rows += [(goal, p, False) for p in parts if p in keys]
-        shown |= {score, *parts}
-    rows += [("Balance", "balance", True), ("Balance", "tilt", False)]
-    shown |= {"balance", "tilt"}
-    rows += [("Other", k, False) for k in keys if k not in shown]
-    return rows
 
 
 # ---------------------------------------------------------------- options
@@ -303,7 +263,7 @@ def _print_run(result: Any) -> None:
     table.add_column("Measure")
     table.add_column("Value", justify="right")
     last = ""
-    for section, metric, is_score in _goal_rows(list(result.summary)):
+    for section, metric, is_score in goal_rows(list(result.summary)):
         name = metric if is_score else f"  {metric}"
         table.add_row(section if section != last else "", name, _fmt(result.summary.get(metric)))
         last = section
@@ -356,11 +316,12 @@ def compare(
 
 
 def _interval(mean: float, lo: float, hi: float, signed: bool = False) -> str:
+    """`mean ±half` of a symmetric t interval; the mean alone where there is no interval."""
     text = _fmt(mean)
     if signed and math.isfinite(mean) and mean > 0:
         text = "+" + text
     if math.isfinite(lo) and math.isfinite(hi):
-        text += f" [{_fmt(lo)}, {_fmt(hi)}]"
+        text += f" ±{_fmt((hi - lo) / 2)}"
     return text
 
 
@@ -372,8 +333,8 @@ def _print_comparison(res: Any, seed: int) -> None:
         f"{len(res.labels)} scenarios x {len(res.seeds)} replicates (seeds spawned from "
         f"root seed {seed}), {res.users:,} users, {_fmt(float(res.days))} days."
     )
-    click.echo("Means with 95% t intervals; differences are paired (same seeds) against "
-               f"the first scenario, {base}.")  # fmt: skip
+    click.echo("Means ±half-width of the 95% t interval; differences are paired (same seeds) "
+               f"against the first scenario, {base}.")  # fmt: skip
     for note in res.notes:
         click.echo(f"note: {note}")
     table = Table()
@@ -385,7 +346,7 @@ def _print_comparison(res: Any, seed: int) -> None:
         table.add_column(f"{label} - {base}", justify="right")
     metrics = sorted({r["metric"] for r in res.rows}, key=[r["metric"] for r in res.rows].index)
     last = ""
-    for section, metric, is_score in _goal_rows(metrics):
+    for section, metric, is_score in goal_rows(metrics):
         if metric not in metrics:
             continue
         cells = [_interval(*_pick(res, lab, metric, "")) for lab in res.labels]
@@ -430,8 +391,12 @@ def runs(results_dir: Path) -> None:
     out = Table(title=f"{table.num_rows} runs in {results_dir}")
     numeric = {"seed", "replicate", "users", "days"}
     for name in table.column_names:
+        if name == "run_id":
+            out.add_column(name, no_wrap=True, min_width=max(map(len, table["run_id"].to_pylist())))
+            continue
         is_num = name in numeric or name.endswith("score") or name == "balance"
-        out.add_column(name, justify="right" if is_num else "left")
+        header = {"replicate": "rep"}.get(name, name.removesuffix("_score"))
+        out.add_column(header, justify="right" if is_num else "left")
     for row in table.to_pylist():
         out.add_row(*(_fmt(row[c]) if c != "seed" else str(row[c]) for c in table.column_names))
     _console().print(out)

@@ -27,6 +27,34 @@ from .scenario_files import load_scenario
 HEADLINE: tuple[str, ...] = ("order_score", "development_score", "freedom_score", "balance")
 """Metrics listed first in every comparison: the three goal scores (in [0, 1]) and balance."""
 
+GOALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("Order", "order_score", ("harm_views_per_user", "rumor_views_per_user", "incidents")),
+    ("Development", "development_score", (
+        "active_users", "posts", "revenue", "compliance_cost", "fines", "profit",
+    )),
+    ("Freedom", "freedom_score", (
+        "intents", "self_censored_share", "removed_share", "wrongful_removal_share",
+        "median_minutes_to_removal", "requests", "requests_answered_share",
+        "median_minutes_to_answer", "vpn_share",
+    )),
+)  # fmt: skip
+"""How the summary is shown: each goal's score (0 to 1), then its parts (as in the report)."""
+
+
+def goal_rows(keys: Sequence[str]) -> list[tuple[str, str, bool]]:
+    """(section, metric, is_score) in display order; keys no goal claims go under Other."""
+    rows: list[tuple[str, str, bool]] = []
+    shown: set[str] = set()
+    for goal, score, parts in GOALS:
+        rows.append((goal, score, True))
+        rows += [(goal, p, False) for p in parts if p in keys]
+        shown |= {score, *parts}
+    rows += [("Balance", "balance", True), ("Balance", "tilt", False)]
+    shown |= {"balance", "tilt"}
+    rows += [("Other", k, False) for k in keys if k not in shown]
+    return rows
+
+
 COMPARISON_COLUMNS: tuple[str, ...] = (
     "scenario", "baseline", "metric", "mean", "ci_low", "ci_high", "diff_mean",
     "diff_ci_low", "diff_ci_high", "n", "diff_n",

@@ -33,10 +33,10 @@ from .rng import integer, uniform
 from .world import HORIZON_MINUTES
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def enqueue_review(q, posts, consts, rules, slot, minute, reported, tc) -> None:
     p = posts.platform[slot]
-    if posts.queued[slot] or consts.p_reviewers[p] * rules.effort[p] <= 0.0:
+    if posts.queued[slot] != 0 or consts.p_reviewers[p] * rules.effort[p] <= 0.0:
         return
     held = posts.state[slot] != VISIBLE
     key = priority(rules, p, posts.cat[slot], reported, held)
@@ -44,7 +44,7 @@ def enqueue_review(q, posts, consts, rules, slot, minute, reported, tc) -> None:
         posts.queued[slot] = 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def log_view(view_log, view_meta, pid, rs) -> None:
     """Keep a uniform sample of this tick's views (reservoir sampling) for inspectors."""
     seen = view_meta[0]
@@ -58,7 +58,7 @@ def log_view(view_log, view_meta, pid, rs) -> None:
     view_meta[0] = seen + 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def view(
     pid,
     v,
@@ -122,7 +122,7 @@ def view(
         tc[K.RESHARES] += 1.0
         posts.engagement[slot] += 2.0
         schedule_audience(posts, slot, v, m, people, consts, rules, graph, cal, rs_exposure)
-    if consts.p_reports[p] and consts.cat_offense[c] > 0.0:
+    if consts.p_reports[p] != 0 and consts.cat_offense[c] > 0.0:
         stance = people.stance[v]
         offended = consts.cat_offense[c] * (1.0 + (stance if stance > 0.0 else 0.0) * sens)
         if uniform(rs_report) < people.report_propensity[v] * offended:
@@ -130,7 +130,7 @@ def view(
             push(cal, m + 1, pid, REVIEW_ARRIVAL_REPORTED)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def request_arrival(req, user, m) -> None:
     cap = req.user.size
     tail = req.ends[1]

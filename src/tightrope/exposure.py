@@ -21,7 +21,7 @@ REVIEW_ARRIVAL_REPORTED = -2
 REQUEST_ARRIVAL = -3
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def push(cal, minute: int, pid: int, viewer: int) -> bool:
     """Schedule an event at `minute` (must be within the horizon); False if the pool is full."""
     free = cal.meta[0]
@@ -38,7 +38,7 @@ def push(cal, minute: int, pid: int, viewer: int) -> bool:
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def can_use(people, rules, i: int, p: int, now: int) -> bool:
     """User i can use platform p now: has an account, is not suspended, and can reach it."""
     if (people.member[i] >> p) & 1 == 0:
@@ -47,12 +47,12 @@ def can_use(people, rules, i: int, p: int, now: int) -> bool:
         return False
     if rules.live[p] == 0:
         return False
-    if rules.blocked[p] and people.vpn[i] == 0:
+    if rules.blocked[p] != 0 and people.vpn[i] == 0:
         return False
     return True
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _schedule_one(cal, people, rules, v, p, pid, start, mean_delay, rs) -> None:
     if not can_use(people, rules, v, p, start):
         return

@@ -17,7 +17,7 @@ from .exposure import schedule_audience
 from .rng import uniform
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _before(q, p, a, b) -> bool:
     """Heap order: higher key first, then earlier arrival, then lower post id."""
     if q.key[p, a] != q.key[p, b]:
@@ -27,7 +27,7 @@ def _before(q, p, a, b) -> bool:
     return q.post[p, a] < q.post[p, b]
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def _swap(q, p, a, b) -> None:
     q.key[p, a], q.key[p, b] = q.key[p, b], q.key[p, a]
     q.post[p, a], q.post[p, b] = q.post[p, b], q.post[p, a]
@@ -82,13 +82,13 @@ def heap_pop(q, p: int) -> tuple[int, int]:
     return pid, arrival
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def priority(rules, p: int, cat: int, reported: bool, held: bool) -> float:
     """Queue priority: enforced severity first, then reported items, then held ones."""
     return 10.0 * rules.enforced[p, cat] + (2.0 if reported else 0.0) + (1.0 if held else 0.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def set_state(posts, slot: int, new_state: int) -> None:
     """Move a post between states, keeping the per-state counts exact."""
     posts.counts[1 + posts.state[slot]] -= 1
@@ -96,7 +96,7 @@ def set_state(posts, slot: int, new_state: int) -> None:
     posts.state[slot] = new_state
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def record_minutes(hist, which: int, minutes: float) -> None:
     if minutes < 0.0:
         minutes = 0.0
@@ -109,7 +109,7 @@ def record_minutes(hist, which: int, minutes: float) -> None:
     hist[which, b] += 1
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def identifiability(people, consts, i: int) -> float:
     """Chance the state can tie an account to a person: real name, or data access."""
     if people.real_name[i]:

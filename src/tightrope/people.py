@@ -29,7 +29,7 @@ def daily_update(now, people, consts, rules, rs_mobility, rs_vpn) -> None:
     boost = 1.0 + rules.intensity
     any_blocked_foreign = False
     for p in range(n_p):
-        if rules.blocked[p] and consts.p_foreign[p]:
+        if rules.blocked[p] != 0 and consts.p_foreign[p] != 0:
             any_blocked_foreign = True
     for i in range(people.kind.size):
         risk = min(1.0, identifiability(people, consts, i) * consts.severity * boost)
@@ -45,7 +45,7 @@ def daily_update(now, people, consts, rules, rs_mobility, rs_vpn) -> None:
             if (people.member[i] >> p) & 1 == 0:
                 continue
             target = consts.p_appeal[p] - 2.0 * harm_rate - 0.2 * removed
-            if rules.blocked[p] and people.vpn[i] == 0:
+            if rules.blocked[p] != 0 and people.vpn[i] == 0:
                 target = 0.0
             s = people.satisfaction[i, p] + 0.2 * (target - people.satisfaction[i, p])
             people.satisfaction[i, p] = min(1.0, max(0.0, s))
@@ -53,9 +53,9 @@ def daily_update(now, people, consts, rules, rs_mobility, rs_vpn) -> None:
                 people.member[i] &= ~(1 << p)
                 best, best_appeal = -1, -1.0
                 for q in range(n_p):
-                    if q == p or (people.member[i] >> q) & 1:
+                    if q == p or (people.member[i] >> q) & 1 != 0:
                         continue
-                    if rules.blocked[q] and people.vpn[i] == 0:
+                    if rules.blocked[q] != 0 and people.vpn[i] == 0:
                         continue
                     if consts.p_appeal[q] > best_appeal:
                         best, best_appeal = q, consts.p_appeal[q]
@@ -71,7 +71,7 @@ def daily_update(now, people, consts, rules, rs_mobility, rs_vpn) -> None:
                 if uniform(rs_vpn) < consts.vpn_adopt_rate * (1.0 - consts.crackdown):
                     people.vpn[i] = 1
                     for p in range(n_p):
-                        if rules.blocked[p] and consts.p_foreign[p]:
+                        if rules.blocked[p] != 0 and consts.p_foreign[p] != 0:
                             people.member[i] |= 1 << p
         people.fear[i] = min(1.0, max(0.0, people.fear[i]))
         people.grievance[i] = min(1.0, max(0.0, people.grievance[i]))

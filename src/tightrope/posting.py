@@ -42,7 +42,7 @@ A_ALLOW, A_REDUCE, A_REVIEW, A_HOLD, A_BLOCK = 0, 1, 2, 3, 4
 def _weight(people, consts, rules, i, c, g) -> float:
     """Weight of category c among user i's intents: share, tilted by grievance."""
     x = consts.cat_share[c] * (1.0 + g * consts.cat_gboost[c])
-    if c == COLLECTIVE_ACTION and people.mobilised[i]:
+    if c == COLLECTIVE_ACTION and people.mobilised[i] != 0:
         x *= 20.0
     elif c == SERVICE_REQUEST:
         x *= rules.request_boost
@@ -75,7 +75,7 @@ def choose_category(people, consts, rules, i, kind, rs) -> int:
 def choose_platform(people, consts, rules, i, public_only, now, rs) -> int:
     total = 0.0
     for p in range(consts.n_platforms):
-        if public_only and consts.p_private[p]:
+        if public_only and consts.p_private[p] != 0:
             continue
         if can_use(people, rules, i, p, now):
             total += people.satisfaction[i, p] + 0.01
@@ -85,7 +85,7 @@ def choose_platform(people, consts, rules, i, public_only, now, rs) -> int:
     acc = 0.0
     last = -1
     for p in range(consts.n_platforms):
-        if public_only and consts.p_private[p]:
+        if public_only and consts.p_private[p] != 0:
             continue
         if can_use(people, rules, i, p, now):
             acc += people.satisfaction[i, p] + 0.01
@@ -98,7 +98,7 @@ def choose_platform(people, consts, rules, i, public_only, now, rs) -> int:
 @njit(cache=True)
 def exposure_to_state(consts, p) -> float:
     """How visible a post on platform p is to the state, for the speaker's risk."""
-    if consts.p_foreign[p] or not consts.p_regulated[p]:
+    if consts.p_foreign[p] != 0 or consts.p_regulated[p] == 0:
         return 0.2
     if consts.p_private[p]:
         return 0.3 + 0.7 * consts.data_access
@@ -110,7 +110,7 @@ def refuge(people, consts, rules, i, now, want_private) -> int:
     """A private (or, failing that, foreign) platform the user can move a post to."""
     for p in range(consts.n_platforms):
         ok = consts.p_private[p] if want_private else consts.p_foreign[p]
-        if ok and can_use(people, rules, i, p, now):
+        if ok != 0 and can_use(people, rules, i, p, now):
             return p
     return -1
 
@@ -226,12 +226,12 @@ def post_tick(
                 )
                 if uniform(rs_chilling) * (risk + wish) < risk:
                     moved = -1
-                    if not consts.p_private[p] and not consts.p_foreign[p]:
+                    if consts.p_private[p] == 0 and consts.p_foreign[p] == 0:
                         if uniform(rs_chilling) < consts.private_displacement:
                             moved = refuge(people, consts, rules, i, t0, True)
                             if moved >= 0:
                                 tc[K.DISPLACED_PRIVATE] += 1.0
-                        if moved < 0 and people.vpn[i]:
+                        if moved < 0 and people.vpn[i] != 0:
                             moved = refuge(people, consts, rules, i, t0, False)
                             if moved >= 0:
                                 tc[K.DISPLACED_FOREIGN] += 1.0

@@ -32,16 +32,12 @@ from .errors import InputError
 REPORT_NAME = "report.html"
 PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
 ID_COLUMNS = ("run_id", "scenario", "seed", "users", "days", "config_sha256", "replicate")
-SUMMARY_GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("goals", ("order_score", "development_score", "freedom_score", "balance", "tilt")),
-    ("order", ("harm_views_per_user", "rumor_views_per_user", "incidents")),
-    ("development", ("active_users", "posts", "revenue", "compliance_cost", "fines", "profit")),
-    ("freedom", ("intents", "self_censored_share", "removed_share", "wrongful_removal_share",
-                 "median_minutes_to_removal", "requests", "requests_answered_share",
-                 "median_minutes_to_answer", "vpn_share")),
-)  # fmt: skip
+_NEEDED = {"ts": {"tick"}, "pl": {"tick", "platform"},
+           "hist": {"measure", "lo_minutes", "hi_minutes", "count"}}  # fmt: skip
+_SCENARIO_HEADERS = ("scenario", "description", "runs", "seeds", "users", "days", "tick (min)",
+                     "config sha256")  # fmt: skip
 _CSP = (
-    "default-src 'none'; script-src 'unsafe-inline' 'unsafe-eval'; style-src 'unsafe-inline'; "
+    "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; "
     "img-src data: blob:; font-src data:; worker-src blob:"
 )
 _CSS = """
@@ -89,7 +85,7 @@ def fmt(value: object, percent: bool = False) -> str:
         return f"{int(v):,}"
     if abs(v) >= 1000:
         return f"{v:,.0f}"
-    return f"{v:.2f}" if abs(v) >= 10 else f"{v:.3g}"
+    return f"{v:.4g}" if abs(v) >= 1 else f"{v:.3g}"
 
 
 def _table(headers: Sequence[str], rows: Iterable[Sequence[object]], numeric: int = 1) -> str:
@@ -145,6 +141,14 @@ def _manifest(path: Path) -> dict[str, Any]:
     return data if isinstance(data, dict) else {}
 
 
+def _given(*values: object) -> str:
+    """The first value that is neither missing (None, NaN) nor empty, as text."""
+    for value in values:
+        if fmt(value) != "n/a" and str(value):
+            return str(value)
+    return ""
+
+
 def _timed(frame: pd.DataFrame, tick_minutes: float) -> pd.DataFrame:
     """Add the time columns that the figures use: t_days (end of tick), day, ticks_per_day."""
     per_day = 1440 / tick_minutes
@@ -175,18 +179,18 @@ def load_results(results_dir: Path) -> Results:
             continue
         manifest = _manifest(folder / "manifest.json")
         row = summary.iloc[0]
-        rid = str(row.get("run_id") or manifest.get("run_id") or folder.name)
-        scenario = str(row.get("scenario") or manifest.get("scenario") or "unnamed")
+        rid = _given(row.get("run_id"), manifest.get("run_id"), folder.name)
+        scenario = _given(row.get("scenario"), manifest.get("scenario"), "unnamed")
         manifests[rid] = manifest
         tables["s"].append(summary.iloc[:1].assign(run_id=rid, scenario=scenario))
         run_cfg = (manifest.get("config") or {}).get("run") or {}
         tick_minutes = float(run_cfg.get("tick_minutes") or 60)
         for key, name in (("ts", "timeseries"), ("pl", "platforms"), ("hist", "histograms")):
             frame = _read(folder / f"{name}.parquet")
-            if frame is None or frame.empty:
-                continue
+            if frame is None or frame.empty or not _NEEDED[key] <= set(frame.columns):
+                continue  # nothing to draw from it (the summary still counts the run)
             frame = frame.assign(run_id=rid, scenario=scenario)
-            if key != "hist" and "tick" in frame.columns:
+            if key != "hist":
                 frame = _timed(frame, tick_minutes)
             tables[key].append(frame)
     if not manifests:
@@ -239,7 +243,6 @@ def _what_was_run(res: Results) -> str:
         rows.append(
             [scenario, about, len(runs), seeds, *sizes, _values(ticks), _Raw(", ".join(codes))]
         )
-    headers = [*["scenario", "description", "runs", "seeds", "users", "days"], "tick (min)", "config sha256"]
     versions: dict[str, set[str]] = {}
     for m in res.manifests.values():
         for name, version in (m.get("versions") or {}).items():
@@ -253,7 +256,7 @@ def _what_was_run(res: Results) -> str:
     parts = [
         f"<p>{len(res.manifests)} run(s) of {len(res.scenarios)} scenario(s) from "
         f"<code>{_e(res.root)}</code>.</p>",
-        _table(headers, rows, numeric=2),
+        _table(_SCENARIO_HEADERS, rows, numeric=2),
         f'<p class="muted">Software: {soft or "n/a (no manifests)"}</p>',
         f"<details><summary>All runs</summary>"
         f"{_table(['run id', 'scenario', 'seed', 'status', 'started', 'finished'], run_rows, 6)}"
@@ -277,8 +280,8 @@ def _summary_table(res: Results) -> str:
         and pd.api.types.is_numeric_dtype(s[c])
         and not pd.api.types.is_bool_dtype(s[c])
     ]
-    known = {k for _, keys in SUMMARY_GROUPS for k in keys}
-    groups = [*SUMMARY_GROUPS, ("other", tuple(c for c in numeric if c not in known))]
+    known = {k for _, keys in figures.SUMMARY_PARTS for k in keys}
+    groups = [*figures.SUMMARY_PARTS, ("other", tuple(c for c in numeric if c not in known))]
     rows: list[Any] = []
     for title, keys in groups:
         keys = tuple(k for k in keys if k in s.columns)
@@ -297,7 +300,7 @@ def _summary_table(res: Results) -> str:
 
 
 def _mean_sd(values: pd.Series, key: str) -> object:
-    percent = key.endswith("_share")
+    percent = "share" in key.split("_") or key == "profit_margin"
     mean = fmt(values.mean(), percent)
     if values.count() < 2 or mean == "n/a" or not values.std() > 0:
         return mean  # one run, or all runs agree
@@ -327,26 +330,43 @@ def _comparison(res: Results, figs: _Figures) -> str:
             tilt = _tilt(tilts.get_group(sc)) if tilts is not None else "n/a"
             rows.append([sc, *(fmt(means.loc[sc, c]) for c in cols), tilt])
         parts.append("<h3>Balance and tilt</h3>" + _table(["scenario", *cols, "tilt"], rows))
-    c = res.comparison
-    if c is not None and not c.empty:
-        rows = []
-        for r in c.to_dict("records"):
-            base = r.get("scenario") == r.get("baseline")
-            lo, hi = r.get("diff_ci_low"), r.get("diff_ci_high")
-            sig = not base and fmt(lo) != "n/a" and fmt(hi) != "n/a" and (lo > 0 or hi < 0)
-            diff = _interval(r.get("diff_mean"), lo, hi) + (" *" if sig else "")
-            mean = _interval(r.get("mean"), r.get("ci_low"), r.get("ci_high"))
-            names = [r.get("metric"), r.get("scenario"), r.get("baseline")]
-            rows.append(
-                [*names, mean, "baseline" if base else diff, fmt(r.get("n")), fmt(r.get("diff_n"))]
-            )
-        headers = ["metric", "scenario", "baseline", "mean [CI]", "difference [CI]", "n", "pairs"]
-        parts.append(
-            '<h3>Paired differences</h3><p class="muted">mean [95% interval] over replicates; '
-            "difference = scenario − baseline on the same seeds; * the interval excludes 0.</p>"
-            + _table(headers, rows, numeric=3)
-        )
+    if res.comparison is not None and not res.comparison.empty:
+        parts.append(_differences(res.comparison))
     return "".join(parts)
+
+
+def _differences(c: pd.DataFrame) -> str:
+    """Paired differences, one row per metric: the baseline's mean, then each scenario's
+    difference from it, each with its 95% interval (* where the interval excludes 0)."""
+    pairs = [
+        p for p in dict.fromkeys(zip(c["scenario"], c["baseline"], strict=True)) if p[0] != p[1]
+    ]
+    bases = list(dict.fromkeys(c["baseline"]))
+    headers = ["metric", *(f"{b} [CI]" for b in bases), *(f"{s} − {b} [CI]" for s, b in pairs)]
+    rows = []
+    for metric, group in c.groupby("metric", sort=False):
+        by = {(r["scenario"], r["baseline"]): r for r in group.to_dict("records")}
+        means = [by.get((b, b), {}) for b in bases]
+        cells = [_interval(r.get("mean"), r.get("ci_low"), r.get("ci_high")) for r in means]
+        for pair in pairs:
+            r = by.get(pair, {})
+            lo, hi = r.get("diff_ci_low"), r.get("diff_ci_high")
+            sig = " *" if _excludes_zero(lo, hi) else ""
+            cells.append(_interval(r.get("diff_mean"), lo, hi) + sig)
+        rows.append([metric, *cells])
+    n, pairs_n = _values(c.get("n", [])), _values(c.get("diff_n", []))
+    return (
+        f'<h3>Paired differences</h3><p class="muted">Mean [95% interval] over replicates '
+        f"(n = {_e(n)}); difference = scenario − baseline on the same seeds (pairs = "
+        f"{_e(pairs_n)}); * the interval excludes 0.</p>{_table(headers, rows)}"
+    )
+
+
+def _excludes_zero(lo: object, hi: object) -> bool:
+    try:
+        return float(lo) > 0 or float(hi) < 0  # type: ignore[arg-type]  # NaN: False
+    except (TypeError, ValueError):
+        return False
 
 
 def _interval(mean: object, lo: object, hi: object) -> str:
@@ -377,33 +397,21 @@ class _Figures:
         return f'<div class="figure">{body}</div>'
 
 
-NOTES = {
-    **figures.NOTES,
-    "run": "Each run simulates one scenario with one seed; the charts show the mean over a "
-    "scenario's runs. The config hash names the exact settings: the same hash and seed give "
-    "the same results, to the bit.",
-    "summary": "End-of-run figures, mean over the scenario's runs (± the standard deviation "
-    "where there are several). Goal scores are in [0, 1], higher meets that goal better; "
-    "balance says how evenly the three are met, tilt names the goal that loses. The scores "
-    "summarise the parts listed below them: read the parts too.",
-}
-
-
 def render(res: Results) -> str:
     """The report page for `res` as one HTML string."""
     figs = _Figures()
     colors = figures.scenario_colors(res.scenarios)
     ts, no_ts = res.timeseries, "The runs hold no time series."
     sections: list[tuple[str, str, str, str]] = [
-        ("run", "What was run", NOTES["run"], _what_was_run(res)),
-        ("summary", "Summary figures", NOTES["summary"], _summary_table(res)),
+        ("run", "What was run", figures.NOTES["run"], _what_was_run(res)),
+        ("summary", "Summary figures", figures.NOTES["summary"], _summary_table(res)),
     ]
     if len(res.scenarios) > 1 or res.comparison is not None:
         compare = _comparison(res, figs)
-        sections.append(("compare", "Regimes side by side", NOTES["compare"], compare))
+        sections.append(("compare", "Regimes side by side", figures.NOTES["compare"], compare))
 
     def chart(anchor: str, title: str, fig: go.Figure | None, empty: str = no_ts) -> None:
-        sections.append((anchor, title, NOTES[anchor], figs.embed(fig, empty)))
+        sections.append((anchor, title, figures.NOTES[anchor], figs.embed(fig, empty)))
 
     chart("goals", "The three goals over time", figures.goals_over_time(ts, colors))
     for goal in figures.PARTS:

@@ -62,14 +62,37 @@ PLATFORM_PARTS: tuple[Part, ...] = (
 )
 
 SHARES: tuple[tuple[str, str], ...] = (
-    ("self_censored_share", "self-censored share of intents"),
-    ("wrongful_removal_share", "wrongful removal share"),
-    ("removed_share", "removed share of posts"),
+    ("self_censored_share", "self-censored: share of intents"),
+    ("wrongful_removal_share", "wrongfully removed: share of legitimate posts"),
+    ("removed_share", "removed or blocked: share of posts"),
 )
+
+SUMMARY_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("goals", ("order_score", "development_score", "freedom_score", "balance", "tilt")),
+    ("order", ("harm_views_per_user", "rumor_views_per_user", "incidents", "regulator_violations",
+               "bad_actors_active")),
+    ("development", ("active_share", "active_users", "views_per_user_day", "views", "posts",
+                     "reshares", "revenue", "compliance_cost", "fines", "profit", "profit_margin")),
+    ("freedom", ("intents", "self_censored_share", "criticism_views_per_user", "removed_share",
+                 "wrongful_removal_share", "wrongful_share_of_removals", "published_deleted_share",
+                 "blocked_share", "held_share", "held_never_published_share",
+                 "median_minutes_to_removal", "deleted_within_8min_share",
+                 "deleted_5_to_30min_share", "deleted_within_24h_share", "requests",
+                 "requests_answered_share", "median_minutes_to_answer", "access_share",
+                 "vpn_share", "punished")),
+)  # fmt: skip
+"""Summary figures grouped under the goal they measure (others are listed after them)."""
 
 REFERENCE_MINUTES: tuple[tuple[float, str], ...] = ((8, "8 min"), (30, "30 min"), (1440, "24 h"))
 """Marks of published Weibo deletion studies, drawn on the time-to-removal charts."""
 
+DISPLAY_EDGES: tuple[float, ...] = (
+    0, 1, 2, 3, 5, 8, 12, 20, 30, 45, 60, 90, 120, 180, 240, 360, 480, 720, 1080, 1440, 2160,
+    2880, 4320, 7200, 10080, 20160, 43200, math.inf,
+)  # fmt: skip
+"""Bar edges of the time charts (minutes): 8, 30 and 1440 are edges, so no bar straddles a
+reference mark."""
+_PERCENT_AXIS = ".2~%"  # 30%, 0.5%, 0.12%: small shares stay readable
 _TICKS = (1, 8, 30, 240, 1440, 10080, 43200)
 _TICK_TEXT = ("1 min", "8 min", "30 min", "4 h", "24 h", "7 d", "30 d")
 _DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot")
@@ -81,6 +104,13 @@ _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-se
 
 
 NOTES: dict[str, str] = {
+    "run": "Each run simulates one scenario with one seed; the charts show the mean over a "
+    "scenario's runs. The config hash names the exact settings: the same hash and seed give "
+    "the same results, to the bit.",
+    "summary": "End-of-run figures, mean over the scenario's runs (± the standard deviation "
+    "where there are several). Goal scores are in [0, 1], higher meets that goal better; "
+    "balance says how evenly the three are met, tilt names the goal that loses. The scores "
+    "summarise the parts listed below them: read the parts too.",
     "compare": "Each regime's three end-of-run scores on one triangle (axes in [0, 1], "
     "further out is better). A large, even shape meets the goals evenly (balance); the short "
     "axis is the tilt. Paired differences compare each scenario with the baseline on the same "
@@ -88,30 +118,34 @@ NOTES: dict[str, str] = {
     "goals": "Each goal's score after every tick, computed from the run so far (so early "
     "values swing more). One line per scenario, the mean over its runs. No regime holds all "
     "three at 1: watch which goal a regime gives up, and when.",
-    "order": "What the order score is made of, per day: views of illegal-harm content, views "
-    "of rumours, offline incidents triggered by mobilisation, and the prohibited posts the "
-    "regulator found in its checks (which also depends on how much it inspects). Lower harm, "
-    "rumour and incidents mean more order.",
-    "development": "What the development score is made of, summed over platforms: active "
-    "users, views and revenue per day, and what governance costs the companies (compliance "
-    "cost: reviewers and filters; fines) and their profit.",
-    "freedom": "What the freedom score is made of. Self-censored share: intents to post that "
-    "users suppressed, over all intents. Wrongful removals: removed posts that the evaluation "
-    "baseline counts as legitimate, judged apart from the regime's own rules. Answered share: "
-    "citizens' requests answered by officials, over requests made. Criticism views: the reach "
-    "of criticism of officials. VPN users: people reaching blocked platforms.",
-    "times": "How long a removed post stayed visible, and how long a citizen waited for an "
-    "official answer, in minutes on a log scale. Each bar is one [from, to) bin's share of the "
-    "scenario's removals (or answers), pooled over its runs. Dotted lines mark 8 minutes, 30 "
-    "minutes and 24 hours, the marks that published studies of Weibo deletions use.",
+    "order": "The order score combines harm views per user, rumour views per user and "
+    "incidents per 30 days; here they are per day, with the prohibited posts the regulator "
+    "found in its checks (which also depend on how much it inspects). Less of each is more "
+    "order.",
+    "development": "The development score combines the share of users still active, views "
+    "per user and day, and the platforms' profit margin. Here, summed over platforms and per "
+    "day: active users, views, revenue, what governance costs the companies (compliance: "
+    "reviewers and filters; fines) and their profit.",
+    "freedom": "Self-censored share: intents to post that users suppressed, over all intents. "
+    "Wrongful removals: removed posts that the evaluation baseline counts as legitimate, "
+    "judged apart from the regime's own rules. Answered share: citizens' requests answered by "
+    "officials, over requests made. Criticism views: the reach of criticism of officials. VPN "
+    "users: people reaching blocked platforms. The score combines the first four with access "
+    "to blocked platforms.",
+    "times": "Minutes from posting to removal, and from a citizen's request to an official "
+    "answer, on a log scale. Each bar is the share of the scenario's removals (or answers), "
+    "pooled over its runs, that took that long; hover for counts. Dotted lines mark 8 "
+    "minutes, 30 minutes and 24 hours, the marks that published studies of Weibo deletions "
+    "use.",
     "censorship": "End-of-run shares per scenario, mean over runs (whisker: one standard "
     "deviation where there are several runs). Self-censorship is what users never said; "
-    "wrongful removals are legitimate posts taken down; all removals give the scale.",
+    "wrongful removals are the legitimate posts taken down; all removals and blocks give the "
+    "scale.",
     "platforms": "Per platform (line style) and scenario (colour), per day: revenue, "
     "compliance cost, fines and profit, and the compliance effort in [0, 1] the platform ran "
     "(fixed by the scenario, or adapted to the fines it expects).",
 }
-"""The "how to read this" note of each section of figures, by section anchor."""
+"""The "how to read this" note of each section of the report, by section anchor."""
 
 
 def scenario_colors(scenarios: Sequence[str]) -> dict[str, str]:
@@ -275,18 +309,31 @@ def parts_over_time(ts: pd.DataFrame, goal: str, colors: dict[str, str]) -> go.F
                 **_cell(i),
             )
         if ratio:
-            fig.update_yaxes(tickformat=".0%", rangemode="tozero", **_cell(i))
+            fig.update_yaxes(tickformat=_PERCENT_AXIS, rangemode="tozero", **_cell(i))
     fig.update_xaxes(title_text="day", title_standoff=4)
     fig.update_yaxes(rangemode="tozero")
     return _layout(fig, height)
 
 
-def _bin_edges(lo: np.ndarray, hi: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Bin edges drawable on a log axis: a bin from 0 starts at half its upper edge, and an
-    open last bin ends at twice its lower edge."""
-    lo = np.where(lo > 0, lo, hi / 2)
-    hi = np.where(np.isfinite(hi) & (hi > lo), hi, lo * 2)
-    return lo, hi
+def display_bins(bins: pd.DataFrame) -> pd.DataFrame:
+    """Merge [lo_minutes, hi_minutes) bins into the roughly log-spaced DISPLAY_EDGES.
+
+    The simulator counts in one-minute bins up to a day, which would draw as hairlines on a
+    log axis. A stored bin goes to the display bin holding its lower edge; a bar spans that
+    display bin, widened to its members where they are coarser. Returns lo, hi, count, with
+    lo > 0 and finite hi so that the bars can be drawn on a log axis.
+    """
+    lo = bins["lo_minutes"].to_numpy(float)
+    hi = bins["hi_minutes"].to_numpy(float)
+    slot = np.searchsorted(DISPLAY_EDGES, lo, side="right") - 1
+    frame = pd.DataFrame({"slot": slot, "lo": lo, "hi": hi, "count": bins["count"].to_numpy(float)})
+    out = frame.groupby("slot").agg(lo=("lo", "min"), hi=("hi", "max"), count=("count", "sum"))
+    edges = np.asarray(DISPLAY_EDGES)
+    out["lo"] = np.minimum(out["lo"], edges[out.index])
+    out["hi"] = np.maximum(out["hi"], edges[out.index + 1])
+    out["lo"] = np.where(out["lo"] > 0, out["lo"], np.minimum(out["hi"], 1.0) / 2)
+    out["hi"] = np.where(np.isfinite(out["hi"]), out["hi"], out["lo"] * 2)
+    return out.reset_index(drop=True)
 
 
 def time_distributions(hist: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
@@ -303,14 +350,12 @@ def time_distributions(hist: pd.DataFrame, colors: dict[str, str]) -> go.Figure 
         sub = hist[(hist["measure"] == measure) & (hist["count"] > 0)]
         top = 0.0
         for scenario, color in colors.items():
-            bins = sub[sub["scenario"] == scenario].groupby(["lo_minutes", "hi_minutes"])["count"]
-            bins = bins.sum().reset_index().sort_values("lo_minutes")
+            bins = display_bins(sub[sub["scenario"] == scenario])
             total = float(bins["count"].sum())
             if total <= 0:
                 continue
-            edges = bins[["lo_minutes", "hi_minutes"]].to_numpy(float)
-            lo, hi = _bin_edges(edges[:, 0], edges[:, 1])
-            share = 100 * bins["count"].to_numpy(float) / total
+            lo, hi = bins["lo"].to_numpy(), bins["hi"].to_numpy()
+            share = 100 * bins["count"].to_numpy() / total
             top = max(top, float(share.max()))
             outline_x = np.column_stack([lo, lo, hi, hi]).ravel()
             outline_y = np.column_stack([0 * share, share, share, 0 * share]).ravel()
@@ -341,7 +386,7 @@ def time_distributions(hist: pd.DataFrame, colors: dict[str, str]) -> go.Figure 
                     showlegend=False,
                     mode="markers",
                     marker={"color": color, "size": 6, "opacity": 0},
-                    customdata=bins[["lo_minutes", "hi_minutes", "count"]].to_numpy(float),
+                    customdata=bins[["lo", "hi", "count"]].to_numpy(),
                     hovertemplate="[%{customdata[0]:,.4~g}, %{customdata[1]:,.4~g}) min: "
                     "%{customdata[2]:,.0f} (%{y:.1f}%)<extra>%{fullData.name}</extra>",
                 ),
@@ -400,7 +445,7 @@ def share_bars(summary: pd.DataFrame, colors: dict[str, str]) -> go.Figure | Non
             row=1,
             col=i + 1,
         )
-    fig.update_yaxes(tickformat=".0%", rangemode="tozero")
+    fig.update_yaxes(tickformat=_PERCENT_AXIS, rangemode="tozero")
     return _layout(fig, 340, hovermode="closest", margin={**_MARGIN, "b": 60})
 
 
@@ -413,11 +458,13 @@ def platform_economics(pl: pd.DataFrame, colors: dict[str, str]) -> go.Figure | 
     fig, height = _grid([label for label, *_ in PLATFORM_PARTS])
     platforms = sorted(days["platform"].unique())
     dash = {p: _DASHES[i % len(_DASHES)] for i, p in enumerate(platforms)}
+    order = {s: i for i, s in enumerate(colors)}
     for i, (label, *_rest) in enumerate(PLATFORM_PARTS):
         if label not in days.columns:
             _note(fig, i, "not recorded")
             continue
-        for (scenario, platform), line in days.groupby(["scenario", "platform"], sort=True):
+        groups = days.groupby(["scenario", "platform"], sort=True)
+        for (scenario, platform), line in sorted(groups, key=lambda g: (order[g[0][0]], g[0][1])):
             name = _label(f"{scenario} / {platform}")
             color = colors.get(scenario, "#444")
             fig.add_trace(

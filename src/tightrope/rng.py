@@ -65,7 +65,7 @@ def _rotl(x: np.uint64, k: int) -> np.uint64:
     return (x << np.uint64(k)) | (x >> np.uint64(64 - k))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def next_u64(s: np.ndarray) -> np.uint64:
     """Advance the xoshiro256** state `s` (4 uint64) and return 64 random bits."""
     result = _rotl(s[1] * np.uint64(5), 7) * np.uint64(9)
@@ -79,19 +79,19 @@ def next_u64(s: np.ndarray) -> np.uint64:
     return result
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def uniform(s: np.ndarray) -> float:
     """A float in [0, 1) with 53 random bits."""
     return float(next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def exponential(s: np.ndarray, mean: float) -> float:
     """An exponential draw with the given mean."""
     return -mean * math.log(1.0 - uniform(s))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def normal(s: np.ndarray) -> float:
     """A standard normal draw (Box-Muller, one of the pair)."""
     u1 = 1.0 - uniform(s)
@@ -99,7 +99,7 @@ def normal(s: np.ndarray) -> float:
     return math.sqrt(-2.0 * math.log(u1)) * math.cos(2.0 * math.pi * u2)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def poisson(s: np.ndarray, lam: float) -> int:
     """A Poisson draw: inversion for small means, a rounded normal above 30."""
     if lam <= 0.0:
@@ -118,7 +118,7 @@ def poisson(s: np.ndarray, lam: float) -> int:
     return k if k > 0 else 0
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def geometric_skip(s: np.ndarray, p: float) -> int:
     """Failures before the next success of a Bernoulli(p) sequence (p in (0, 1])."""
     if p >= 1.0:
@@ -126,7 +126,7 @@ def geometric_skip(s: np.ndarray, p: float) -> int:
     return int(math.floor(math.log(1.0 - uniform(s)) / math.log(1.0 - p)))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def integer(s: np.ndarray, n: int) -> int:
     """A uniform integer in [0, n)."""
     return int(uniform(s) * n)

@@ -23,7 +23,7 @@ assert tuple(Action.__args__) == ACTIONS  # type: ignore[attr-defined]
 class Strict(BaseModel):
     """Base of every scenario node: unknown keys are errors, assignments are validated."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 def _per_category(name: str, annotation: Any, default: Any, doc: str) -> type[Strict]:

@@ -99,6 +99,21 @@ def _scalar(value: Any) -> Any:
     return value
 
 
+def jsonable(obj: Any) -> Any:
+    """Plain JSON values: NaN and infinities become null, numpy scalars become numbers."""
+    if isinstance(obj, Mapping):
+        return {str(k): jsonable(v) for k, v in obj.items()}
+    if isinstance(obj, list | tuple):
+        return [jsonable(v) for v in obj]
+    if hasattr(obj, "item"):
+        obj = obj.item()
+    if isinstance(obj, float) and not math.isfinite(obj):
+        return None
+    if isinstance(obj, Path):
+        return str(obj)
+    return obj
+
+
 def _column(value: Any) -> pa.Array:
     value = _scalar(value)
     if isinstance(value, bool):
