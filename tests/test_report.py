@@ -9,12 +9,14 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import os
 import re
 from html.parser import HTMLParser
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import plotly.offline
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -23,6 +25,7 @@ import pytest
 from tightrope import report
 from tightrope.errors import InputError
 from tightrope.report import fmt, write_report
+from tightrope.report_figures import display_bins
 from tightrope.results import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS
 
 SECTIONS = (
@@ -383,3 +386,17 @@ def test_fmt(value: object, text: str) -> None:
 def test_fmt_percent() -> None:
     assert fmt(0.1234, percent=True) == "12.3%"
     assert fmt(None, percent=True) == "n/a"
+
+
+def test_display_bins_merge_minute_bins_and_keep_coarse_ones() -> None:
+    lo = [0.0, 9, 10, 31, 1500]
+    minutes = pd.DataFrame({"lo_minutes": lo, "hi_minutes": [x + 1 for x in lo[:4]] + [1560],
+                            "count": [1, 2, 3, 4, 5]})  # fmt: skip
+    bars = display_bins(minutes)
+    assert bars.to_dict("list") == {
+        "lo": [0.5, 8.0, 30.0, 1440.0], "hi": [1.0, 12.0, 45.0, 2160.0], "count": [1, 5, 4, 5]
+    }  # fmt: skip
+    coarse = pd.DataFrame({"lo_minutes": [2.0, 4, 2880], "hi_minutes": [4.0, 8, math.inf],
+                           "count": [1, 1, 1]})  # fmt: skip
+    bars = display_bins(coarse)
+    assert bars[["lo", "hi"]].to_numpy().tolist() == [[2, 4], [4, 8], [2880, 5760]]

@@ -12,7 +12,7 @@ TICK: tuple[str, ...] = (
     "criticism_views", "reshares", "reports", "requests", "answered", "expired_requests",
     "regulator_checks", "regulator_violations", "fines", "incidents", "legit_posts",
     "removed_published", "held_removed", "held_approved", "punished", "referrals",
-    "legit_intents", "suppressed_legit", "answered_resolved", "views_lost", "sensitive_posts",
+    "legit_intents", "suppressed_legit", "answered_resolved", "views_lost", "sensitive_posts", "calls_to_action",
 )  # fmt: skip
 T = {name: i for i, name in enumerate(TICK)}
 
@@ -22,6 +22,7 @@ CRITICISM_VIEWS, RESHARES, REPORTS, REQUESTS, ANSWERED, EXPIRED_REQUESTS = 12, 1
 REGULATOR_CHECKS, REGULATOR_VIOLATIONS, FINES, INCIDENTS, LEGIT_POSTS = 18, 19, 20, 21, 22
 REMOVED_PUBLISHED, HELD_REMOVED, HELD_APPROVED, PUNISHED, REFERRALS = 23, 24, 25, 26, 27
 LEGIT_INTENTS, SUPPRESSED_LEGIT, ANSWERED_RESOLVED, VIEWS_LOST, SENSITIVE_POSTS = 28, 29, 30, 31, 32
+CALLS_TO_ACTION = 33
 assert T["views_lost"] == VIEWS_LOST and T["legit_posts"] == LEGIT_POSTS
 
 PLATFORM: tuple[str, ...] = (

@@ -174,6 +174,7 @@ def summary(
     out.update(
         {
             "incidents": totals["incidents"],
+            "calls_to_action": totals["calls_to_action"],
             "intents": totals["intents"],
             "posts": posts,
             "removed_share": share(totals["removed"] + totals["blocked"], posts),

@@ -214,6 +214,8 @@ def post_tick(
             if p < 0:
                 continue  # no platform the user can reach
             tc[K.INTENTS] += 1.0
+            if c == COLLECTIVE_ACTION:
+                tc[K.CALLS_TO_ACTION] += 1.0
             legit = consts.legit[c] == 1
             if legit:
                 tc[K.LEGIT_INTENTS] += 1.0

@@ -203,14 +203,12 @@ def _cell(i: int, cols: int = 3) -> dict[str, int]:
 def _note(fig: go.Figure, i: int, text: str, cols: int = 3) -> None:
     """Write `text` in the middle of subplot i (used where nothing was recorded)."""
     ref = fig.get_subplot(**_cell(i, cols))
-    xref = ref.xaxis.plotly_name.replace("axis", "")
-    yref = ref.yaxis.plotly_name.replace("axis", "")
-    fig.add_annotation(
+    fig.add_annotation(  # in paper coordinates: Plotly leaves out the axes of an empty subplot
         text=text,
-        x=0.5,
-        y=0.5,
-        xref=f"{xref} domain",
-        yref=f"{yref} domain",
+        x=sum(ref.xaxis.domain) / 2,
+        y=sum(ref.yaxis.domain) / 2,
+        xref="paper",
+        yref="paper",
         showarrow=False,
         font={"color": "#888"},
     )
@@ -320,7 +318,8 @@ def display_bins(bins: pd.DataFrame) -> pd.DataFrame:
 
     The simulator counts in one-minute bins up to a day, which would draw as hairlines on a
     log axis. A stored bin goes to the display bin holding its lower edge; a bar spans that
-    display bin, widened to its members where they are coarser. Returns lo, hi, count, with
+    display bin, widened to its members where they are coarser (but never back over the bar
+    before it). Returns lo, hi, count, with
     lo > 0 and finite hi so that the bars can be drawn on a log axis.
     """
     lo = bins["lo_minutes"].to_numpy(float)
@@ -329,8 +328,9 @@ def display_bins(bins: pd.DataFrame) -> pd.DataFrame:
     frame = pd.DataFrame({"slot": slot, "lo": lo, "hi": hi, "count": bins["count"].to_numpy(float)})
     out = frame.groupby("slot").agg(lo=("lo", "min"), hi=("hi", "max"), count=("count", "sum"))
     edges = np.asarray(DISPLAY_EDGES)
-    out["lo"] = np.minimum(out["lo"], edges[out.index])
     out["hi"] = np.maximum(out["hi"], edges[out.index + 1])
+    slot_lo = np.minimum(out["lo"], edges[out.index])
+    out["lo"] = np.maximum(slot_lo, np.concatenate([[0.0], out["hi"].to_numpy()[:-1]]))
     out["lo"] = np.where(out["lo"] > 0, out["lo"], np.minimum(out["hi"], 1.0) / 2)
     out["hi"] = np.where(np.isfinite(out["hi"]), out["hi"], out["lo"] * 2)
     return out.reset_index(drop=True)
