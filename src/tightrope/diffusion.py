@@ -87,7 +87,9 @@ def view(
         tc[K.VIEWS_LOST] += 1.0
         return
     p = posts.platform[slot]
-    if not can_use(people, rules, v, p, m):
+    if not can_use(
+        people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, v, p, m
+    ):
         return
     c = posts.cat[slot]
     tc[K.VIEWS] += 1.0

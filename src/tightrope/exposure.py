@@ -39,22 +39,24 @@ def push(cal, minute: int, pid: int, viewer: int) -> bool:
 
 
 @njit(cache=True, inline="always")
-def can_use(people, rules, i: int, p: int, now: int) -> bool:
-    """User i can use platform p now: has an account, is not suspended, and can reach it."""
-    if (people.member[i] >> p) & 1 == 0:
-        return False
-    if people.suspended_until[i] > now:
-        return False
-    if rules.live[p] == 0:
-        return False
-    if rules.blocked[p] != 0 and people.vpn[i] == 0:
-        return False
-    return True
+def can_use(member, suspended_until, vpn, live, blocked, i: int, p: int, now: int) -> bool:
+    """User i can use platform p now: has an account, is not suspended, and can reach it.
+
+    Takes arrays, not the People record: Numba pays per array passed, per call.
+    """
+    return (
+        (member[i] >> p) & 1 != 0
+        and suspended_until[i] <= now
+        and live[p] != 0
+        and (blocked[p] == 0 or vpn[i] != 0)
+    )
 
 
 @njit(cache=True, inline="always")
 def _schedule_one(cal, people, rules, v, p, pid, start, mean_delay, rs) -> None:
-    if not can_use(people, rules, v, p, start):
+    if not can_use(
+        people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, v, p, start
+    ):
         return
     due = start + 1 + int(exponential(rs, mean_delay))
     if due - start < HORIZON_MINUTES:

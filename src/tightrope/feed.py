@@ -83,13 +83,31 @@ def feed_tick(t0, hour, posts, people, consts, rules, cal, cand, cum, rs) -> Non
     for i in range(people.kind.size):
         total = 0.0
         for p in range(n_p):
-            if start[p + 1] > start[p] and can_use(people, rules, i, p, t0):
+            if start[p + 1] > start[p] and can_use(
+                people.member,
+                people.suspended_until,
+                people.vpn,
+                rules.live,
+                rules.blocked,
+                i,
+                p,
+                t0,
+            ):
                 total += people.satisfaction[i, p] + 0.01
         if total <= 0.0:
             continue
         for p in range(n_p):
             lo, hi = start[p], start[p + 1]
-            if hi <= lo or not can_use(people, rules, i, p, t0):
+            if hi <= lo or not can_use(
+                people.member,
+                people.suspended_until,
+                people.vpn,
+                rules.live,
+                rules.blocked,
+                i,
+                p,
+                t0,
+            ):
                 continue
             n = poisson(rs, rate * (people.satisfaction[i, p] + 0.01) / total)
             top = cum[hi - 1]

@@ -34,7 +34,16 @@ def population_stats(people, consts, rules, now) -> np.ndarray:
         usable = False
         foreign = False
         for p in range(consts.n_platforms):
-            if can_use(people, rules, i, p, now):
+            if can_use(
+                people.member,
+                people.suspended_until,
+                people.vpn,
+                rules.live,
+                rules.blocked,
+                i,
+                p,
+                now,
+            ):
                 usable = True
                 if consts.p_foreign[p]:
                     foreign = True

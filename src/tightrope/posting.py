@@ -77,7 +77,9 @@ def choose_platform(people, consts, rules, i, public_only, now, rs) -> int:
     for p in range(consts.n_platforms):
         if public_only and consts.p_private[p] != 0:
             continue
-        if can_use(people, rules, i, p, now):
+        if can_use(
+            people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, i, p, now
+        ):
             total += people.satisfaction[i, p] + 0.01
     if total <= 0.0:
         return -1
@@ -87,7 +89,9 @@ def choose_platform(people, consts, rules, i, public_only, now, rs) -> int:
     for p in range(consts.n_platforms):
         if public_only and consts.p_private[p] != 0:
             continue
-        if can_use(people, rules, i, p, now):
+        if can_use(
+            people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, i, p, now
+        ):
             acc += people.satisfaction[i, p] + 0.01
             last = p
             if u < acc:
@@ -110,7 +114,9 @@ def refuge(people, consts, rules, i, now, want_private) -> int:
     """A private (or, failing that, foreign) platform the user can move a post to."""
     for p in range(consts.n_platforms):
         ok = consts.p_private[p] if want_private else consts.p_foreign[p]
-        if ok != 0 and can_use(people, rules, i, p, now):
+        if ok != 0 and can_use(
+            people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, i, p, now
+        ):
             return p
     return -1
 
