@@ -12,7 +12,8 @@ TICK: tuple[str, ...] = (
     "criticism_views", "reshares", "reports", "requests", "answered", "expired_requests",
     "regulator_checks", "regulator_violations", "fines", "incidents", "legit_posts",
     "removed_published", "held_removed", "held_approved", "punished", "referrals",
-    "legit_intents", "suppressed_legit", "answered_resolved", "views_lost", "sensitive_posts", "calls_to_action",
+    "legit_intents", "suppressed_legit", "answered_resolved", "views_lost", "sensitive_posts",
+    "calls_to_action",
 )  # fmt: skip
 T = {name: i for i, name in enumerate(TICK)}
 
@@ -23,7 +24,8 @@ REGULATOR_CHECKS, REGULATOR_VIOLATIONS, FINES, INCIDENTS, LEGIT_POSTS = 18, 19, 
 REMOVED_PUBLISHED, HELD_REMOVED, HELD_APPROVED, PUNISHED, REFERRALS = 23, 24, 25, 26, 27
 LEGIT_INTENTS, SUPPRESSED_LEGIT, ANSWERED_RESOLVED, VIEWS_LOST, SENSITIVE_POSTS = 28, 29, 30, 31, 32
 CALLS_TO_ACTION = 33
-assert T["views_lost"] == VIEWS_LOST and T["legit_posts"] == LEGIT_POSTS
+assert T["views_lost"] == VIEWS_LOST
+assert T["legit_posts"] == LEGIT_POSTS
 
 PLATFORM: tuple[str, ...] = (
     "posts", "views", "removed", "commerce_posts", "fines", "reviews", "flagged",

@@ -205,7 +205,7 @@ def serve_reviews(
         service = 60.0 / consts.p_review_rate[p] if consts.p_review_rate[p] > 0 else 0.0
         k = 0
         while q.capacity_left[p] >= 1.0 and q.size[p] > 0:
-            pid, arrival = heap_pop(q, p)
+            pid, _arrival = heap_pop(q, p)
             slot = pid & mask
             if posts.pid[slot] != pid or posts.queued[slot] == 0:
                 continue  # retired, or already removed by someone else

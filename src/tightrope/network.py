@@ -121,7 +121,8 @@ def read_edge_list(path: str | Path, circle_size: int, rng: np.random.Generator)
         raise InputError(f"network.edge_list: {path} has no edges")
     if data.shape[1] != 2:
         raise InputError(
-            f"network.edge_list: {path} must have 2 columns (follower followee), has {data.shape[1]}"
+            f"network.edge_list: {path} must have 2 columns (follower followee), "
+            f"has {data.shape[1]}"
         )
     if data.min() < 0:
         raise InputError(f"network.edge_list: {path} has a negative id; ids must be 0..n-1")

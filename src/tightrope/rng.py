@@ -114,7 +114,7 @@ def poisson(s: np.ndarray, lam: float) -> int:
             p *= lam / k
             cdf += p
         return k
-    k = int(math.floor(lam + math.sqrt(lam) * normal(s) + 0.5))
+    k = math.floor(lam + math.sqrt(lam) * normal(s) + 0.5)
     return k if k > 0 else 0
 
 
@@ -123,7 +123,7 @@ def geometric_skip(s: np.ndarray, p: float) -> int:
     """Failures before the next success of a Bernoulli(p) sequence (p in (0, 1])."""
     if p >= 1.0:
         return 0
-    return int(math.floor(math.log(1.0 - uniform(s)) / math.log(1.0 - p)))
+    return math.floor(math.log(1.0 - uniform(s)) / math.log(1.0 - p))
 
 
 @njit(cache=True, inline="always")

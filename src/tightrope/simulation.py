@@ -97,7 +97,7 @@ class Simulation:
         self.names = list(sc.platforms)
         n_p = len(self.names)
         L = sc.run.tick_minutes
-        self.n_ticks = int(round(sc.run.days * 1440 / L))
+        self.n_ticks = round(sc.run.days * 1440 / L)
         self.t = 0
         expected_posts = float(self.people.activity.sum()) * HORIZON_MINUTES / 1440.0
         cap = 1 << int(np.ceil(np.log2(max(expected_posts * 2.0, 4096))))
