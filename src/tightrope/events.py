@@ -49,7 +49,7 @@ def schedule(sc: Scenario) -> EventState:
 def apply_events(sim, t0: int, t1: int, rng: np.random.Generator) -> None:
     """Start the events of the tick [t0, t1): scheduled ones, then random ones."""
     ev = sim.events
-    due = [e for start, e in ev.scheduled if t0 <= start < t1 or (start < t0 and t0 == 0)]
+    due = [e for start, e in ev.scheduled if t0 <= start < t1]
     sc = sim.scenario
     rate_scale = (t1 - t0) / (30 * 1440)
     re = sc.random_events

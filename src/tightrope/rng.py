@@ -54,9 +54,11 @@ def make_streams(root_seed: int) -> np.ndarray:
     return states
 
 
-def numpy_generator(root_seed: int, name: str) -> np.random.Generator:
-    """A NumPy Generator on a named stream, for set-up work outside the kernels."""
-    ss = np.random.SeedSequence(int(root_seed), spawn_key=(STREAM[name], 1))
+def numpy_generator(root_seed: int, name: str, part: int = 1) -> np.random.Generator:
+    """A NumPy Generator on a named stream, for set-up work outside the kernels.
+
+    `part` (>= 1) gives independent generators within one stream, one per set-up step."""
+    ss = np.random.SeedSequence(int(root_seed), spawn_key=(STREAM[name], part))
     return np.random.Generator(np.random.PCG64(ss))
 
 

@@ -88,7 +88,7 @@ class Simulation:
         self.rs = make_streams(seed)
         self.graph: Graph
         self.graph, kind = build_graph(
-            sc, numpy_generator(seed, "population"), numpy_generator(seed, "network")
+            sc, numpy_generator(seed, "population", part=2), numpy_generator(seed, "network")
         )
         n = self.graph.n
         self.n_users = n
