@@ -151,7 +151,10 @@ def format_errors(exc: ValidationError) -> list[str]:
         msg = str(err["msg"]).removeprefix("Value error, ")
         value = err.get("input")
         shown = json.dumps(value, default=str) if not isinstance(value, dict) else "a table"
-        problems.append(f"{path}: {msg} (got {shown})")
+        # a whole-table check already names the bad value in its message
+        problems.append(
+            f"{path}: {msg}" if isinstance(value, dict) else f"{path}: {msg} (got {shown})"
+        )
     return problems
 
 

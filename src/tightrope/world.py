@@ -230,7 +230,11 @@ def make_people(sc: Scenario, graph: Graph, rng: np.random.Generator, kind: np.n
 
     foreign_bits = sum(1 << j for j, p in enumerate(names) if sc.platforms[p].foreign)
     on_foreign = (member & foreign_bits) != 0
-    wants = _clip01(rng.beta(2.0, 2.0, n) * np.where(on_foreign, 1.3, 0.5))
+    # demand for foreign platforms: higher for their users, and with their appeal
+    foreign_appeal = max(
+        (sc.platforms[p].appeal for p in names if sc.platforms[p].foreign), default=0.0
+    )
+    wants = _clip01(rng.beta(2.0, 2.0, n) * np.where(on_foreign, 1.3, 0.5) * (0.5 + foreign_appeal))
     blocked_bits = sum(1 << names.index(p) for p in state.access.blocked)
     crack = state.access.vpn_crackdown
     has_blocked = (member & blocked_bits) != 0
