@@ -245,6 +245,7 @@ def write_table_atomic(table: pa.Table, path: str | Path) -> Path:
     os.close(fd)
     try:
         pq.write_table(table, name)
+        os.chmod(name, 0o644)  # mkstemp makes files private; results are meant to be shared
         os.replace(name, path)
     except BaseException:
         with contextlib.suppress(OSError):
