@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from .content import VISIBLE
-from .exposure import can_use, push
+from .exposure import push
 from .rng import integer, poisson, uniform
 
 AGE_LIMIT_MINUTES = 1440
@@ -37,78 +37,69 @@ def _pick(cum, lo, hi, u) -> int:
 
 
 @njit(cache=True)
-def feed_tick(t0, hour, posts, people, consts, rules, cal, cand, cum, rs) -> None:
+def feed_tick(t0, hour, posts, people, consts, rules, cal, cand, cum, scratch, rs) -> None:
     """Decay engagement, rank candidates, and schedule this tick's feed views."""
     L = consts.tick_minutes
     decay = math.exp(-L / TIME_CONSTANT_MINUTES)
     n_p = consts.n_platforms
     start = np.zeros(n_p + 1, dtype=np.int64)
     size = posts.pid.size
+    pid, state, created, platform = posts.pid, posts.state, posts.created, posts.platform
+    private = consts.p_private
+    # candidates: visible posts on public platforms younger than the age limit, found in
+    # one pass (into `scratch`), then grouped by platform with their cumulative scores
+    n_cand = 0
     for s in range(size):
         posts.engagement[s] *= decay
-    # candidates grouped by platform: count, then fill
-    for s in range(size):
         if (
-            posts.pid[s] >= 0
-            and posts.state[s] == VISIBLE
-            and t0 - posts.created[s] < AGE_LIMIT_MINUTES
+            pid[s] >= 0
+            and state[s] == VISIBLE
+            and t0 - created[s] < AGE_LIMIT_MINUTES
+            and private[platform[s]] == 0
         ):
-            p = posts.platform[s]
-            if not consts.p_private[p]:
-                start[p + 1] += 1
+            scratch[n_cand] = s
+            n_cand += 1
+            start[platform[s] + 1] += 1
     for p in range(n_p):
         start[p + 1] += start[p]
     fill = start[:-1].copy()
-    for s in range(size):
-        if (
-            posts.pid[s] >= 0
-            and posts.state[s] == VISIBLE
-            and t0 - posts.created[s] < AGE_LIMIT_MINUTES
-        ):
-            p = posts.platform[s]
-            if consts.p_private[p]:
-                continue
-            age = max(t0 - posts.created[s], 0)
-            c = posts.cat[s]
-            w = (posts.engagement[s] + 1.0) ** consts.p_eng_weight[p]
-            w *= math.exp(-age / TIME_CONSTANT_MINUTES) * posts.reach[s]
-            w *= 1.0 - consts.p_sens_penalty[p] * consts.cat_sensitivity[c]
-            k = fill[p]
-            cand[k] = s
-            cum[k] = w + (cum[k - 1] if k > start[p] else 0.0)
-            fill[p] += 1
+    for j in range(n_cand):
+        s = scratch[j]
+        p = platform[s]
+        age = max(t0 - created[s], 0)
+        c = posts.cat[s]
+        w = (posts.engagement[s] + 1.0) ** consts.p_eng_weight[p]
+        w *= math.exp(-age / TIME_CONSTANT_MINUTES) * posts.reach[s]
+        w *= 1.0 - consts.p_sens_penalty[p] * consts.cat_sensitivity[c]
+        k = fill[p]
+        cand[k] = s
+        cum[k] = w + (cum[k - 1] if k > start[p] else 0.0)
+        fill[p] += 1
     rate = consts.views_per_day * consts.diurnal[hour] * L / 1440.0
     if rate <= 0.0:
         return
+    usable = np.zeros(n_p, dtype=np.bool_)
+    member, suspended, vpn = people.member, people.suspended_until, people.vpn
+    live, blocked = rules.live, rules.blocked
     for i in range(people.kind.size):
         total = 0.0
         for p in range(n_p):
-            if start[p + 1] > start[p] and can_use(
-                people.member,
-                people.suspended_until,
-                people.vpn,
-                rules.live,
-                rules.blocked,
-                i,
-                p,
-                t0,
-            ):
+            # can_use(), written out: a call per user and platform costs more than the test
+            usable[p] = (
+                start[p + 1] > start[p]
+                and (member[i] >> p) & 1 != 0
+                and suspended[i] <= t0
+                and live[p] != 0
+                and (blocked[p] == 0 or vpn[i] != 0)
+            )
+            if usable[p]:
                 total += people.satisfaction[i, p] + 0.01
         if total <= 0.0:
             continue
         for p in range(n_p):
-            lo, hi = start[p], start[p + 1]
-            if hi <= lo or not can_use(
-                people.member,
-                people.suspended_until,
-                people.vpn,
-                rules.live,
-                rules.blocked,
-                i,
-                p,
-                t0,
-            ):
+            if not usable[p]:
                 continue
+            lo, hi = start[p], start[p + 1]
             n = poisson(rs, rate * (people.satisfaction[i, p] + 0.01) / total)
             top = cum[hi - 1]
             if top <= 0.0:

@@ -109,6 +109,7 @@ class Simulation:
         self.requests = new_requests(1 << 12)
         self.cand = np.zeros(cap, dtype=np.int64)
         self.cum = np.zeros(cap, dtype=np.float64)
+        self.scratch = np.zeros(cap, dtype=np.int64)
         self.view_log = np.zeros(VIEW_LOG_SIZE, dtype=np.int64)
         self.view_meta = np.zeros(1, dtype=np.int64)
         self.hist = np.zeros((2, K.N_BINS), dtype=np.int64)
@@ -191,6 +192,7 @@ class Simulation:
             self.cal,
             self.cand,
             self.cum,
+            self.scratch,
             rs[STREAM["feed"]],
         )
         s = self._lap("feed", s)
