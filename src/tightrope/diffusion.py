@@ -21,13 +21,7 @@ from .content import (
     RUMOR,
     VISIBLE,
 )
-from .exposure import (
-    REQUEST_ARRIVAL,
-    REVIEW_ARRIVAL_REPORTED,
-    can_use,
-    push,
-    schedule_audience,
-)
+from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL_REPORTED, push, schedule_audience
 from .moderation import heap_push, priority
 from .rng import integer, uniform
 from .world import HORIZON_MINUTES
@@ -56,80 +50,6 @@ def log_view(view_log, view_meta, pid, rs) -> None:
         if j < cap:
             view_log[j] = pid
     view_meta[0] = seen + 1
-
-
-@njit(cache=True, inline="always")
-def view(
-    pid,
-    v,
-    m,
-    posts,
-    people,
-    consts,
-    rules,
-    graph,
-    cal,
-    q,
-    tc,
-    pc,
-    view_log,
-    view_meta,
-    rs_exposure,
-    rs_reshare,
-    rs_report,
-    rs_inspect,
-) -> None:
-    """Viewer v is shown post pid at minute m."""
-    slot = pid & (posts.pid.size - 1)
-    if posts.pid[slot] != pid:
-        return  # the post has left the exposure horizon
-    if posts.state[slot] != VISIBLE:
-        tc[K.VIEWS_LOST] += 1.0
-        return
-    p = posts.platform[slot]
-    if not can_use(
-        people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, v, p, m
-    ):
-        return
-    c = posts.cat[slot]
-    tc[K.VIEWS] += 1.0
-    pc[p, K.P_VIEWS] += 1.0
-    posts.views[slot] += 1
-    posts.engagement[slot] += 1.0
-    people.day_views[v] += 1.0
-    harm = consts.cat_harm[c]
-    if harm > 0.0:
-        tc[K.HARM_VIEWS] += harm
-        people.day_harm[v] += harm
-    s = people.susceptibility[v]
-    if c == RUMOR:
-        tc[K.RUMOR_VIEWS] += 1.0
-        people.grievance[v] = min(1.0, people.grievance[v] + 0.01 * s)
-    elif c == CRITICISM:
-        tc[K.CRITICISM_VIEWS] += 1.0
-        people.grievance[v] = min(1.0, people.grievance[v] + 0.005 * s)
-    elif c == COLLECTIVE_ACTION:
-        people.calls_seen[v] += 1.0
-    elif c == OFFICIAL:
-        people.trust[v] = min(1.0, people.trust[v] + 0.002)
-    elif c == CHEERLEADING:
-        people.grievance[v] = max(0.0, people.grievance[v] - 0.002)
-    if rules.state_prohibited[p, c] > 0.0:
-        pc[p, K.P_PROHIBITED_VIEWS] += 1.0
-    if consts.p_regulated[p]:
-        log_view(view_log, view_meta, pid, rs_inspect)
-    sens = consts.cat_sensitivity[c]
-    share = consts.cat_virality[c] * (0.5 + s) * (1.0 - people.fear[v] * sens)
-    if uniform(rs_reshare) < share * posts.reach[slot]:
-        tc[K.RESHARES] += 1.0
-        posts.engagement[slot] += 2.0
-        schedule_audience(posts, slot, v, m, people, consts, rules, graph, cal, rs_exposure)
-    if consts.p_reports[p] != 0 and consts.cat_offense[c] > 0.0:
-        stance = people.stance[v]
-        offended = consts.cat_offense[c] * (1.0 + (stance if stance > 0.0 else 0.0) * sens)
-        if uniform(rs_report) < people.report_propensity[v] * offended:
-            tc[K.REPORTS] += 1.0
-            push(cal, m + 1, pid, REVIEW_ARRIVAL_REPORTED)
 
 
 @njit(cache=True, inline="always")
@@ -163,43 +83,93 @@ def process_minute(
     rs_report,
     rs_inspect,
 ) -> None:
-    """Run every event scheduled for minute m."""
+    """Run every event scheduled for minute m.
+
+    The view is written out here with every array hoisted into a local once per minute:
+    Numba pays per array passed, per call, and this loop runs once per view.
+    """
+    head, cal_post, cal_viewer, nxt, meta = cal.head, cal.post, cal.viewer, cal.nxt, cal.meta
     slot_m = m % HORIZON_MINUTES
-    e = cal.head[slot_m]
-    cal.head[slot_m] = -1
-    mask = posts.pid.size - 1
+    e = head[slot_m]
+    head[slot_m] = -1
+    post_id, post_state, post_platform, post_cat = posts.pid, posts.state, posts.platform, posts.cat
+    post_views, engagement, reach = posts.views, posts.engagement, posts.reach
+    mask = post_id.size - 1
+    member, suspended, vpn = people.member, people.suspended_until, people.vpn
+    day_views, day_harm = people.day_views, people.day_harm
+    susceptibility, grievance, trust = people.susceptibility, people.grievance, people.trust
+    calls_seen, fear, stance = people.calls_seen, people.fear, people.stance
+    report_propensity = people.report_propensity
+    live, blocked, state_prohibited = rules.live, rules.blocked, rules.state_prohibited
+    cat_harm, cat_sensitivity = consts.cat_harm, consts.cat_sensitivity
+    cat_virality, cat_offense = consts.cat_virality, consts.cat_offense
+    p_regulated, p_reports = consts.p_regulated, consts.p_reports
     while e >= 0:
-        nxt = cal.nxt[e]
-        pid = cal.post[e]
-        v = cal.viewer[e]
-        cal.nxt[e] = cal.meta[0]
-        cal.meta[0] = e
-        cal.meta[1] -= 1
-        if v >= 0:
-            view(
-                pid,
-                v,
-                m,
-                posts,
-                people,
-                consts,
-                rules,
-                graph,
-                cal,
-                q,
-                tc,
-                pc,
-                view_log,
-                view_meta,
-                rs_exposure,
-                rs_reshare,
-                rs_report,
-                rs_inspect,
-            )
-        elif v == REQUEST_ARRIVAL:
+        following = nxt[e]
+        pid = cal_post[e]
+        v = cal_viewer[e]
+        nxt[e] = meta[0]
+        meta[0] = e
+        meta[1] -= 1
+        e = following
+        if v == REQUEST_ARRIVAL:
             request_arrival(req, int(pid), m)
-        else:
-            slot = pid & mask
-            if posts.pid[slot] == pid:
+            continue
+        slot = pid & mask
+        if v < 0:
+            if post_id[slot] == pid:
                 enqueue_review(q, posts, consts, rules, slot, m, v == REVIEW_ARRIVAL_REPORTED, tc)
-        e = nxt
+            continue
+        # a view: viewer v is shown post pid
+        if post_id[slot] != pid:
+            continue  # the post has left the exposure horizon
+        if post_state[slot] != VISIBLE:
+            tc[K.VIEWS_LOST] += 1.0
+            continue
+        p = post_platform[slot]
+        if not (
+            (member[v] >> p) & 1 != 0
+            and suspended[v] <= m
+            and live[p] != 0
+            and (blocked[p] == 0 or vpn[v] != 0)
+        ):
+            continue
+        c = post_cat[slot]
+        tc[K.VIEWS] += 1.0
+        pc[p, K.P_VIEWS] += 1.0
+        post_views[slot] += 1
+        engagement[slot] += 1.0
+        day_views[v] += 1.0
+        harm = cat_harm[c]
+        if harm > 0.0:
+            tc[K.HARM_VIEWS] += harm
+            day_harm[v] += harm
+        s = susceptibility[v]
+        if c == RUMOR:
+            tc[K.RUMOR_VIEWS] += 1.0
+            grievance[v] = min(1.0, grievance[v] + 0.01 * s)
+        elif c == CRITICISM:
+            tc[K.CRITICISM_VIEWS] += 1.0
+            grievance[v] = min(1.0, grievance[v] + 0.005 * s)
+        elif c == COLLECTIVE_ACTION:
+            calls_seen[v] += 1.0
+        elif c == OFFICIAL:
+            trust[v] = min(1.0, trust[v] + 0.002)
+        elif c == CHEERLEADING:
+            grievance[v] = max(0.0, grievance[v] - 0.002)
+        if state_prohibited[p, c] > 0.0:
+            pc[p, K.P_PROHIBITED_VIEWS] += 1.0
+        if p_regulated[p] != 0:
+            log_view(view_log, view_meta, pid, rs_inspect)
+        sens = cat_sensitivity[c]
+        share = cat_virality[c] * (0.5 + s) * (1.0 - fear[v] * sens)
+        if uniform(rs_reshare) < share * reach[slot]:
+            tc[K.RESHARES] += 1.0
+            engagement[slot] += 2.0
+            schedule_audience(posts, slot, v, m, people, consts, rules, graph, cal, rs_exposure)
+        if p_reports[p] != 0 and cat_offense[c] > 0.0:
+            st = stance[v]
+            offended = cat_offense[c] * (1.0 + (st if st > 0.0 else 0.0) * sens)
+            if uniform(rs_report) < report_propensity[v] * offended:
+                tc[K.REPORTS] += 1.0
+                push(head, cal_post, cal_viewer, nxt, meta, m + 1, pid, REVIEW_ARRIVAL_REPORTED)

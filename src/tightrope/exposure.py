@@ -22,20 +22,28 @@ REQUEST_ARRIVAL = -3
 
 
 @njit(cache=True, inline="always")
-def push(cal, minute: int, pid: int, viewer: int) -> bool:
-    """Schedule an event at `minute` (must be within the horizon); False if the pool is full."""
-    free = cal.meta[0]
+def push(head, post, viewer, nxt, meta, minute: int, pid: int, v: int) -> bool:
+    """Schedule an event at `minute` (within the horizon) in the calendar whose arrays are
+    given; False if the pool is full. Hot loops call it with the arrays hoisted, since
+    Numba pays per array passed, per call."""
+    free = meta[0]
     if free < 0:
-        cal.meta[2] += 1
+        meta[2] += 1
         return False
-    cal.meta[0] = cal.nxt[free]
+    meta[0] = nxt[free]
     slot = minute % HORIZON_MINUTES
-    cal.post[free] = pid
-    cal.viewer[free] = viewer
-    cal.nxt[free] = cal.head[slot]
-    cal.head[slot] = free
-    cal.meta[1] += 1
+    post[free] = pid
+    viewer[free] = v
+    nxt[free] = head[slot]
+    head[slot] = free
+    meta[1] += 1
     return True
+
+
+@njit(cache=True, inline="always")
+def push_event(cal, minute: int, pid: int, v: int) -> bool:
+    """`push` for code that is not hot: takes the Calendar record."""
+    return push(cal.head, cal.post, cal.viewer, cal.nxt, cal.meta, minute, pid, v)
 
 
 @njit(cache=True, inline="always")
@@ -52,41 +60,49 @@ def can_use(member, suspended_until, vpn, live, blocked, i: int, p: int, now: in
     )
 
 
-@njit(cache=True, inline="always")
-def _schedule_one(cal, people, rules, v, p, pid, start, mean_delay, rs) -> None:
-    if not can_use(
-        people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, v, p, start
-    ):
-        return
-    due = start + 1 + int(exponential(rs, mean_delay))
-    if due - start < HORIZON_MINUTES:
-        push(cal, due, pid, v)
-
-
 @njit(cache=True)
 def schedule_audience(posts, slot, sharer, start, people, consts, rules, graph, cal, rs) -> None:
-    """Schedule the views of post `slot` by the audience of `sharer` from minute `start`."""
+    """Schedule the views of post `slot` by the audience of `sharer` from minute `start`.
+
+    Each member of the audience who can use the platform at `start` gets a view after
+    1 + an exponential delay, if that falls within the horizon. On a public platform the
+    audience is the sharer's followers, each seeing it with the platform's chance x the
+    post's reach, drawn by geometric skipping (O(views), not O(followers)); on a private
+    one it is the sharer's circle, one draw per member.
+    """
     p = posts.platform[slot]
     pid = posts.pid[slot]
     chance = consts.p_see[p] * posts.reach[slot]
     if chance <= 0.0:
         return
     delay = consts.p_delay[p]
-    if consts.p_private[p]:
+    member, suspended, vpn = people.member, people.suspended_until, people.vpn
+    live_p = rules.live[p] != 0
+    blocked_p = rules.blocked[p] != 0
+    head, post, viewer, nxt, meta = cal.head, cal.post, cal.viewer, cal.nxt, cal.meta
+    private = consts.p_private[p] != 0
+    if private:
         c = graph.circle_of[sharer]
-        for e in range(graph.circle_ptr[c], graph.circle_ptr[c + 1]):
-            v = graph.circle_members[e]
-            if v != sharer and uniform(rs) < chance:
-                _schedule_one(cal, people, rules, v, p, pid, start, delay, rs)
-        return
-    lo = graph.followers_ptr[sharer]
-    hi = graph.followers_ptr[sharer + 1]
-    if chance >= 1.0:
-        for e in range(lo, hi):
-            _schedule_one(cal, people, rules, graph.followers_idx[e], p, pid, start, delay, rs)
-        return
-    # geometric skipping: O(expected views), not O(followers), for large audiences
-    e = lo + geometric_skip(rs, chance)
+        e, hi = graph.circle_ptr[c], graph.circle_ptr[c + 1]
+        audience = graph.circle_members
+    else:
+        e, hi = graph.followers_ptr[sharer], graph.followers_ptr[sharer + 1]
+        audience = graph.followers_idx
+        e += geometric_skip(rs, chance)
     while e < hi:
-        _schedule_one(cal, people, rules, graph.followers_idx[e], p, pid, start, delay, rs)
-        e += 1 + geometric_skip(rs, chance)
+        v = audience[e]
+        seen = True
+        if private:
+            seen = v != sharer and uniform(rs) < chance
+        # can_use(), written out (see push)
+        if (
+            seen
+            and (member[v] >> p) & 1 != 0
+            and suspended[v] <= start
+            and live_p
+            and (not blocked_p or vpn[v] != 0)
+        ):
+            due = start + 1 + int(exponential(rs, delay))
+            if due - start < HORIZON_MINUTES:
+                push(head, post, viewer, nxt, meta, due, pid, v)
+        e += 1 if private else 1 + geometric_skip(rs, chance)

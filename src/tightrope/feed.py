@@ -81,6 +81,8 @@ def feed_tick(t0, hour, posts, people, consts, rules, cal, cand, cum, scratch, r
     usable = np.zeros(n_p, dtype=np.bool_)
     member, suspended, vpn = people.member, people.suspended_until, people.vpn
     live, blocked = rules.live, rules.blocked
+    head, cal_post, cal_viewer, nxt, meta = cal.head, cal.post, cal.viewer, cal.nxt, cal.meta
+    author = posts.author
     for i in range(people.kind.size):
         total = 0.0
         for p in range(n_p):
@@ -106,6 +108,6 @@ def feed_tick(t0, hour, posts, people, consts, rules, cal, cand, cum, scratch, r
                 continue
             for _ in range(n):
                 s = cand[_pick(cum, lo, hi, uniform(rs) * top)]
-                if posts.author[s] == i:
+                if author[s] == i:
                     continue
-                push(cal, t0 + integer(rs, L), posts.pid[s], i)
+                push(head, cal_post, cal_viewer, nxt, meta, t0 + integer(rs, L), pid[s], i)

@@ -31,7 +31,7 @@ from .content import (
     SERVICE_REQUEST,
     VISIBLE,
 )
-from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, can_use, push, schedule_audience
+from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, can_use, push_event, schedule_audience
 from .moderation import identifiability
 from .rng import integer, poisson, uniform
 
@@ -150,7 +150,7 @@ def publish(
         tc[K.SENSITIVE_POSTS] += 1.0
     if c == SERVICE_REQUEST:
         tc[K.REQUESTS] += 1.0
-        push(cal, minute, i, REQUEST_ARRIVAL)
+        push_event(cal, minute, i, REQUEST_ARRIVAL)
     action = A_ALLOW
     if uniform(rs_filter) < rules.flag_prob[p, c]:
         pc[p, K.P_FLAGGED] += 1.0
@@ -166,14 +166,14 @@ def publish(
         posts.state[slot] = PENDING
         posts.counts[1 + PENDING] += 1
         tc[K.HELD] += 1.0
-        push(cal, minute, pid, REVIEW_ARRIVAL)
+        push_event(cal, minute, pid, REVIEW_ARRIVAL)
         return
     posts.state[slot] = VISIBLE
     posts.counts[1 + VISIBLE] += 1
     if action == A_REDUCE:
         posts.reach[slot] = 1.0 - consts.p_vis_reduction[p]
     elif action == A_REVIEW:
-        push(cal, minute, pid, REVIEW_ARRIVAL)
+        push_event(cal, minute, pid, REVIEW_ARRIVAL)
     schedule_audience(posts, slot, i, minute, people, consts, rules, graph, cal, rs_exposure)
 
 
