@@ -110,11 +110,10 @@ def record_minutes(hist, which: int, minutes: float) -> None:
 
 
 @njit(cache=True, inline="always")
-def identifiability(people, consts, i: int) -> float:
-    """Chance the state can tie an account to a person: real name, or data access."""
-    if people.real_name[i]:
-        return 1.0
-    return consts.data_access
+def identifiability(real_name: int, data_access: float) -> float:
+    """Chance the state can tie an account to a person: 1 with a real name, else the
+    state's data access. Takes the user's real-name flag, not the People record."""
+    return 1.0 if real_name != 0 else data_access
 
 
 @njit(cache=True)
@@ -166,7 +165,10 @@ def remove_post(
     sev = rules.state_prohibited[p, c]
     if sev > 0.0 and sev >= consts.p_referral[p]:
         tc[K.REFERRALS] += 1.0
-        if uniform(rs_punish) < identifiability(people, consts, a) * consts.severity:
+        if (
+            uniform(rs_punish)
+            < identifiability(people.real_name[a], consts.data_access) * consts.severity
+        ):
             punish(people, graph_ptr, graph_idx, consts, a, int(minute), tc)
 
 

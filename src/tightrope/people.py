@@ -31,8 +31,9 @@ def daily_update(now, people, consts, rules, rs_mobility, rs_vpn) -> None:
     for p in range(n_p):
         if rules.blocked[p] != 0 and consts.p_foreign[p] != 0:
             any_blocked_foreign = True
+    real_name = people.real_name
     for i in range(people.kind.size):
-        risk = min(1.0, identifiability(people, consts, i) * consts.severity * boost)
+        risk = min(1.0, identifiability(real_name[i], consts.data_access) * consts.severity * boost)
         people.fear[i] += fl * (risk - people.fear[i])
         people.grievance[i] += consts.grievance_decay * (
             people.grievance_base[i] - people.grievance[i]

@@ -31,92 +31,101 @@ from .content import (
     SERVICE_REQUEST,
     VISIBLE,
 )
-from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, can_use, push_event, schedule_audience
+from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, push_event, schedule_audience
 from .moderation import identifiability
 from .rng import integer, poisson, uniform
 
 A_ALLOW, A_REDUCE, A_REVIEW, A_HOLD, A_BLOCK = 0, 1, 2, 3, 4
 
 
-@njit(cache=True)
-def _weight(people, consts, rules, i, c, g) -> float:
-    """Weight of category c among user i's intents: share, tilted by grievance."""
-    x = consts.cat_share[c] * (1.0 + g * consts.cat_gboost[c])
-    if c == COLLECTIVE_ACTION and people.mobilised[i] != 0:
-        x *= 20.0
-    elif c == SERVICE_REQUEST:
-        x *= rules.request_boost
-    return x
-
-
-@njit(cache=True)
-def choose_category(people, consts, rules, i, kind, rs) -> int:
+@njit(cache=True, inline="always")
+def choose_category(share, gboost, request_boost, mobilised, g, kind, rs) -> int:
+    """An intent's category: fixed by the account's kind, or for ordinary users and
+    influencers drawn with weights share x (1 + grievance x boost), calls to action x 20
+    when mobilised and service requests x the disaster boost. Takes arrays and scalars:
+    Numba pays per array passed, per call."""
     fixed = KIND_CATEGORY_TABLE[kind]
     if fixed >= 0:
         return fixed
     if kind == BAD_ACTOR:
         return ILLEGAL_HARM if uniform(rs) < 0.7 else RUMOR
-    g = people.grievance[i]
     total = 0.0
     for c in range(N_CATEGORIES):
-        total += _weight(people, consts, rules, i, c, g)
+        total += _weight(share, gboost, request_boost, mobilised, g, c)
     if total <= 0.0:
         return 0
     u = uniform(rs) * total
     acc = 0.0
     for c in range(N_CATEGORIES):
-        acc += _weight(people, consts, rules, i, c, g)
+        acc += _weight(share, gboost, request_boost, mobilised, g, c)
         if u < acc:
             return c
     return N_CATEGORIES - 1
 
 
-@njit(cache=True)
-def choose_platform(people, consts, rules, i, public_only, now, rs) -> int:
+@njit(cache=True, inline="always")
+def _weight(share, gboost, request_boost, mobilised, g, c) -> float:
+    x = share[c] * (1.0 + g * gboost[c])
+    if c == COLLECTIVE_ACTION and mobilised:
+        x *= 20.0
+    elif c == SERVICE_REQUEST:
+        x *= request_boost
+    return x
+
+
+@njit(cache=True, inline="always")
+def _usable(member_i, suspended_i, vpn_i, live, blocked, p, now) -> bool:
+    return (
+        (member_i >> p) & 1 != 0
+        and suspended_i <= now
+        and live[p] != 0
+        and (blocked[p] == 0 or vpn_i != 0)
+    )
+
+
+@njit(cache=True, inline="always")
+def choose_platform(
+    member_i, suspended_i, vpn_i, sat_i, live, blocked, private, public_only, now, rs
+) -> int:
+    """A platform the user can use, drawn in proportion to satisfaction + 0.01."""
     total = 0.0
-    for p in range(consts.n_platforms):
-        if public_only and consts.p_private[p] != 0:
+    for p in range(private.size):
+        if public_only and private[p] != 0:
             continue
-        if can_use(
-            people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, i, p, now
-        ):
-            total += people.satisfaction[i, p] + 0.01
+        if _usable(member_i, suspended_i, vpn_i, live, blocked, p, now):
+            total += sat_i[p] + 0.01
     if total <= 0.0:
         return -1
     u = uniform(rs) * total
     acc = 0.0
     last = -1
-    for p in range(consts.n_platforms):
-        if public_only and consts.p_private[p] != 0:
+    for p in range(private.size):
+        if public_only and private[p] != 0:
             continue
-        if can_use(
-            people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, i, p, now
-        ):
-            acc += people.satisfaction[i, p] + 0.01
+        if _usable(member_i, suspended_i, vpn_i, live, blocked, p, now):
+            acc += sat_i[p] + 0.01
             last = p
             if u < acc:
                 return p
     return last
 
 
-@njit(cache=True)
-def exposure_to_state(consts, p) -> float:
-    """How visible a post on platform p is to the state, for the speaker's risk."""
-    if consts.p_foreign[p] != 0 or consts.p_regulated[p] == 0:
+@njit(cache=True, inline="always")
+def exposure_to_state(foreign_p, regulated_p, private_p, data_access) -> float:
+    """How visible a post on a platform is to the state, for the speaker's risk."""
+    if foreign_p != 0 or regulated_p == 0:
         return 0.2
-    if consts.p_private[p]:
-        return 0.3 + 0.7 * consts.data_access
+    if private_p != 0:
+        return 0.3 + 0.7 * data_access
     return 1.0
 
 
-@njit(cache=True)
-def refuge(people, consts, rules, i, now, want_private) -> int:
-    """A private (or, failing that, foreign) platform the user can move a post to."""
-    for p in range(consts.n_platforms):
-        ok = consts.p_private[p] if want_private else consts.p_foreign[p]
-        if ok != 0 and can_use(
-            people.member, people.suspended_until, people.vpn, rules.live, rules.blocked, i, p, now
-        ):
+@njit(cache=True, inline="always")
+def refuge(member_i, suspended_i, vpn_i, live, blocked, kinds, now) -> int:
+    """The first platform of a kind (`kinds[p] != 0`: private, or foreign) the user can
+    move a post to, or -1."""
+    for p in range(kinds.size):
+        if kinds[p] != 0 and _usable(member_i, suspended_i, vpn_i, live, blocked, p, now):
             return p
     return -1
 
@@ -201,46 +210,84 @@ def post_tick(
     L = consts.tick_minutes
     scale = consts.diurnal[hour] * L / 1440.0
     boost = 1.0 + rules.intensity
-    for i in range(people.kind.size):
-        a = people.activity[i]
-        if a <= 0.0 or people.suspended_until[i] > t0:
+    member, suspended, vpn = people.member, people.suspended_until, people.vpn
+    live, blocked = rules.live, rules.blocked
+    private, foreign, regulated = consts.p_private, consts.p_foreign, consts.p_regulated
+    share, gboost, legit_c = consts.cat_share, consts.cat_gboost, consts.legit
+    sensitivity, data_access = consts.cat_sensitivity, consts.data_access
+    activity, kinds, real_name, gain = people.activity, people.kind, people.real_name, people.gain
+    fear, voice, grievance, mobilised = (
+        people.fear,
+        people.voice,
+        people.grievance,
+        people.mobilised,
+    )
+    satisfaction = people.satisfaction
+    for i in range(kinds.size):
+        a = activity[i]
+        if a <= 0.0 or suspended[i] > t0:
             continue
-        kind = people.kind[i]
-        if kind == BAD_ACTOR:
-            if identifiability(people, consts, i) * consts.severity * boost >= people.gain[i]:
-                continue  # deterred
+        kind = kinds[i]
+        ident = identifiability(real_name[i], data_access)
+        if kind == BAD_ACTOR and ident * consts.severity * boost >= gain[i]:
+            continue  # deterred
         lam = a * scale
         if kind == PAID_COMMENTER and burst:
             lam *= consts.paid_burst
         n = poisson(rs_intents, lam)
         public_only = kind != ORDINARY and kind != INFLUENCER and kind != BAD_ACTOR
         for _ in range(n):
-            c = choose_category(people, consts, rules, i, kind, rs_category)
-            p = choose_platform(people, consts, rules, i, public_only, t0, rs_category)
+            c = choose_category(
+                share,
+                gboost,
+                rules.request_boost,
+                mobilised[i] != 0,
+                grievance[i],
+                kind,
+                rs_category,
+            )
+            p = choose_platform(
+                member[i],
+                suspended[i],
+                vpn[i],
+                satisfaction[i],
+                live,
+                blocked,
+                private,
+                public_only,
+                t0,
+                rs_category,
+            )
             if p < 0:
                 continue  # no platform the user can reach
             tc[K.INTENTS] += 1.0
             if c == COLLECTIVE_ACTION:
                 tc[K.CALLS_TO_ACTION] += 1.0
-            legit = consts.legit[c] == 1
+            legit = legit_c[c] == 1
             if legit:
                 tc[K.LEGIT_INTENTS] += 1.0
-            sens = consts.cat_sensitivity[c]
-            risk = people.fear[i] * sens * exposure_to_state(consts, p)
-            risk *= 0.5 + 0.5 * identifiability(people, consts, i)
+            sens = sensitivity[c]
+            risk = (
+                fear[i]
+                * sens
+                * exposure_to_state(foreign[p], regulated[p], private[p], data_access)
+            )
+            risk *= 0.5 + 0.5 * ident
             if risk > 0.0:
-                wish = people.voice[i] + (
-                    0.5 * people.grievance[i] if consts.cat_gboost[c] > 0 else 0.0
-                )
+                wish = voice[i] + (0.5 * grievance[i] if gboost[c] > 0 else 0.0)
                 if uniform(rs_chilling) * (risk + wish) < risk:
                     moved = -1
-                    if consts.p_private[p] == 0 and consts.p_foreign[p] == 0:
+                    if private[p] == 0 and foreign[p] == 0:
                         if uniform(rs_chilling) < consts.private_displacement:
-                            moved = refuge(people, consts, rules, i, t0, True)
+                            moved = refuge(
+                                member[i], suspended[i], vpn[i], live, blocked, private, t0
+                            )
                             if moved >= 0:
                                 tc[K.DISPLACED_PRIVATE] += 1.0
-                        if moved < 0 and people.vpn[i] != 0:
-                            moved = refuge(people, consts, rules, i, t0, False)
+                        if moved < 0 and vpn[i] != 0:
+                            moved = refuge(
+                                member[i], suspended[i], vpn[i], live, blocked, foreign, t0
+                            )
                             if moved >= 0:
                                 tc[K.DISPLACED_FOREIGN] += 1.0
                     if moved < 0:
