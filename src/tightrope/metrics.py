@@ -14,50 +14,54 @@ import numpy as np
 from numba import njit
 
 from . import counters as K
-from .exposure import can_use
+from .content import BAD_ACTOR
+from .moderation import identifiability
 from .scenario import Scenario
 
 GOALS = ("order", "development", "freedom")
 
 
 @njit(cache=True)
-def population_stats(people, consts, rules, now) -> np.ndarray:
-    """Sums over users: fear, grievance, trust, VPN users, active users, bad actors able
-    to act, users who want a foreign platform, and of those, how many can reach one."""
+def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over users: fear, grievance, trust, VPN users, active users (who can use some
+    platform), bad actors able to act, users who want a foreign platform, and of those,
+    how many can reach one; and the users who can use each platform."""
     out = np.zeros(8)
+    n_p = consts.n_platforms
+    per_platform = np.zeros(n_p)
     boost = 1.0 + rules.intensity
+    member, suspended, vpn = people.member, people.suspended_until, people.vpn
+    live, blocked, p_foreign = rules.live, rules.blocked, consts.p_foreign
     for i in range(people.kind.size):
         out[0] += people.fear[i]
         out[1] += people.grievance[i]
         out[2] += people.trust[i]
-        out[3] += people.vpn[i]
+        out[3] += vpn[i]
         usable = False
         foreign = False
-        for p in range(consts.n_platforms):
-            if can_use(
-                people.member,
-                people.suspended_until,
-                people.vpn,
-                rules.live,
-                rules.blocked,
-                i,
-                p,
-                now,
+        for p in range(n_p):
+            # can_use(), written out: one call per user and platform costs more than the test
+            if (
+                (member[i] >> p) & 1 != 0
+                and suspended[i] <= now
+                and live[p] != 0
+                and (blocked[p] == 0 or vpn[i] != 0)
             ):
                 usable = True
-                if consts.p_foreign[p]:
+                per_platform[p] += 1.0
+                if p_foreign[p] != 0:
                     foreign = True
         if usable:
             out[4] += 1.0
-        if people.kind[i] == 5 and usable:
-            ident = 1.0 if people.real_name[i] else consts.data_access
+        if people.kind[i] == BAD_ACTOR and usable:
+            ident = identifiability(people.real_name[i], consts.data_access)
             if ident * consts.severity * boost < people.gain[i]:
                 out[5] += 1.0
         if people.wants_foreign[i] >= 0.5:
             out[6] += 1.0
             if foreign:
                 out[7] += 1.0
-    return out
+    return out, per_platform
 
 
 def _sat(x: float, ref: float) -> float:

@@ -131,7 +131,7 @@ class Simulation:
         self.platform_rows: list[list[Any]] = []
         self.phase_seconds = dict.fromkeys(PHASES, 0.0)
         self.rules = self._rules()
-        self.stats = population_stats(self.people, self.consts, self.rules, 0)
+        self.stats, self.active = population_stats(self.people, self.consts, self.rules, 0)
 
     # -- phases -------------------------------------------------------------------------
     def _rules(self):
@@ -339,7 +339,8 @@ class Simulation:
         L = self.scenario.run.tick_minutes
         self.totals += self.tc
         self.money_totals += money.sum(axis=1)
-        self.stats = stats = population_stats(self.people, self.consts, self.rules, t0 + L)
+        self.stats, self.active = population_stats(self.people, self.consts, self.rules, t0 + L)
+        stats = self.stats
         days = (self.t + 1) * L / 1440.0
         has_foreign = bool(self.consts.p_foreign.any())
         sc = scores(
@@ -377,7 +378,7 @@ class Simulation:
         )
         row = [values[c] for c in TIMESERIES_COLUMNS]
         self.rows.append(row)
-        active = self._active_per_platform(t0 + L)
+        active = self.active
         for j, name in enumerate(self.names):
             self.platform_rows.append(
                 [
@@ -397,17 +398,6 @@ class Simulation:
                     int(self.blocked[j]),
                 ]
             )
-
-    def _active_per_platform(self, now: int) -> np.ndarray:
-        p = self.people
-        ok = p.suspended_until <= now
-        out = np.zeros(len(self.names))
-        for j in range(len(self.names)):
-            on = ((p.member >> j) & 1).astype(bool) & ok
-            if self.blocked[j]:
-                on &= p.vpn.astype(bool)
-            out[j] = np.count_nonzero(on) if self.rules.live[j] else 0
-        return out
 
     # -- results -------------------------------------------------------------------------
     def result(self) -> Result:
