@@ -102,10 +102,13 @@ def test_more_reviewers_faster_removal():
 def test_identification_and_punishment_chill_speech_and_deter_bad_actors(setting, low, high):
     lo = [f"{setting}={low}"]
     hi = [f"{setting}={high}"]
-    cens_lo = mean_over_seeds("self_censored_share", "china-weibo-2013", lo)
-    cens_hi = mean_over_seeds("self_censored_share", "china-weibo-2013", hi)
-    bad_lo = mean_over_seeds("bad_actors_active", "china-weibo-2013", lo)
-    bad_hi = mean_over_seeds("bad_actors_active", "china-weibo-2013", hi)
+    # fear is a slow variable (fear_learning 0.05 a day: a 20-day time constant), so this
+    # runs 10 days; over 3 days the rise in fear is lost in noise
+    kw = {"days": 10}
+    cens_lo = mean_over_seeds("self_censored_share", "china-weibo-2013", lo, **kw)
+    cens_hi = mean_over_seeds("self_censored_share", "china-weibo-2013", hi, **kw)
+    bad_lo = mean_over_seeds("bad_actors_active", "china-weibo-2013", lo, **kw)
+    bad_hi = mean_over_seeds("bad_actors_active", "china-weibo-2013", hi, **kw)
     print(
         f"{setting}: self-censored {cens_lo:.5f} -> {cens_hi:.5f}; bad actors {bad_lo} -> {bad_hi}"
     )

@@ -250,7 +250,11 @@ class Officials(Strict):
 class PaidCommenters(Strict):
     posts_per_day: NonNeg = 2.0
     burst_multiplier: NonNeg = Field(10.0, description="rate multiplier in sensitive moments")
-    trigger_share: Share = Field(0.02, description="sensitive share of posts that starts a burst")
+    trigger_share: Share = Field(
+        0.02,
+        description="rise of the sensitive share of posts above its daily average that "
+        "starts a burst",
+    )
 
 
 class Adaptive(Strict):

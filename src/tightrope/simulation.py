@@ -126,6 +126,7 @@ class Simulation:
         self.window = np.zeros(n_p)
         self.last_incident = -(10**9)
         self.burst = False
+        self.sensitive_average: float | None = None
         self.money_totals = np.zeros(4)
         self.rows: list[list[float]] = []
         self.platform_rows: list[list[Any]] = []
@@ -273,10 +274,14 @@ class Simulation:
                 self.tc[K.INCIDENTS] += 1.0
                 self.last_incident = t0
         self.mobilised = mobilised
-        # a "sensitive moment" (criticism and calls to action above the trigger share of
-        # posts) makes paid commenters flood the next tick
+        # a "sensitive moment": the share of posts that are criticism or calls to action
+        # rises above its running average (a day's time constant) by the trigger share;
+        # paid commenters flood the next tick
         share = self.tc[K.SENSITIVE_POSTS] / max(self.tc[K.POSTS], 1.0)
-        self.burst = bool(share >= sc.state.paid_commenters.trigger_share)
+        if self.sensitive_average is None:
+            self.sensitive_average = share
+        self.burst = bool(share - self.sensitive_average >= sc.state.paid_commenters.trigger_share)
+        self.sensitive_average += min(1.0, L / 1440.0) * (share - self.sensitive_average)
         s = self._lap("mobilisation", s)
 
         money = self.economy.tick(t0, L, self.pc, self.tc[K.REGULATOR_CHECKS])
