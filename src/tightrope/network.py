@@ -9,6 +9,7 @@ Private messaging runs over small mutual circles: a partition of users into grou
 from __future__ import annotations
 
 import io
+import warnings
 from pathlib import Path
 from typing import NamedTuple
 
@@ -112,7 +113,9 @@ def read_edge_list(path: str | Path, circle_size: int, rng: np.random.Generator)
         raise InputError(f"network.edge_list: file not found: {path}")
     try:
         text = p.read_text("utf-8").replace(",", " ")
-        data = np.loadtxt(io.StringIO(text), dtype=np.int64, comments="#", ndmin=2)
+        with warnings.catch_warnings():  # an empty file is reported below, not warned
+            warnings.simplefilter("ignore", UserWarning)
+            data = np.loadtxt(io.StringIO(text), dtype=np.int64, comments="#", ndmin=2)
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(
             f"network.edge_list: {path} is not a list of integer pairs: {exc}"
