@@ -74,6 +74,58 @@ def circles(n: int, size: int, rng: np.random.Generator) -> tuple[np.ndarray, ..
     return ptr, members, circle_of
 
 
+@njit(cache=True)
+def alias_table(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Walker's alias table (Vose's construction) for drawing index i with probability
+    proportional to weight[i] in O(1): draw column j uniformly, keep it with chance
+    accept[j], else take alias[j]."""
+    n = weight.size
+    total = 0.0
+    for i in range(n):
+        total += weight[i]
+    scaled = np.empty(n, dtype=np.float64)
+    for i in range(n):
+        scaled[i] = weight[i] * n / total
+    accept = np.ones(n, dtype=np.float64)
+    alias = np.arange(n).astype(np.int32)
+    small = np.empty(n, dtype=np.int32)
+    large = np.empty(n, dtype=np.int32)
+    ns = nl = 0
+    for i in range(n):
+        if scaled[i] < 1.0:
+            small[ns] = i
+            ns += 1
+        else:
+            large[nl] = i
+            nl += 1
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = small[ns]
+        g = large[nl - 1]
+        accept[s] = scaled[s]
+        alias[s] = g
+        scaled[g] = (scaled[g] + scaled[s]) - 1.0
+        if scaled[g] < 1.0:
+            nl -= 1
+            small[ns] = g
+            ns += 1
+    return accept, alias
+
+
+@njit(cache=True)
+def _alias_draw(accept: np.ndarray, alias: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
+    """out[k] = an index drawn from the alias table with the uniform u[k] (one uniform
+    gives the column and, from its remaining bits, the acceptance test)."""
+    n = accept.size
+    for k in range(u.size):
+        x = u[k] * n
+        j = min(int(x), n - 1)
+        out[k] = j if x - j < accept[j] else alias[j]
+
+
+DRAW_CHUNK = 1 << 22
+
+
 def synthetic(
     n: int,
     mean_following: float,
@@ -87,16 +139,21 @@ def synthetic(
     Each user follows a Poisson number of accounts (mean `mean_following`, at most n - 1);
     each followee is drawn with probability proportional to its popularity, a Pareto(alpha)
     weight times `popularity_boost` (influencers, media and official accounts are boosted).
-    In-degree then has a power-law tail with exponent about `alpha`.
+    In-degree then has a power-law tail with exponent about `alpha`. Followees are drawn
+    with an alias table, in chunks (the same draws whatever the chunk size), so building
+    the graph costs O(edges) time and little memory beyond the edges themselves.
     """
     weight = (rng.pareto(alpha - 1.0, n) + 1.0) * popularity_boost
-    cum = np.cumsum(weight)
+    accept, alias = alias_table(weight)
     k_out = np.minimum(rng.poisson(mean_following, n), max(n - 1, 0))
     src = np.repeat(np.arange(n, dtype=np.int32), k_out)
-    dst = np.searchsorted(cum, rng.random(src.size) * cum[-1], side="right").astype(np.int32)
-    np.minimum(dst, n - 1, out=dst)
+    dst = np.empty(src.size, dtype=np.int32)
+    for lo in range(0, src.size, DRAW_CHUNK):
+        hi = min(lo + DRAW_CHUNK, src.size)
+        _alias_draw(accept, alias, rng.random(hi - lo), dst[lo:hi])
     keep = src != dst
     ptr, idx = _csr_from_edges(src[keep], dst[keep], n)
+    del src, dst, keep
     ptr, idx = _dedupe_rows(ptr, idx)
     cptr, members, circle_of = circles(n, circle_size, rng)
     return Graph(n, ptr, idx, cptr, members, circle_of)

@@ -102,9 +102,11 @@ class Simulation:
         expected_posts = float(self.people.activity.sum()) * HORIZON_MINUTES / 1440.0
         cap = 1 << int(np.ceil(np.log2(max(expected_posts * 2.0, 4096))))
         self.posts = new_posts(cap)
+        # events pending at once: about a few ticks' views (the pool grows when needed);
+        # a small pool keeps the calendar's linked lists in cache
         follow = self.graph.followers_idx.size / max(n, 1)
-        views = n * sc.population.views_per_day + expected_posts * follow * 0.3 / 3
-        self.cal = new_calendar(sized_pool(views))
+        views_per_day = n * sc.population.views_per_day + expected_posts / 3 * follow * 0.3
+        self.cal = new_calendar(sized_pool(views_per_day * 4 * L / 1440.0))
         self.queues = new_review_queues(n_p, 1 << 12)
         self.requests = new_requests(1 << 12)
         self.cand = np.zeros(cap, dtype=np.int64)
