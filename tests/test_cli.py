@@ -397,7 +397,9 @@ def test_internal_error_is_short(small: Path, monkeypatch: pytest.MonkeyPatch) -
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cmp, "timed_run", boom)
+    import tightrope.simulation
+
+    monkeypatch.setattr(tightrope.simulation, "run", boom)
     monkeypatch.delenv("TIGHTROPE_DEBUG", raising=False)
     result = invoke("run", small)
     assert result.exit_code == 1

@@ -94,14 +94,33 @@ def _dump(obj: Any) -> str:
 
 
 @contextlib.contextmanager
-def _progress(label: str) -> Iterator[Callable[[float, float], None] | None]:
-    """A rich progress bar on a terminal; None (no bar) in pipes and tests."""
+def _progress(label: str, unit: str = "") -> Iterator[Callable[[float, float], None] | None]:
+    """A rich progress bar on a terminal; None (no bar) in pipes and tests.
+
+    With `unit` (e.g. "ticks") the bar also shows how many of them per second."""
     if not sys.stdout.isatty():
         yield None
         return
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TimeRemainingColumn
+    from rich.progress import (
+        BarColumn,
+        Progress,
+        ProgressColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+    from rich.text import Text
 
-    columns = (BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    class Rate(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            speed = task.finished_speed or task.speed
+            return Text(f"{speed:,.1f} {unit}/s" if speed else f"- {unit}/s")
+
+    columns: list[Any] = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn()]
+    if unit:
+        columns += [TextColumn(f"{{task.completed:,.0f}}/{{task.total:,.0f}} {unit}"), Rate()]
+    columns += [TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
     with Progress(*columns, console=_console(), transient=True) as bar:
         task = bar.add_task(label, total=None)
 
@@ -219,6 +238,31 @@ def validate(ctx: click.Context, files: tuple[str, ...], sets: tuple[str, ...]) 
 @click.option("--seed", type=click.IntRange(min=0), help="Random seed (default: scenario's).")
 @set_option
 @out_option
+@click.option(
+    "--checkpoint-every",
+    type=click.FloatRange(min=0, min_open=True),
+    callback=_finite,
+    metavar="DAYS",
+    help="Write the run's whole state every DAYS simulated days (see --checkpoint).",
+)
+@click.option(
+    "--checkpoint",
+    "checkpoint_path",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Checkpoint file (default: OUT/checkpoint.ckpt with --out, else "
+    "./SCENARIO-seedSEED.ckpt).",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Go on from the checkpoint file instead of starting afresh (same arguments as the "
+    "run that wrote it); the result is bit-identical to an uninterrupted run.",
+)
+@click.option(
+    "--no-memory-check",
+    is_flag=True,
+    help="Start even if the run looks too large for this machine's memory.",
+)
 @json_option
 def run(
     scenario: str,
@@ -227,10 +271,18 @@ def run(
     seed: int | None,
     sets: tuple[str, ...],
     out: Path | None,
+    checkpoint_every: float | None,
+    checkpoint_path: Path | None,
+    resume: bool,
+    no_memory_check: bool,
     as_json: bool,
 ) -> None:
     """Run SCENARIO (a preset name or a TOML file) once and show the three goals."""
-    from .compare import timed_run
+    from datetime import UTC, datetime
+
+    from . import simulation
+    from .checkpoints import check_compatible
+    from .memory import check_fits
     from .scenario_files import load_scenario
     from .storage import check_out_dir, save_run
 
@@ -238,11 +290,34 @@ def run(
     report: Path | None = None
     if out is not None:
         check_out_dir(out)
-    with _progress(f"{config.name} seed {config.run.seed}") as bar:
-        result, started, finished = timed_run(config, bar)
+    if checkpoint_path is None and (resume or checkpoint_every is not None):
+        name = f"{config.name}-seed{config.run.seed}.ckpt"
+        checkpoint_path = out / "checkpoint.ckpt" if out is not None else Path(name)
+    if resume:
+        assert checkpoint_path is not None
+        if not checkpoint_path.is_file():
+            raise BadInput(
+                f"--resume: no checkpoint at {checkpoint_path}; give the checkpoint file with "
+                "--checkpoint, or start without --resume"
+            )
+        check_compatible(checkpoint_path, config)
+    if not no_memory_check:
+        check_fits(config)
+    with _progress(f"{config.name} seed {config.run.seed}", unit="ticks") as bar:
+        started = datetime.now(UTC)
+        result = simulation.run(
+            config,
+            progress=bar,
+            checkpoint=checkpoint_path,
+            checkpoint_every_days=checkpoint_every,
+            resume=resume,
+        )
+        finished = datetime.now(UTC)
     if out is not None:
         save_run(result, out, started_at=started, finished_at=finished)
         report = _write_report(out)
+    if checkpoint_path is not None and checkpoint_path.is_file():
+        checkpoint_path.unlink()  # the run is finished: its checkpoint is no longer needed
     if as_json:
         head = {"scenario": config.name, "seed": result.seed, "users": config.run.users}
         head |= {"days": config.run.days, "config_sha256": result.config_sha256}

@@ -46,22 +46,52 @@ def _csr_from_edges(src: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarra
 
 
 @njit(cache=True)
+def _csr_from_draws(k_out: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """CSR of followee -> followers from each user's consecutive draws of followees
+    (user u's are the next k_out[u] entries of dst), self-follows dropped; followers in
+    increasing id order, as `_csr_from_edges` would give. No source array is built."""
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    e = 0
+    for u in range(n):
+        for _ in range(k_out[u]):
+            d = dst[e]
+            if d != u:
+                ptr[d + 1] += 1
+            e += 1
+    for i in range(n):
+        ptr[i + 1] += ptr[i]
+    fill = ptr[:-1].copy()
+    idx = np.empty(ptr[n], dtype=np.int32)
+    e = 0
+    for u in range(n):
+        for _ in range(k_out[u]):
+            d = dst[e]
+            if d != u:
+                idx[fill[d]] = u
+                fill[d] += 1
+            e += 1
+    return ptr, idx
+
+
+@njit(cache=True)
 def _dedupe_rows(ptr: np.ndarray, idx: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Sort each row and drop repeated followers."""
+    """Sort each row and drop repeated followers (in place in `idx`; returns a trimmed
+    copy)."""
     n = ptr.size - 1
     out_ptr = np.zeros(n + 1, dtype=np.int64)
-    out = np.empty(idx.size, dtype=np.int32)
     k = 0
     for i in range(n):
-        row = np.sort(idx[ptr[i] : ptr[i + 1]])
+        lo, hi = ptr[i], ptr[i + 1]
+        idx[lo:hi].sort()
         last = -1
-        for v in row:
+        for j in range(lo, hi):
+            v = idx[j]
             if v != last:
-                out[k] = v
+                idx[k] = v
                 k += 1
                 last = v
         out_ptr[i + 1] = k
-    return out_ptr, out[:k].copy()
+    return out_ptr, idx[:k].copy()
 
 
 def circles(n: int, size: int, rng: np.random.Generator) -> tuple[np.ndarray, ...]:
@@ -146,14 +176,13 @@ def synthetic(
     weight = (rng.pareto(alpha - 1.0, n) + 1.0) * popularity_boost
     accept, alias = alias_table(weight)
     k_out = np.minimum(rng.poisson(mean_following, n), max(n - 1, 0))
-    src = np.repeat(np.arange(n, dtype=np.int32), k_out)
-    dst = np.empty(src.size, dtype=np.int32)
-    for lo in range(0, src.size, DRAW_CHUNK):
-        hi = min(lo + DRAW_CHUNK, src.size)
+    draws = int(k_out.sum())
+    dst = np.empty(draws, dtype=np.int32)
+    for lo in range(0, draws, DRAW_CHUNK):
+        hi = min(lo + DRAW_CHUNK, draws)
         _alias_draw(accept, alias, rng.random(hi - lo), dst[lo:hi])
-    keep = src != dst
-    ptr, idx = _csr_from_edges(src[keep], dst[keep], n)
-    del src, dst, keep
+    ptr, idx = _csr_from_draws(k_out, dst, n)
+    del dst
     ptr, idx = _dedupe_rows(ptr, idx)
     cptr, members, circle_of = circles(n, circle_size, rng)
     return Graph(n, ptr, idx, cptr, members, circle_of)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,7 @@ import pyarrow as pa
 
 from . import counters as K
 from .content import CATEGORIES
+from .errors import InputError
 from .events import apply_events, schedule
 from .feed import feed_tick
 from .metrics import population_stats, scores, summary
@@ -79,6 +81,20 @@ def build_graph(sc: Scenario, kinds_rng: np.random.Generator, net_rng: np.random
     return g, kind
 
 
+def post_capacity(posts_per_day: float) -> int:
+    """Slots in the post ring: twice the posts of the exposure horizon, a power of two."""
+    expected = posts_per_day * HORIZON_MINUTES / 1440.0
+    return 1 << int(np.ceil(np.log2(max(expected * 2.0, 4096))))
+
+
+def calendar_pool(sc: Scenario, n: int, posts_per_day: float, edges: int) -> int:
+    """Initial calendar pool: about four ticks' views (it grows when needed); a small pool
+    keeps the calendar's linked lists in cache."""
+    follow = edges / max(n, 1)
+    views_per_day = n * sc.population.views_per_day + posts_per_day * follow * 0.3
+    return sized_pool(views_per_day * 4 * sc.run.tick_minutes / 1440.0)
+
+
 class Simulation:
     """One run of a scenario: all state as arrays, stepped by `step()`."""
 
@@ -99,19 +115,16 @@ class Simulation:
         L = sc.run.tick_minutes
         self.n_ticks = round(sc.run.days * 1440 / L)
         self.t = 0
-        expected_posts = float(self.people.activity.sum()) * HORIZON_MINUTES / 1440.0
-        cap = 1 << int(np.ceil(np.log2(max(expected_posts * 2.0, 4096))))
+        cap = post_capacity(float(self.people.activity.sum()))
         self.posts = new_posts(cap)
-        # events pending at once: about a few ticks' views (the pool grows when needed);
-        # a small pool keeps the calendar's linked lists in cache
-        follow = self.graph.followers_idx.size / max(n, 1)
-        views_per_day = n * sc.population.views_per_day + expected_posts / 3 * follow * 0.3
-        self.cal = new_calendar(sized_pool(views_per_day * 4 * L / 1440.0))
+        self.cal = new_calendar(
+            calendar_pool(sc, n, float(self.people.activity.sum()), self.graph.followers_idx.size)
+        )
         self.queues = new_review_queues(n_p, 1 << 12)
         self.requests = new_requests(1 << 12)
-        self.cand = np.zeros(cap, dtype=np.int64)
+        self.cand = np.zeros(cap, dtype=np.int32)
         self.cum = np.zeros(cap, dtype=np.float64)
-        self.scratch = np.zeros(cap, dtype=np.int64)
+        self.scratch = np.zeros(cap, dtype=np.int32)
         self.view_log = np.zeros(VIEW_LOG_SIZE, dtype=np.int64)
         self.view_meta = np.zeros(1, dtype=np.int64)
         self.hist = np.zeros((2, K.N_BINS), dtype=np.int64)
@@ -479,17 +492,47 @@ class Simulation:
         return Result(sc, sc.run.seed, config_sha256(sc), summ, ts, plat, hist, meta)
 
 
-def run(scenario: Scenario, *, progress: Callable[[int, int], None] | None = None) -> Result:
+def run(
+    scenario: Scenario,
+    *,
+    progress: Callable[[int, int], None] | None = None,
+    checkpoint: str | Path | None = None,
+    checkpoint_every_days: float | None = None,
+    resume: bool = False,
+) -> Result:
     """Run a validated scenario to the end and return its Result.
 
     The run's size, length and seed are the scenario's `run.users`, `run.days` and
     `run.seed` (use `load_scenario(..., users=, days=, seed=)` to set them).
     `progress(done_ticks, total_ticks)` is called every few ticks if given.
+
+    With `checkpoint` and `checkpoint_every_days`, the whole state is written to that file
+    every so many simulated days (see `tightrope.checkpoints`). With `resume=True` the run
+    starts from the checkpoint file instead of tick 0 (InputError if it was written for
+    another config or version); the result is bit-identical to an uninterrupted run.
     """
-    sim = Simulation(scenario)
+    from .checkpoints import load_checkpoint, save_checkpoint
+
+    if (resume or checkpoint_every_days is not None) and checkpoint is None:
+        raise InputError("a checkpoint file is needed to resume or to write checkpoints")
+    every_ticks = 0
+    if checkpoint_every_days is not None:
+        if not checkpoint_every_days > 0:
+            raise InputError(
+                f"the checkpoint interval must be more than 0 days, got {checkpoint_every_days}"
+            )
+        every_ticks = max(1, round(checkpoint_every_days * 1440 / scenario.run.tick_minutes))
+    if resume:
+        assert checkpoint is not None
+        sim = load_checkpoint(checkpoint, scenario)
+    else:
+        sim = Simulation(scenario)
     every = max(1, sim.n_ticks // 100)
-    for _ in range(sim.n_ticks):
+    while sim.t < sim.n_ticks:
         sim.step()
         if progress is not None and (sim.t % every == 0 or sim.t == sim.n_ticks):
             progress(sim.t, sim.n_ticks)
+        if every_ticks and sim.t % every_ticks == 0 and sim.t < sim.n_ticks:
+            assert checkpoint is not None
+            save_checkpoint(sim, checkpoint)
     return sim.result()

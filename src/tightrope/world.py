@@ -109,7 +109,7 @@ def sized_pool(expected_events: float) -> int:
 
 
 def new_calendar(capacity: int) -> Calendar:
-    nxt = np.arange(1, capacity + 1, dtype=np.int64)
+    nxt = np.arange(1, capacity + 1, dtype=np.int32)  # pools stay below 2**31 events
     nxt[-1] = -1
     return Calendar(
         head=np.full(HORIZON_MINUTES, -1, dtype=np.int64),
@@ -123,9 +123,9 @@ def new_calendar(capacity: int) -> Calendar:
 def grow_calendar(cal: Calendar, capacity: int) -> Calendar:
     """A larger pool with the same scheduled events (the new slots join the free list)."""
     old = cal.post.size
-    nxt = np.empty(capacity, dtype=np.int64)
+    nxt = np.empty(capacity, dtype=np.int32)
     nxt[:old] = cal.nxt
-    nxt[old:-1] = np.arange(old + 1, capacity, dtype=np.int64)
+    nxt[old:-1] = np.arange(old + 1, capacity, dtype=np.int32)
     nxt[-1] = cal.meta[0]  # the old free list continues after the new slots
     meta = cal.meta.copy()
     meta[0] = old

@@ -1,0 +1,146 @@
+"""How much memory a run needs, estimated before it starts, and a refusal if it will not fit.
+
+The estimate adds up the arrays a run allocates, using the same sizing rules as the
+simulation: per-user state (measured on a small probe population of the same scenario),
+the follower graph (edges x 4 bytes, plus the peak while it is built: the followee draws
+and the unsorted rows, 8 bytes per drawn edge, and 8 bytes per user of row pointers), the
+post ring (bytes per slot x `post_capacity`), the feed's candidate arrays (16 bytes per post
+slot), the exposure calendar (16 bytes per event; the pool is sized not to grow in a steady
+run, and half again is allowed for a grow) and the interpreter with its compiled
+kernels (a fixed allowance). `docs/performance.md` compares it with the peak resident memory
+measured at 100,000 to 10,000,000 users.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import InputError
+from .scenario import Scenario
+
+GIB = 1 << 30
+BASELINE_BYTES = 400 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels
+PROBE_USERS = 2000
+POST_SLOT_BYTES = 36  # pid 8, created 8, author 4, reach 4, engagement 4, views 4, 4 x 1
+CANDIDATE_BYTES = 16  # cand int32, cum float64, scratch int32 per post slot
+EVENT_BYTES = 16  # calendar: post id int64, next int32, viewer int32
+POOL_PEAK_FACTOR = 1.5  # the pool is sized not to grow in a steady run; margin for a grow
+
+
+@dataclass
+class MemoryEstimate:
+    """Bytes a run needs at its peak, by part."""
+
+    users: int
+    edges: int
+    parts: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def total(self) -> float:
+        """The peak: while the graph is built, or while the run goes, whichever is larger."""
+        p = self.parts
+        setup = p["interpreter"] + p["people"] + p["graph"] + p["graph build"]
+        running = sum(v for k, v in p.items() if k != "graph build")
+        return float(max(setup, running))
+
+    def describe(self) -> str:
+        parts = ", ".join(f"{k} {v / GIB:.1f}" for k, v in self.parts.items() if v >= 0.05 * GIB)
+        return f"{self.total / GIB:.1f} GiB ({parts})"
+
+
+def _edge_list_edges(path: str) -> int:
+    """Edges in an edge-list file, from its size and the length of its first lines."""
+    p = Path(path)
+    size = p.stat().st_size
+    with p.open("rb") as fh:
+        head = fh.read(1 << 16)
+    lines = [x for x in head.splitlines() if x.strip() and not x.lstrip().startswith(b"#")]
+    if not lines:
+        return 0
+    return int(size / (len(head) / max(len(lines), 1)))
+
+
+def estimate(scenario: Scenario) -> MemoryEstimate:
+    """The memory a run of `scenario` needs at its peak (see the module's docstring)."""
+    import numpy as np
+
+    from .simulation import Simulation, calendar_pool, post_capacity
+
+    sc = scenario
+    if sc.network.source == "edge_list":
+        n = sc.run.users
+        edges = _edge_list_edges(sc.network.edge_list)
+        drawn = edges
+    else:
+        n = sc.run.users
+        drawn = int(n * sc.network.mean_following)
+        edges = drawn
+    probe_users = min(n, PROBE_USERS)
+    probe_sc = sc.model_copy(update={"run": sc.run.model_copy(update={"users": probe_users})})
+    if sc.network.source == "edge_list":
+        probe_sc = probe_sc.model_copy(
+            update={"network": sc.network.model_copy(update={"source": "synthetic"})}
+        )
+    probe = Simulation(probe_sc)
+    per_user = sum(a.nbytes for a in probe.people if isinstance(a, np.ndarray)) / probe_users
+    activity = float(probe.people.activity.mean()) * n
+    cap = post_capacity(activity)
+    pool = calendar_pool(sc, n, activity, edges)
+    parts = {
+        "interpreter": float(BASELINE_BYTES),
+        "people": per_user * n,
+        "graph": edges * 4.0 + n * 8.0 + n * 12.0,
+        "graph build": drawn * 8.0 + n * 8.0,
+        "posts": float(cap * (POST_SLOT_BYTES + CANDIDATE_BYTES)),
+        "calendar": pool * EVENT_BYTES * POOL_PEAK_FACTOR,
+    }
+    return MemoryEstimate(users=n, edges=edges, parts=parts)
+
+
+def available_bytes() -> float:
+    """Memory this process may still use: MemAvailable, capped by a cgroup limit if any."""
+    avail = math.inf
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                avail = float(line.split()[1]) * 1024
+    except OSError:
+        pass
+    if not math.isfinite(avail):
+        try:
+            avail = float(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_AVPHYS_PAGES"))
+        except (ValueError, OSError, AttributeError):
+            return math.inf
+    for limit_file, usage_file in (
+        ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory.current"),
+        (
+            "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+            "/sys/fs/cgroup/memory/memory.usage_in_bytes",
+        ),
+    ):
+        try:
+            limit = Path(limit_file).read_text().strip()
+            used = float(Path(usage_file).read_text().strip())
+        except (OSError, ValueError):
+            continue
+        if limit.isdigit() and float(limit) < 1 << 60:
+            avail = min(avail, float(limit) - used)
+    return avail
+
+
+def check_fits(scenario: Scenario, available: float | None = None) -> MemoryEstimate:
+    """The estimate for `scenario`; InputError if it needs more than is available."""
+    est = estimate(scenario)
+    free = available_bytes() if available is None else available
+    if est.total > free:
+        per_user = (est.total - est.parts["interpreter"]) / max(est.users, 1)
+        fit = int(max(free - est.parts["interpreter"], 0) / per_user) if per_user > 0 else 0
+        raise InputError(
+            f"this run needs about {est.describe()} of memory but {free / GIB:.1f} GiB is "
+            f"available: lower run.users (about {fit:,} users fit) or "
+            "network.mean_following, or free memory; --no-memory-check starts it anyway"
+        )
+    return est
