@@ -38,10 +38,11 @@ if _missing() and not os.environ.get("CI"):
     pytest.skip(str(_missing()), allow_module_level=True)
 
 
-def _results_builder() -> Any:
-    """`make_results` of test_report.py, loaded by path so that any import mode works."""
+def _results_builder(file: str = "test_report.py") -> Any:
+    """`make_results` of test_report.py (or another test module's builders), loaded by path
+    so that any import mode works."""
     spec = importlib.util.spec_from_file_location(
-        "_report_results", Path(__file__).with_name("test_report.py")
+        f"_builders_{Path(file).stem}", Path(__file__).with_name(file)
     )
     assert spec is not None
     assert spec.loader is not None
@@ -50,9 +51,10 @@ def _results_builder() -> Any:
     return module
 
 
-FOLDERS = {"comparison": 8, "single": 7}
+FOLDERS = {"comparison": 8, "single": 7, "experiment": 2}
 """Synthetic results folders and the figures their report has: a comparison of three
-scenarios, and one scenario whose runs recorded no answers (an empty chart panel)."""
+scenarios, one scenario whose runs recorded no answers (an empty chart panel), and a Morris
+experiment folder (trade-off scatter and sensitivity bars)."""
 
 
 @pytest.fixture(scope="module", params=sorted(FOLDERS))
@@ -69,6 +71,10 @@ def loaded(
     root = tmp_path_factory.mktemp(request.param)
     if request.param == "comparison":
         builder.make_results(root)
+    elif request.param == "experiment":
+        root = _results_builder("test_analysis.py").sampled_experiment(
+            root / "exp", "morris", lambda x: x[:, 0] + x[:, 1] ** 2, bounds=[[0, 1]] * 3, N=6
+        )
     else:
         builder._run(root, "only", 1, answers=False)
     path = write_report(root)

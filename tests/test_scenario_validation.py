@@ -137,3 +137,16 @@ def test_refused_before_any_work(monkeypatch):
 
     monkeypatch.setattr(tightrope.Simulation, "__init__", boom)
     problems(["state.access.blocked=['twitter']", "run.users=-1"])
+
+
+def test_platform_order_is_part_of_the_config_hash() -> None:
+    """Platforms are indexed in file order, which changes the draws: the hash must see it."""
+    from tightrope.scenario_files import config_sha256
+
+    sc = tightrope.load_scenario("china-weibo-2013")
+    raw = sc.model_dump(mode="json")
+    raw["platforms"] = dict(reversed(list(raw["platforms"].items())))
+    swapped = tightrope.load_scenario(raw)
+    assert list(swapped.platforms) == list(reversed(list(sc.platforms)))
+    assert config_sha256(swapped) != config_sha256(sc)
+    assert config_sha256(tightrope.load_scenario(sc.model_dump(mode="json"))) == config_sha256(sc)

@@ -74,9 +74,7 @@ def test_save_run_layout_and_manifest(tmp_path: Path) -> None:
     assert info["scenario"] == "tiny"
     assert info["seed"] == 3
     assert info["config_sha256"] == r.config_sha256
-    assert json.dumps(info["config"], sort_keys=True, separators=(",", ":")) == canonical_json(
-        r.scenario
-    )
+    assert json.dumps(info["config"], separators=(",", ":")) == canonical_json(r.scenario)
     assert set(info["versions"]) >= {"numpy", "numba", "pydantic", "pyarrow", "duckdb", "python"}
     assert "tightrope_version" in info
     assert info["platform"]

@@ -477,5 +477,10 @@ def runs(results_dir: Path) -> None:
     _console().print(out)
 
 
+# ---------------------------------------------------------------- commands in their own modules
+
+# each registers its command(s) on `main`
+from . import cli_analyze, cli_experiment  # noqa: E402,F401
+
 if __name__ == "__main__":
     main()

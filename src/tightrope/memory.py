@@ -22,7 +22,7 @@ from .errors import InputError
 from .scenario import Scenario
 
 GIB = 1 << 30
-BASELINE_BYTES = 400 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels
+BASELINE_BYTES = 260 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels (measured)
 PROBE_USERS = 2000
 POST_SLOT_BYTES = 36  # pid 8, created 8, author 4, reach 4, engagement 4, views 4, 4 x 1
 CANDIDATE_BYTES = 16  # cand int32, cum float64, scratch int32 per post slot

@@ -24,9 +24,12 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 import plotly.offline
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from . import report_figures as figures
+from .analysis import GOALS, short_names
+from .analysis import TABLES as ANALYSIS_TABLES
 from .errors import InputError
 
 REPORT_NAME = "report.html"
@@ -57,7 +60,7 @@ th,td{border-bottom:1px solid #e6e9ed;padding:4px 10px;text-align:left;vertical-
 th{background:#f4f6f8;font-weight:600}td.num{text-align:right;font-variant-numeric:tabular-nums}
 tr.group td{background:#eef2f6;font-weight:600;text-transform:capitalize}
 code{font-size:.95em}
-.figure{margin:4px 0 8px}.empty{color:#6b7683;font-style:italic}
+.figure{margin:4px 0 8px}.empty{color:#6b7683;font-style:italic}.nw{white-space:nowrap}
 """
 
 
@@ -397,12 +400,15 @@ class _Figures:
         return f'<div class="figure">{body}</div>'
 
 
-def render(res: Results) -> str:
-    """The report page for `res` as one HTML string."""
-    figs = _Figures()
+Section = tuple[str, str, str, str]
+"""(anchor, title, how-to-read note, HTML content) of one section of the page."""
+
+
+def _run_sections(res: Results, figs: _Figures) -> list[Section]:
+    """The sections drawn from stored runs: what was run, summaries, comparison, charts."""
     colors = figures.scenario_colors(res.scenarios)
     ts, no_ts = res.timeseries, "The runs hold no time series."
-    sections: list[tuple[str, str, str, str]] = [
+    sections: list[Section] = [
         ("run", "What was run", figures.NOTES["run"], _what_was_run(res)),
         ("summary", "Summary figures", figures.NOTES["summary"], _summary_table(res)),
     ]
@@ -422,13 +428,17 @@ def render(res: Results) -> str:
     chart("censorship", "Self-censorship and wrongful removals", shares, "No shares recorded.")
     economics = figures.platform_economics(res.platforms, colors)
     chart("platforms", "Platform economics", economics, "The runs hold no platform table.")
+    return sections
+
+
+def _page(title: str, sections: Sequence[Section], figs: _Figures) -> str:
+    """The whole HTML page: plotly.js inlined once, a navigation bar, the sections."""
     nav = "".join(f'<a href="#{a}">{_e(t)}</a>' for a, t, _, _ in sections)
     body = "".join(
         f'<section id="{a}"><h2>{_e(t)}</h2><p class="how"><b>How to read this.</b> {_e(n)}</p>'
         f"{content}</section>"
         for a, t, n, content in sections
     )
-    title = "Tightrope report: " + ", ".join(res.scenarios)
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">'
@@ -439,6 +449,256 @@ def render(res: Results) -> str:
         f"</head><body><header><h1>{_e(title)}</h1><nav>{nav}</nav></header>"
         f"<main>{body}</main></body></html>\n"
     )
+
+
+def render(res: Results) -> str:
+    """The report page for `res` as one HTML string."""
+    figs = _Figures()
+    sections = _run_sections(res, figs)
+    return _page("Tightrope report: " + ", ".join(res.scenarios), sections, figs)
+
+
+# ---------------------------------------------------------------- experiments
+
+EXPERIMENT_FILE = "experiment.json"
+RUN_SECTIONS_LIMIT = (6, 60)
+"""An experiment folder's report also draws the per-run sections (time series, parts of each
+goal, one colour per design point) when the experiment has at most this many design points
+and stored runs; beyond that they would be a slow page of unreadable charts, and the
+design-level sections are what an experiment is for."""
+MAX_TABLE_ROWS = 200
+"""Rows shown of a long table (design points, Pareto front); the Parquet file has them all."""
+
+
+def is_experiment(folder: Path) -> bool:
+    """True where `folder` is an experiment folder (it holds experiment.json)."""
+    return (Path(folder) / EXPERIMENT_FILE).is_file()
+
+
+def _cut(rows: list[Any], what: str, file: str, total: int | None = None) -> tuple[list[Any], str]:
+    """The first MAX_TABLE_ROWS rows, and a note naming how many more `file` holds (of
+    `total` rows where the caller passes fewer than all)."""
+    total = len(rows) if total is None else total
+    if total <= MAX_TABLE_ROWS:
+        return rows, ""
+    more = total - MAX_TABLE_ROWS
+    note = (f'<p class="muted">First {MAX_TABLE_ROWS} of {total} {_e(what)} shown; '
+            f"{more} more in <code>{_e(file)}</code>.</p>")  # fmt: skip
+    return rows[:MAX_TABLE_ROWS], note
+
+
+def _factor_range(f: dict[str, Any]) -> str:
+    if f.get("values") is not None:
+        return _values(f["values"], limit=8)
+    scale = f" ({f['scale']} scale)" if f.get("scale") and f.get("scale") != "linear" else ""
+    return f"{fmt(f.get('low'))} to {fmt(f.get('high'))}{scale}"
+
+
+def _experiment_overview(an: Any) -> str:
+    e = an.experiment
+    design = e["design"]
+    about = [str(design["kind"])]
+    if design.get("samples"):
+        about.append(f"{design['samples']} base samples")
+    if design["kind"] == "sobol":
+        about.append("with second-order indices" if design.get("calc_second_order")
+                     else "first and total order")  # fmt: skip
+    if design["kind"] == "morris" and design.get("num_levels"):
+        about.append(f"{design['num_levels']} levels")
+    expected = e["points"] * e["replicates"]
+    rows = [
+        ["experiment", e.get("name", "n/a")],
+        ["base scenario", e.get("base", "n/a")],
+        ["design", ", ".join(about)],
+        ["design points", fmt(e["points"])],
+        ["replicates (same seeds at every point)",
+         f"{e['replicates']} (seeds {_values(map(str, e['seeds']))}, root seed {e['root_seed']})"],
+        ["size of each run", f"{fmt(e.get('users'))} users, {fmt(e.get('days'))} days"],
+        ["runs", f"{fmt(an.runs)} of {fmt(expected)} stored, {fmt(an.failures)} failed"],
+        ["intervals", f"{an.level:.0%} t intervals over replicates"],
+    ]  # fmt: skip
+    labels = short_names([f["path"] for f in e["factors"]])
+    factor_rows = [
+        [labels[f["path"]], f["path"], f["role"], _factor_range(f)] for f in e["factors"]
+    ]
+    notes = "".join(f"<li>{_e(n)}</li>" for n in an.notes)
+    files = ", ".join(f"<code>analysis/{n}.parquet</code>" for n in ANALYSIS_TABLES)
+    return (
+        _table(["setting", "value"], rows, numeric=9)
+        + "<h3>Factors</h3>"
+        + _table(["factor", "path", "role", "values"], factor_rows, numeric=9)
+        + f'<p class="muted">Outcomes: {_e(", ".join(e["outcomes"]))}. Tables: {files}.</p>'
+        + (f"<h3>Notes</h3><ul>{notes}</ul>" if notes else "")
+    )
+
+
+def _tradeoffs(an: Any, figs: _Figures) -> str:
+    pareto = an.pareto.to_pandas()
+    levers = an.levers
+    labels = short_names(levers)
+    fig = figures.tradeoff_pairs(pareto, levers, labels)
+    empty = next((n for n in an.notes if n.startswith("Pareto front: needs")),
+                 "No lever setting has all three goal means.")  # fmt: skip
+    parts = [figs.embed(fig, empty)]
+    if not pareto.empty:
+        front = pareto[pareto["on_front"]]
+        rows = [[*(fmt(r[p]) for p in levers), *(fmt(r[g]) for g in GOALS), fmt(r["runs"])]
+                for r in front.to_dict("records")]  # fmt: skip
+        rows, cut = _cut(rows, "settings on the front", "analysis/pareto.parquet")
+        parts.append(
+            f"<h3>The Pareto front: {len(front)} of {len(pareto)} lever settings</h3>"
+            + _table([*(labels[p] for p in levers), *GOALS, "runs"], rows, numeric=len(levers))
+            + cut
+        )
+    return "".join(parts)
+
+
+def _sensitivity(an: Any, figs: _Figures) -> str:
+    sens = an.sensitivity.to_pandas()
+    labels = short_names([f["path"] for f in an.factors])
+    why = [n.removeprefix("sensitivity: ") for n in an.notes if n.startswith("sensitivity:")]
+    if sens.empty:
+        return f'<p class="empty">{_e("; ".join(why) or "No sensitivity indices.")}</p>'
+    parts = [figs.embed(figures.sensitivity_bars(sens, labels, an.outcomes), "")]
+    parts += [f'<p class="muted">{_e(w)}</p>' for w in why]
+    rows: list[Any] = []
+    for outcome, group in sens.groupby("outcome", sort=False):
+        rows.append(str(outcome))
+        for r in group.to_dict("records"):
+            name = labels.get(r["factor"], r["factor"])
+            if isinstance(r["factor2"], str):
+                name += " × " + labels.get(r["factor2"], r["factor2"])
+            conf = r["conf"]
+            rows.append([name, r["index"], fmt(r["value"]),
+                         "n/a" if conf is None or conf != conf else f"±{fmt(conf)}"])  # fmt: skip
+    method = "Sobol'" if sens["method"].iloc[0] == "sobol" else "Morris"
+    return "".join(parts) + (
+        f"<details><summary>All {method} indices</summary>"
+        f"{_table(['factor', 'index', 'value', f'{an.level:.0%} interval'], rows, numeric=2)}"
+        "</details>"
+    )
+
+
+def _cell(mean: object, lo: object, hi: object, mark: bool = False, n: object = None) -> _Raw:
+    """`mean [lo, hi]` kept on one line, then * where `mark` and the interval excludes 0,
+    then (n=...) in small print where `n` is given."""
+    text = _interval(mean, lo, hi) + (" *" if mark and _excludes_zero(lo, hi) else "")
+    count = f' <span class="sd">(n={_e(n)})</span>' if n is not None else ""
+    return _Raw(f'<span class="nw">{_e(text)}</span>{count}')
+
+
+def _differences_section(an: Any) -> str:
+    d = an.differences.to_pandas()
+    if d.empty:
+        why = [n.removeprefix("paired differences: ") for n in an.notes
+               if n.startswith("paired differences:")]  # fmt: skip
+        return f'<p class="empty">{_e("; ".join(why) or "No paired differences.")}</p>'
+    levers = an.levers
+    labels = short_names(levers)
+    outcomes = [o for o in an.outcomes if o in set(d["outcome"])]
+    base = d.groupby("outcome")["base_mean"].first()
+    rows: list[Any] = [["base setting", *(fmt(v) for v in _base_values(an)),
+                        *(fmt(base.get(o)) for o in outcomes), ""]]  # fmt: skip
+    for key, group in d.groupby(levers, sort=False, dropna=False):
+        key = key if isinstance(key, tuple) else (key,)
+        by = {r["outcome"]: r for r in group.to_dict("records")}
+        cells = [
+            _cell(*(by[o][c] for c in ("diff_mean", "diff_ci_low", "diff_ci_high")), mark=True)
+            if o in by
+            else "n/a"
+            for o in outcomes
+        ]
+        pairs = _values(group["diff_n"])
+        rows.append(["", *(fmt(v) for v in key), *cells, pairs])
+    rows, cut = _cut(rows, "rows", "analysis/differences.parquet")
+    headers = ["", *(labels[p] for p in levers), *outcomes, "pairs"]
+    return (
+        f'<p class="muted">First row: the base setting\'s mean on the paired replicates. '
+        f"Other rows: setting − base, mean [{an.level:.0%} interval].</p>"
+        + _table(headers, rows, numeric=1 + len(levers))
+        + cut
+    )
+
+
+def _base_values(an: Any) -> list[Any]:
+    from .analysis import base_setting
+
+    base = base_setting(an.experiment) or {}
+    return [base.get(p) for p in an.levers]
+
+
+def _points_section(an: Any) -> str:
+    paths = [f["path"] for f in an.factors]
+    labels = short_names(paths)
+    outcomes = an.outcomes
+    first_points = an.points.filter(pc.less(an.points["point"], MAX_TABLE_ROWS))
+    by_point: dict[int, dict[str, dict[str, Any]]] = {}
+    for r in first_points.to_pylist():
+        by_point.setdefault(r["point"], {})[r["outcome"]] = r
+    rows = []
+    for point, by in sorted(by_point.items()):
+        first = by[outcomes[0]]
+        cells = [
+            _cell(by[o]["mean"], by[o]["ci_low"], by[o]["ci_high"], n=by[o]["n"])
+            if by[o]["n"]
+            else "n/a"
+            for o in outcomes
+        ]
+        rows.append([point, *(fmt(first[p]) for p in paths), fmt(first["runs"]), *cells])
+    total = int(an.experiment["points"])
+    rows, cut = _cut(rows, "design points", "analysis/points.parquet", total)
+    headers = ["point", *(labels[p] for p in paths), "runs", *outcomes]
+    return _table(headers, rows, numeric=1 + len(paths)) + cut
+
+
+def _experiment_sections(an: Any, figs: _Figures) -> list[Section]:
+    notes = figures.NOTES
+    sections: list[Section] = [
+        ("experiment", "The experiment", notes["experiment"], _experiment_overview(an)),
+        ("tradeoffs", "Trade-offs between the goals", notes["tradeoffs"], _tradeoffs(an, figs)),
+        ("sensitivity", "Which factors matter", notes["sensitivity"], _sensitivity(an, figs)),
+    ]
+    if an.design == "grid":
+        diff = _differences_section(an)
+        sections.append(("differences", "Lever settings against the base",
+                         notes["differences"], diff))  # fmt: skip
+    sections.append(("points", "Design points", notes["points"], _points_section(an)))
+    return sections
+
+
+def render_experiment(folder: Path, level: float | None = None) -> str:
+    """The report page of an experiment folder: the experiment's sections (from its analysis,
+    run again where DIR/analysis is absent or stale), then, for a small experiment, the
+    sections of its stored runs. `level` None keeps the level of the stored analysis."""
+    from .analysis import current_analysis
+
+    an = current_analysis(folder, level)
+    figs = _Figures()
+    sections = _experiment_sections(an, figs)
+    root = Path(folder)
+    stored = [p for p in (root / "runs").glob("[!.]*") if p.is_dir()]
+    left_out = ""
+    most_points, most_runs = RUN_SECTIONS_LIMIT
+    if stored and (an.experiment["points"] > most_points or len(stored) > most_runs):
+        left_out = (
+            f"they are drawn for at most {most_points} design points and {most_runs} runs "
+            f"(this experiment: {an.experiment['points']} points, {len(stored)} stored runs)"
+        )
+    elif stored:
+        try:
+            res = load_results(root)
+        except InputError as exc:
+            left_out = str(exc)
+        else:
+            sections += _run_sections(res, figs)
+    if left_out:
+        anchor, title, note, content = sections[0]
+        content += (
+            '<p class="muted">The per-run sections (time series, the parts of each goal) '
+            f"are left out: {_e(left_out)}.</p>"
+        )
+        sections[0] = (anchor, title, note, content)
+    return _page(f"Tightrope experiment: {an.experiment.get('name', root.name)}", sections, figs)
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -464,10 +724,21 @@ def _write_atomic(path: Path, text: str) -> None:
 def write_report(results_dir: Path) -> Path:
     """Write `results_dir/report.html`, a self-contained offline report of the stored runs.
 
-    Raises InputError if `results_dir` does not exist, is not a folder, or holds no runs.
+    For an experiment folder (one with experiment.json) the report leads with the
+    experiment: trade-offs between the goals and the Pareto front, sensitivity indices,
+    paired differences and the design points, from `tightrope.analysis` (run again, and
+    stored in DIR/analysis/, where that is absent or stale).
+
+    Raises InputError if `results_dir` does not exist, is not a folder, or holds no runs
+    (for an experiment folder: no results).
     Returns the path of the report.
     """
-    res = load_results(Path(results_dir))
+    root = Path(results_dir)
+    if root.is_dir() and is_experiment(root):
+        path = root / REPORT_NAME
+        _write_atomic(path, render_experiment(root))
+        return path
+    res = load_results(root)
     path = res.root / REPORT_NAME
     _write_atomic(path, render(res))
     return path

@@ -517,3 +517,147 @@ def regimes_radar(scores: pd.DataFrame, colors: dict[str, str]) -> go.Figure | N
         margin={"l": 60, "r": 60, "t": 40, "b": 40},
         legend={"orientation": "v", "x": 1.0, "xanchor": "left", "y": 1, "yanchor": "top"},
     )
+
+
+# ---------------------------------------------------------------- experiments
+
+_FRONT_COLOR = "#b2182b"
+_OTHER_COLOR = "#9aa3ad"
+_PAIRS = ((0, 2), (0, 1), (1, 2))  # order-freedom, order-development, development-freedom
+_MAX_SENSITIVITY_PANELS = 9
+
+NOTES |= {
+    "experiment": "An experiment runs a scenario at many design points: each point sets the "
+    "factors (levers a regulator controls, uncertainties it does not) to values from the "
+    "design, and runs every point with the same seeds (common random numbers), so points "
+    "differ by their settings and not by luck. Notes list what the analysis left out.",
+    "tradeoffs": "Each marker is one lever setting: its mean goal scores, averaged over the "
+    "uncertainties and replicates. Red diamonds are the Pareto front: no other setting is at "
+    "least as good on all three goals and better on one. Grey settings are beaten by some "
+    "setting on every goal at once. Hover for the lever values. The front is the menu of "
+    "real trade-offs; every setting on it gives up one goal for another.",
+    "sensitivity": "How much each factor moves each outcome over the whole design. Sobol' "
+    "indices: S1 is the share of the outcome's variance due to the factor alone, ST adds its "
+    "interactions with the others (ST well above S1: the factor acts through interactions); "
+    "whiskers are bootstrap intervals. Morris screening: mu* is the mean absolute effect of "
+    "moving the factor across its range (per unit of the normalised range), sigma the spread "
+    "of that effect (large: nonlinear or interacting). A factor near zero hardly matters.",
+    "differences": "Each lever setting against the base setting (every lever at its first "
+    "listed value), paired on the common seeds: replicate by replicate, averaged over the "
+    "uncertainties, then the mean difference with its t interval. * marks an interval that "
+    "excludes 0.",
+    "points": "Every design point: its factor values and, per outcome, the mean over its "
+    "replicates with the t interval (n = runs with a value). A point without runs (all "
+    "failed or not yet run) shows n/a.",
+}
+
+
+def _short(value: object) -> str:
+    """A factor value as short hover text."""
+    if isinstance(value, float):
+        return f"{value:.4g}" if math.isfinite(value) else "n/a"
+    return "n/a" if value is None else str(value)
+
+
+def tradeoff_pairs(
+    pareto: pd.DataFrame, levers: Sequence[str], labels: dict[str, str]
+) -> go.Figure | None:
+    """The lever settings' mean goal scores in three panels (order-freedom, order-development,
+    development-freedom); settings on the Pareto front are red diamonds, the rest grey.
+
+    `pareto` has the lever columns, the GOALS score columns and a boolean `on_front`;
+    `labels` gives each lever path its display name. Hover shows the lever values and the
+    three scores.
+    """
+    goals = [c for c, _ in GOALS]
+    if pareto.empty or not set(goals) <= set(pareto.columns):
+        return None
+    names = [label for _, label in GOALS]
+    titles = [f"{names[y]} against {names[x]}" for x, y in _PAIRS]
+    fig = make_subplots(rows=1, cols=3, subplot_titles=titles, horizontal_spacing=0.08)
+    text = [
+        "<br>".join(f"{_label(labels.get(p, p))} = {_label(_short(row[p]))}" for p in levers)
+        for row in pareto[list(levers)].to_dict("records")
+    ]
+    custom = np.column_stack(
+        [np.asarray(text or [""] * len(pareto), dtype=object), pareto[goals].to_numpy(dtype=float)]
+    )
+    hover = (
+        "%{customdata[0]}<br>order %{customdata[1]:.3f} · development %{customdata[2]:.3f}"
+        " · freedom %{customdata[3]:.3f}<extra>%{fullData.name}</extra>"
+    )
+    front = pareto["on_front"].fillna(False).to_numpy(dtype=bool)
+    groups = (
+        (~front, "dominated", {"color": _OTHER_COLOR, "size": 7, "opacity": 0.7}),
+        (front, "on the Pareto front", {"color": _FRONT_COLOR, "size": 11, "symbol": "diamond",
+                                        "line": {"color": "#400", "width": 1}}),
+    )  # fmt: skip
+    for i, (x, y) in enumerate(_PAIRS):
+        for mask, name, marker in groups:
+            if not mask.any():
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=pareto[goals[x]].to_numpy()[mask],
+                    y=pareto[goals[y]].to_numpy()[mask],
+                    customdata=custom[mask],
+                    mode="markers",
+                    name=name,
+                    legendgroup=name,
+                    showlegend=i == 0,
+                    marker=marker,
+                    hovertemplate=hover,
+                ),
+                row=1,
+                col=i + 1,
+            )
+        fig.update_xaxes(title_text=names[x], row=1, col=i + 1)
+        fig.update_yaxes(title_text=names[y], row=1, col=i + 1)
+    return _layout(fig, 440, hovermode="closest")
+
+
+def sensitivity_bars(
+    sens: pd.DataFrame, labels: dict[str, str], outcomes: Sequence[str]
+) -> go.Figure | None:
+    """Per outcome (goals first, at most _MAX_SENSITIVITY_PANELS panels), one bar group per
+    factor: S1 and ST (Sobol') or mu* and sigma (Morris), whiskers = SALib's intervals.
+
+    `sens` is sensitivity.parquet (outcome, factor, factor2, method, index, value, conf).
+    """
+    if sens.empty:
+        return None
+    method = str(sens["method"].iloc[0])
+    indices = ("S1", "ST") if method == "sobol" else ("mu_star", "sigma")
+    names = {"S1": "S1 (alone)", "ST": "ST (with interactions)", "mu_star": "mu* (mean |effect|)",
+             "sigma": "sigma (spread of effect)"}  # fmt: skip
+    colors = dict(zip(indices, plotly.colors.qualitative.Safe[:2], strict=True))
+    present = [o for o in outcomes if o in set(sens["outcome"])]
+    shown = present[:_MAX_SENSITIVITY_PANELS]
+    if not shown:
+        return None
+    fig, height = _grid([_label(o) for o in shown], cols=3, row_height=230)
+    for i, outcome in enumerate(shown):
+        rows = sens[(sens["outcome"] == outcome) & sens["factor2"].isna()]
+        for index in indices:
+            part = rows[rows["index"] == index]
+            fig.add_trace(
+                go.Bar(
+                    x=[_label(labels.get(f, f)) for f in part["factor"]],
+                    y=part["value"],
+                    error_y={
+                        "type": "data",
+                        "array": part["conf"].fillna(0).to_numpy(),
+                        "visible": bool(part["conf"].notna().any()),
+                    },
+                    name=names[index],
+                    legendgroup=index,
+                    showlegend=i == 0,
+                    marker_color=colors[index],
+                    hovertemplate="%{x}: %{y:.3f}<extra>" + names[index] + "</extra>",
+                ),
+                **_cell(i),
+            )
+    fig.update_layout(barmode="group")
+    if method == "sobol":
+        fig.update_yaxes(rangemode="tozero")
+    return _layout(fig, height, hovermode="closest")

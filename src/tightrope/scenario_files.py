@@ -271,8 +271,12 @@ def load_scenario(
 
 
 def canonical_json(scenario: Scenario) -> str:
-    """The scenario as canonical JSON (sorted keys, no spaces): what the hash is taken of."""
-    return json.dumps(scenario.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    """The scenario as canonical JSON (no spaces): what the hash is taken of.
+
+    Keys keep the model's field order and, for tables such as `platforms`, the file's order,
+    since that order is part of the config: platforms are indexed in it, so their order
+    changes the random draws. Keys are therefore not sorted."""
+    return json.dumps(scenario.model_dump(mode="json"), separators=(",", ":"))
 
 
 def config_sha256(scenario: Scenario) -> str:
