@@ -112,8 +112,15 @@ def run_target(cfg: dict, repeats: int) -> dict:
     return {"config": cfg, "runs": runs, "date": time.strftime("%Y-%m-%d")}
 
 
-def run_memory(cfg: dict, density: dict) -> dict:
-    big = measure(PRESET, cfg["users"], cfg["days"])
+def run_memory(cfg: dict, density: dict, reuse: Path | None = None) -> dict:
+    if reuse is not None:  # a measurement made earlier by benchmarks/scale.py --json-out
+        big = json.loads(reuse.read_text())
+        if (big["users"], big["days"]) != (cfg["users"], cfg["days"]):
+            raise SystemExit(
+                f"error: {reuse} is not a {cfg['users']:,}-user run of {cfg['days']:g} days"
+            )
+    else:
+        big = measure(PRESET, cfg["users"], cfg["days"])
     log(f"memory: {cfg['users']:,} users: peak {big['peak_rss_bytes'] / GIB:.2f} GiB")
     sparse = measure(PRESET, density["users"], density["days"])
     # the same population with twice the follows: the difference is the edges' cost
@@ -263,6 +270,12 @@ def main() -> int:
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--out", type=Path, help="page to write (default docs/performance.md)")
     ap.add_argument("--results", type=Path, help="folder of measurements")
+    ap.add_argument(
+        "--memory-run",
+        type=Path,
+        help="JSON of the large memory run made earlier with benchmarks/scale.py --json-out "
+        "(it takes most of an hour on 2 cores)",
+    )
     args = ap.parse_args()
     parts = [p.strip() for p in args.parts.split(",") if p.strip()]
     bad = [p for p in parts if p not in PARTS]
@@ -277,16 +290,16 @@ def main() -> int:
     )
     store = Store(folder)
     repeats = 1 if args.quick else args.repeats
-    if "target" in parts:
-        store.put("target", run_target(cfg["target"], repeats))
-    if "memory" in parts:
-        store.put("memory", run_memory(cfg["memory"], cfg["density"]))
     if "scaling" in parts:
         store.put("scaling", run_scaling(cfg["scaling"], cfg["scaling_days"]))
+    if "memory" in parts:
+        store.put("memory", run_memory(cfg["memory"], cfg["density"], args.memory_run))
     if "peers" in parts:
         peers = load_peers()
         res = peers.run_peers(quick=args.quick)
         store.put("peers", {"results": res, "markdown": peers.markdown(res)})
+    if "target" in parts:
+        store.put("target", run_target(cfg["target"], repeats))
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
     text = page(store, args.quick, command)
     out.parent.mkdir(parents=True, exist_ok=True)

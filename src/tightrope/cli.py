@@ -480,7 +480,7 @@ def runs(results_dir: Path) -> None:
 # ---------------------------------------------------------------- commands in their own modules
 
 # each registers its command(s) on `main`
-from . import cli_analyze, cli_experiment  # noqa: E402,F401
+from . import cli_analyze, cli_calibrate, cli_experiment  # noqa: E402,F401
 
 if __name__ == "__main__":
     main()

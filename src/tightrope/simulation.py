@@ -169,8 +169,11 @@ class Simulation:
         cal = self.cal
         free = cal.post.size - cal.meta[1]
         per_tick = max(self.tc[K.VIEWS] + self.tc[K.VIEWS_LOST], 1.0) * 4 + 4096
-        if free < per_tick or cal.meta[2] > 0:
+        # grow when events were dropped since the last check (the count is cumulative)
+        dropped_before = getattr(self, "dropped_seen", 0)
+        if free < per_tick or cal.meta[2] > dropped_before:
             self.cal = grow_calendar(cal, cal.post.size * 2)
+        self.dropped_seen = int(cal.meta[2])
         q = self.queues
         if (q.size > q.key.shape[1] // 2).any():
             self.queues = grow_review_queues(q, q.key.shape[1] * 2)
