@@ -51,6 +51,8 @@ class _Group(click.Group):
             raise BadInput(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except BrokenPipeError:
+            raise  # the reader went away (`... | head`): click stops quietly
         except Exception as exc:
             if os.environ.get("TIGHTROPE_DEBUG") == "1":
                 traceback.print_exc()
