@@ -411,3 +411,25 @@ def test_internal_error_is_short(small: Path, monkeypatch: pytest.MonkeyPatch) -
     assert result.exit_code == 1
     assert "Traceback" in result.output
     assert "RuntimeError: boom" in result.output
+
+
+def test_progress_bar_on_a_terminal_shows_ticks_per_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from tightrope import cli
+
+    class Tty(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    fake = Tty()
+    monkeypatch.setattr(sys, "stdout", fake)
+    with cli._progress("run", unit="ticks") as bar:
+        assert bar is not None
+        bar(0, 0)  # drawn before the total is known, too
+        bar(24, 48)
+        bar(48, 48)
+    text = fake.getvalue()
+    assert "48/48 ticks" in text
+    assert "ticks/s" in text

@@ -119,9 +119,14 @@ def _progress(label: str, unit: str = "") -> Iterator[Callable[[float, float], N
             speed = task.finished_speed or task.speed
             return Text(f"{speed:,.1f} {unit}/s" if speed else f"- {unit}/s")
 
+    class Count(ProgressColumn):
+        def render(self, task: Any) -> Text:
+            total = "?" if task.total is None else f"{task.total:,.0f}"
+            return Text(f"{task.completed:,.0f}/{total} {unit}")
+
     columns: list[Any] = [TextColumn("{task.description}"), BarColumn(), TaskProgressColumn()]
     if unit:
-        columns += [TextColumn(f"{{task.completed:,.0f}}/{{task.total:,.0f}} {unit}"), Rate()]
+        columns += [Count(), Rate()]
     columns += [TimeElapsedColumn(), TextColumn("left"), TimeRemainingColumn()]
     with Progress(*columns, console=_console(), transient=True) as bar:
         task = bar.add_task(label, total=None)
