@@ -37,7 +37,6 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -45,6 +44,8 @@ from pathlib import Path
 import numba
 import numpy as np
 from scipy import stats
+
+from tightrope.storage import write_text_atomic
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -613,20 +614,6 @@ def markdown(results: dict) -> str:
     return "\n".join(lines)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(fd, "w") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="small and fast (CI), under ~30 s")
@@ -654,9 +641,9 @@ def main(argv: list[str] | None = None) -> int:
     results = run_peers(args.quick)
     text = markdown(results)
     if args.json:
-        _write_atomic(args.json, json.dumps(results, indent=2, default=float) + "\n")
+        write_text_atomic(args.json, json.dumps(results, indent=2, default=float) + "\n")
     if args.out:
-        _write_atomic(args.out, text)
+        write_text_atomic(args.out, text)
         print(args.out)
     else:
         print(text)

@@ -38,6 +38,8 @@ sys.path.insert(0, str(HERE))
 
 from scale import measure  # noqa: E402
 
+from tightrope.storage import write_text_atomic  # noqa: E402
+
 PRESET = "china-comprehensive-2021"
 GIB = 1 << 30
 PARTS = ("target", "memory", "scaling", "peers")
@@ -88,11 +90,7 @@ class Store:
         folder.mkdir(parents=True, exist_ok=True)
 
     def put(self, name: str, value: Any) -> None:
-        path = self.folder / f"{name}.json"
-        fd, tmp = tempfile.mkstemp(dir=self.folder, prefix=f".{name}.")
-        with os.fdopen(fd, "w") as fh:
-            json.dump(value, fh, indent=1)
-        os.replace(tmp, path)
+        write_text_atomic(self.folder / f"{name}.json", json.dumps(value, indent=1))
 
     def get(self, name: str) -> Any:
         path = self.folder / f"{name}.json"
@@ -302,12 +300,7 @@ def main() -> int:
         store.put("target", run_target(cfg["target"], repeats))
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
     text = page(store, args.quick, command)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=".perf-")
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, out)
+    write_text_atomic(out, text)
     print(out)
     return 0
 

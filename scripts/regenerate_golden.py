@@ -12,12 +12,11 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import tightrope
+from tightrope.storage import write_text_atomic
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "summary.json"
 PRESET = "china-weibo-2013"
@@ -46,23 +45,9 @@ def document() -> dict[str, Any]:
     }
 
 
-def write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-
-
 def main() -> None:
     text = json.dumps(document(), indent=2, sort_keys=True, allow_nan=False) + "\n"
-    write_atomically(GOLDEN, text)
+    write_text_atomic(GOLDEN, text)
     print(f"wrote {GOLDEN}")
 
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tightrope import report
+from tightrope import storage
 from tightrope.errors import InputError
 from tightrope.report import fmt, write_report
 from tightrope.report_figures import display_bins
@@ -306,7 +306,7 @@ def test_report_is_written_to_a_temporary_file_then_renamed(
         seen.append((src_path, dst_path))
         real_replace(src, dst)
 
-    monkeypatch.setattr(report.os, "replace", spy)
+    monkeypatch.setattr(storage.os, "replace", spy)
     path = write_report(tmp_path)
     assert len(seen) == 1
     assert seen[0][1] == path
@@ -325,7 +325,7 @@ def test_failed_write_keeps_the_old_report_and_leaves_no_temporary_file(
     def fail(src: str, dst: str) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(report.os, "replace", fail)
+    monkeypatch.setattr(storage.os, "replace", fail)
     with pytest.raises(OSError, match="No space left"):
         write_report(tmp_path)
     assert (tmp_path / "report.html").read_text("utf-8") == "old"

@@ -27,14 +27,11 @@ Nothing is ever made up: a part that cannot be computed is left empty and says w
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib
 import io
 import json
 import math
-import os
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,7 +43,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from .errors import InputError
-from .storage import jsonable, write_table_atomic
+from .storage import jsonable, write_table_atomic, write_text_atomic
 
 FORMAT = "tightrope-experiment/1"
 """The `format` of experiment.json that this module reads."""
@@ -788,20 +785,6 @@ def _sensitivity_table(
 # ---------------------------------------------------------------- entry points
 
 
-def _write_json_atomic(data: dict[str, Any], path: Path) -> None:
-    fd, name = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            json.dump(jsonable(data), out, indent=2, allow_nan=False)
-            out.write("\n")
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-
-
 def analyze(directory: str | Path, level: float = 0.95, *, write: bool = True) -> Analysis:
     """Analyse the experiment folder `directory` and (if `write`) store the tables in
     `directory/analysis/` (see the module docstring).
@@ -860,7 +843,9 @@ def _store(analysis: Analysis) -> None:
         "source": analysis.source,
         "notes": analysis.notes,
     }
-    _write_json_atomic(meta, folder / "analysis.json")  # last: marks the tables complete
+    write_text_atomic(
+        folder / "analysis.json", json.dumps(jsonable(meta), indent=2, allow_nan=False) + "\n"
+    )  # last: marks the tables complete
 
 
 def _stored_level(folder: Path) -> float | None:

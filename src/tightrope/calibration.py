@@ -36,7 +36,6 @@ import json
 import math
 import os
 import re
-import tempfile
 import time
 import tomllib
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -51,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .compare import child_seeds, t_interval
 from .errors import InputError
+from .storage import write_text_atomic
 
 FORMAT = "tightrope-calibration/1"
 """Format tag of DIR/calibration.json."""
@@ -743,21 +743,6 @@ def _flock(path: Path, *, blocking: bool = True) -> Iterator[bool]:
         os.close(fd)
 
 
-def _write_text_atomic(path: Path, text: str) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-    return path
-
-
 def _meta(plan: Plan) -> dict[str, Any]:
     return {
         "format": FORMAT,
@@ -921,7 +906,7 @@ def _optimise_locked(
     from optuna.trial import TrialState
 
     if not (out / META).exists():
-        _write_text_atomic(out / META, json.dumps(_meta(plan), indent=2) + "\n")
+        write_text_atomic(out / META, json.dumps(_meta(plan), indent=2) + "\n")
     study = _open_study(plan, out, create=True)
     if study.user_attrs.get("spec_sha256") != plan.sha256:
         raise InputError(f"{out / JOURNAL} belongs to another spec; use a new folder")
@@ -1330,7 +1315,7 @@ def finish(plan: Plan, out_dir: str | Path, study: Any, *, command: str | None =
 
     out = Path(out_dir)
     best = best_trial(plan, study)
-    path = _write_text_atomic(
+    path = write_text_atomic(
         out / f"{plan.spec.name}.toml", scenario_text(plan, best, command=command)
     )
     rows, ll, stopped = validate_fit(plan, path)
@@ -1340,7 +1325,7 @@ def finish(plan: Plan, out_dir: str | Path, study: Any, *, command: str | None =
         "fit": write_table_atomic(fit_table(rows), out / "fit.parquet"),
         "trials": write_table_atomic(trials_table(plan, study), out / "trials.parquet"),
     }
-    report.files["fit_md"] = _write_text_atomic(
+    report.files["fit_md"] = write_text_atomic(
         out / "fit.md", fit_markdown(plan, report, command=command)
     )
     return report

@@ -14,14 +14,13 @@ Checkpoints use pickle: resume only from checkpoint files you wrote yourself.
 from __future__ import annotations
 
 import json
-import os
 import pickle
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
 from .scenario_files import config_sha256
+from .storage import atomic_open
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -51,18 +50,9 @@ def save_checkpoint(sim: Simulation, path: str | Path) -> Path:
         "ticks": sim.n_ticks,
     }
     state = {k: v for k, v in vars(sim).items() if k not in _NOT_STORED}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write((json.dumps(header) + "\n").encode())
-            pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        fh.write((json.dumps(header) + "\n").encode())
+        pickle.dump(state, fh, protocol=pickle.HIGHEST_PROTOCOL)
     return path
 
 

@@ -24,7 +24,6 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 import time
 import traceback
 import uuid
@@ -47,6 +46,7 @@ from .experiment_files import (
     parse_experiment,
     toml_value,
 )
+from .storage import write_text_atomic
 
 BACKENDS: tuple[str, ...] = ("serial", "process", "dask")
 """Where runs are executed: in this process, in a local process pool, or on Dask."""
@@ -96,20 +96,7 @@ def _finite_or_none(value: Any) -> float | None:
 
 
 def _write_json_atomic(path: Path, obj: Any) -> Path:
-    text = json.dumps(obj, indent=2, allow_nan=False) + "\n"
-    fd, name = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(name, 0o644)
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-    return path
+    return write_text_atomic(path, json.dumps(obj, indent=2, allow_nan=False) + "\n")
 
 
 def _test_hook(task: RunTask) -> None:

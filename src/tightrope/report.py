@@ -10,12 +10,9 @@ built in `report_figures`.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import json
 import math
-import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +28,7 @@ from . import report_figures as figures
 from .analysis import GOALS, short_names
 from .analysis import TABLES as ANALYSIS_TABLES
 from .errors import InputError
+from .storage import write_text_atomic
 
 REPORT_NAME = "report.html"
 PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
@@ -701,26 +699,6 @@ def render_experiment(folder: Path, level: float | None = None) -> str:
     return _page(f"Tightrope experiment: {an.experiment.get('name', root.name)}", sections, figs)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    """Write `text` to a temporary file beside `path`, then rename it over `path`."""
-    folder = path.parent
-    try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise InputError(f"results folder {folder} cannot be written: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as out:
-            out.write(text)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(name, 0o644)  # mkstemp makes it 0600; a report is meant to be shared
-        os.replace(name, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(name)
-        raise
-
-
 def write_report(results_dir: Path) -> Path:
     """Write `results_dir/report.html`, a self-contained offline report of the stored runs.
 
@@ -736,9 +714,9 @@ def write_report(results_dir: Path) -> Path:
     root = Path(results_dir)
     if root.is_dir() and is_experiment(root):
         path = root / REPORT_NAME
-        _write_atomic(path, render_experiment(root))
+        write_text_atomic(path, render_experiment(root), folder_label="results folder")
         return path
     res = load_results(root)
     path = res.root / REPORT_NAME
-    _write_atomic(path, render(res))
+    write_text_atomic(path, render(res), folder_label="results folder")
     return path

@@ -25,11 +25,11 @@ import re
 import shutil
 import sys
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -237,21 +237,48 @@ def _fsync_dir(path: Path) -> None:
             os.close(fd)
 
 
-def write_table_atomic(table: pa.Table, path: str | Path) -> Path:
-    """Write a Parquet file through a temporary file in the same folder and a rename."""
+@contextlib.contextmanager
+def atomic_open(
+    path: str | Path, mode: str = "w", *, folder_label: str = "folder"
+) -> Iterator[IO[Any]]:
+    """Open a temporary file beside `path` for writing; on a clean exit flush it to disk,
+    make it readable by all (results are meant to be shared) and rename it over `path`.
+    On an error the temporary file is removed and `path` is left as it was. A folder in
+    which no file can be created is bad input (InputError, naming it as `folder_label`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, name = tempfile.mkstemp(prefix=f".tmp-{path.name}-", dir=path.parent)
-    os.close(fd)
     try:
-        pq.write_table(table, name)
-        os.chmod(name, 0o644)  # mkstemp makes files private; results are meant to be shared
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise InputError(
+            f"{folder_label} {path.parent} cannot be written: {exc.strerror}"
+        ) from None
+    try:
+        encoding = None if "b" in mode else "utf-8"
+        with os.fdopen(fd, mode, encoding=encoding) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(name, 0o644)  # mkstemp makes files private
         os.replace(name, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(name)
         raise
-    return path
+
+
+def write_text_atomic(path: str | Path, text: str, *, folder_label: str = "folder") -> Path:
+    """Write `text` to `path` atomically (see `atomic_open`); return the path."""
+    with atomic_open(path, "w", folder_label=folder_label) as fh:
+        fh.write(text)
+    return Path(path)
+
+
+def write_table_atomic(table: pa.Table, path: str | Path) -> Path:
+    """Write a Parquet file through a temporary file in the same folder and a rename."""
+    with atomic_open(path, "wb") as fh:
+        pq.write_table(table, fh)
+    return Path(path)
 
 
 def _results_dir(out_dir: str | Path) -> Path:
