@@ -50,6 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .compare import child_seeds, t_interval
 from .errors import InputError
+from .scenario_files import dotted_path, unknown_setting
 from .storage import write_text_atomic
 
 FORMAT = "tightrope-calibration/1"
@@ -96,13 +97,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-def _dotted(loc: Sequence[Any]) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
 def _owner(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
     """The model that holds the last key of `loc` (list indices skipped)."""
     current: Any = model
@@ -128,17 +122,11 @@ def _problems(model: type[BaseModel], exc: ValidationError) -> list[str]:
     lines: list[str] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        path = _dotted(loc)
+        path = dotted_path(loc)
         if err["type"] == "extra_forbidden":
             owner = _owner(model, loc[:-1])
             known = list(owner.model_fields) if owner else []
-            hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            line = f"{path}: unknown setting"
-            if hint:
-                line += f"; did you mean '{hint[0]}'?"
-            elif known:
-                line += f" (allowed here: {', '.join(known)})"
-            lines.append(line)
+            lines.append(unknown_setting(path, str(loc[-1]), known))
             continue
         msg = str(err["msg"]).removeprefix("Value error, ")
         value = err.get("input")
@@ -514,7 +502,7 @@ def spec_hash(spec: Spec, base_raw: Mapping[str, Any], targets: Sequence[Target]
 
 def plan_from_spec(spec: Spec, spec_path: Path | None = None, *, trials: int | None = None) -> Plan:
     """Check a validated spec against its base scenario and targets; InputError lists all."""
-    from .scenario_files import _path_problem, apply_overrides, load_raw, validate
+    from .scenario_files import apply_overrides, load_raw, path_problem, validate
 
     spec_dir = spec_path.parent if spec_path is not None else None
     problems: list[str] = []
@@ -541,7 +529,7 @@ def plan_from_spec(spec: Spec, spec_path: Path | None = None, *, trials: int | N
     for i, par in enumerate(spec.parameter):
         where = f"parameter[{i}] ({par.path})"
         parts = [p for p in par.path.split(".") if p]
-        why = _path_problem(full, parts)
+        why = path_problem(full, parts)
         if why:
             problems.append(f"{where}: {why}")
             continue

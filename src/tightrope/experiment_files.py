@@ -56,10 +56,11 @@ from .designs import (
 from .errors import InputError
 from .scenario import Scenario
 from .scenario_files import (
-    _path_problem,
     format_errors,
     load_scenario,
+    path_problem,
     preset_names,
+    unknown_setting,
 )
 
 EXPERIMENT_FORMAT = "tightrope-experiment/1"
@@ -155,13 +156,9 @@ def _format_file_errors(exc: ValidationError) -> list[str]:
         loc = tuple(err["loc"])
         where = _where(loc)
         if err["type"] == "extra_forbidden":
-            known = list(_owner(loc[:-1]).model_fields)
-            hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            line = f"{where}: unknown setting"
-            line += (
-                f"; did you mean '{hint[0]}'?" if hint else f" (allowed here: {', '.join(known)})"
+            problems.append(
+                unknown_setting(where, str(loc[-1]), list(_owner(loc[:-1]).model_fields))
             )
-            problems.append(line)
             continue
         if err["type"] == "missing":
             problems.append(f"{where}: required, missing")
@@ -632,7 +629,7 @@ class _Checker:
             return None
         if full is None:
             return None  # the base scenario did not load; that problem is already listed
-        why = _path_problem(full, parts)
+        why = path_problem(full, parts)
         if why is not None:
             close = difflib.get_close_matches(path, leaves, n=3, cutoff=0.6)
             extra = f"; close settings: {', '.join(close)}" if close else ""

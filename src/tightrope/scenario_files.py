@@ -117,7 +117,8 @@ def _container_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     return model if isinstance(model, type) and issubclass(model, BaseModel) else None
 
 
-def _dotted(loc: Iterable[Any]) -> str:
+def dotted_path(loc: Iterable[Any]) -> str:
+    """A pydantic error location as a dotted path: `platforms.weibo.actions[2]`."""
     out = ""
     for part in loc:
         if isinstance(part, int):
@@ -127,22 +128,27 @@ def _dotted(loc: Iterable[Any]) -> str:
     return out or "(top level)"
 
 
+def unknown_setting(path: str, key: str, known: list[str]) -> str:
+    """The problem line for an unknown key: a "did you mean" or the keys allowed there."""
+    hint = difflib.get_close_matches(key, known, n=1)
+    line = f"{path}: unknown setting"
+    if hint:
+        line += f"; did you mean '{hint[0]}'?"
+    elif known:
+        line += f" (allowed here: {', '.join(known)})"
+    return line
+
+
 def format_errors(exc: ValidationError) -> list[str]:
     """One line per problem: dotted path, what is allowed, the bad value, a "did you mean"."""
     problems: list[str] = []
     for err in exc.errors():
         loc = tuple(err["loc"])
-        path = _dotted(loc)
+        path = dotted_path(loc)
         if err["type"] == "extra_forbidden":
             owner = _container_model(loc[:-1])
             known = list(owner.model_fields) if owner else []
-            hint = difflib.get_close_matches(str(loc[-1]), known, n=1)
-            line = f"{path}: unknown setting"
-            if hint:
-                line += f"; did you mean '{hint[0]}'?"
-            elif known:
-                line += f" (allowed here: {', '.join(known)})"
-            problems.append(line)
+            problems.append(unknown_setting(path, str(loc[-1]), known))
             continue
         if err["type"] == "value_error" and not loc:
             msg = str(err["msg"]).removeprefix("Value error, ")
@@ -173,7 +179,7 @@ def _parse_value(text: str) -> Any:
         return text  # a bare word is a string
 
 
-def _path_problem(raw: Mapping[str, Any], parts: list[str]) -> str | None:
+def path_problem(raw: Mapping[str, Any], parts: list[str]) -> str | None:
     """Why a dotted path does not name a setting, or None if it does."""
     model: Any = Scenario
     node: Any = raw
@@ -218,7 +224,7 @@ def apply_overrides(raw: dict[str, Any], overrides: Iterable[str]) -> dict[str, 
             continue
         path, text = item.split("=", 1)
         parts = [p for p in path.strip().split(".") if p]
-        why = _path_problem(full, parts) if parts else "empty path"
+        why = path_problem(full, parts) if parts else "empty path"
         if why:
             problems.append(f"--set {path.strip()}: {why}")
             continue
