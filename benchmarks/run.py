@@ -24,8 +24,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import os
-import platform
 import statistics
 import sys
 import tempfile
@@ -61,24 +59,13 @@ QUICK = {
 
 
 def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    mem = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / GIB
-    import numba
-    import numpy
-
-    import tightrope
-
+    """The machine and versions, from benchmarks/peers.py's description."""
+    m = load_peers().machine()
+    v = m["versions"]
     return (
-        f"{cpu}, {os.cpu_count()} cores, {mem:.0f} GiB; Linux {platform.release()}; "
-        f"Python {platform.python_version()}, NumPy {numpy.__version__}, "
-        f"Numba {numba.__version__}, tightrope {tightrope.__version__}"
+        f"{m['cpu']}, {m['cores']} cores, {m['memory_gib']:.0f} GiB; {m['os']}; "
+        f"Python {v['python']}, NumPy {v['numpy']}, Numba {v['numba']}, "
+        f"tightrope {v['tightrope']}"
     )
 
 
