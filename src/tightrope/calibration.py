@@ -50,7 +50,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .compare import child_seeds, t_interval
 from .errors import InputError
-from .scenario_files import dotted_path, unknown_setting
+from .scenario_files import dotted_path, owner_model, unknown_setting
 from .storage import write_text_atomic
 
 FORMAT = "tightrope-calibration/1"
@@ -97,26 +97,6 @@ class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
 
-def _owner(model: type[BaseModel], loc: Sequence[Any]) -> type[BaseModel] | None:
-    """The model that holds the last key of `loc` (list indices skipped)."""
-    current: Any = model
-    for part in loc:
-        if isinstance(part, int):
-            continue
-        fields = current.model_fields if isinstance(current, type) else {}
-        if part not in fields:
-            return None
-        ann = fields[part].annotation
-        args = [a for a in getattr(ann, "__args__", ()) if isinstance(a, type)]
-        if isinstance(ann, type) and issubclass(ann, BaseModel):
-            current = ann
-        elif args and issubclass(args[0], BaseModel):
-            current = args[0]
-        else:
-            return None
-    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
-
-
 def _problems(model: type[BaseModel], exc: ValidationError) -> list[str]:
     """One line per problem: the dotted path, what is wrong, the bad value, a did-you-mean."""
     lines: list[str] = []
@@ -124,7 +104,7 @@ def _problems(model: type[BaseModel], exc: ValidationError) -> list[str]:
         loc = tuple(err["loc"])
         path = dotted_path(loc)
         if err["type"] == "extra_forbidden":
-            owner = _owner(model, loc[:-1])
+            owner = owner_model(loc[:-1], model)
             known = list(owner.model_fields) if owner else []
             lines.append(unknown_setting(path, str(loc[-1]), known))
             continue

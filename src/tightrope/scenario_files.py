@@ -11,7 +11,7 @@ import difflib
 import hashlib
 import json
 import tomllib
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -95,26 +95,25 @@ def _resolve_extends(raw: dict[str, Any], label: str, seen: tuple[str, ...] = ()
     return _deep_merge(base, raw)
 
 
-def _container_model(loc: tuple[Any, ...]) -> type[BaseModel] | None:
-    # Skip over dict keys (platform names) and list indices to find the owning model.
-    model: Any = Scenario
+def owner_model(loc: Sequence[Any], model: type[BaseModel] = Scenario) -> type[BaseModel] | None:
+    """The model (within `model`) that holds the last key of the error location `loc`, for
+    listing the keys allowed there; list indices and free keys (platform names) skipped."""
+    current: Any = model
     for part in loc:
         if isinstance(part, int):
             continue
-        fields = model.model_fields if isinstance(model, type) else {}
+        fields = current.model_fields if isinstance(current, type) else {}
         if part in fields:
             ann = fields[part].annotation
             args = getattr(ann, "__args__", ())
             if isinstance(ann, type) and issubclass(ann, BaseModel):
-                model = ann
+                current = ann
             elif args and isinstance(args[-1], type) and issubclass(args[-1], BaseModel):
-                model = args[-1]
+                current = args[-1]
             else:
                 return None
-        else:
-            # a free key such as a platform name: the model stays the dict's value type
-            continue
-    return model if isinstance(model, type) and issubclass(model, BaseModel) else None
+        # else a free key such as a platform name: the model stays the dict's value type
+    return current if isinstance(current, type) and issubclass(current, BaseModel) else None
 
 
 def dotted_path(loc: Iterable[Any]) -> str:
@@ -146,7 +145,7 @@ def format_errors(exc: ValidationError) -> list[str]:
         loc = tuple(err["loc"])
         path = dotted_path(loc)
         if err["type"] == "extra_forbidden":
-            owner = _container_model(loc[:-1])
+            owner = owner_model(loc[:-1])
             known = list(owner.model_fields) if owner else []
             problems.append(unknown_setting(path, str(loc[-1]), known))
             continue
