@@ -288,7 +288,6 @@ def run(
     from datetime import UTC, datetime
 
     from . import simulation
-    from .checkpoints import check_compatible
     from .memory import check_fits
     from .scenario_files import load_scenario
     from .storage import check_out_dir, save_run
@@ -307,7 +306,6 @@ def run(
                 f"--resume: no checkpoint at {checkpoint_path}; give the checkpoint file with "
                 "--checkpoint, or start without --resume"
             )
-        check_compatible(checkpoint_path, config)
     if not no_memory_check:
         check_fits(config)
     with _progress(f"{config.name} seed {config.run.seed}", unit="ticks") as bar:

@@ -115,6 +115,7 @@ class Simulation:
         L = sc.run.tick_minutes
         self.n_ticks = round(sc.run.days * 1440 / L)
         self.t = 0
+        self.dropped_seen = 0  # calendar events dropped up to the last growth check
         cap = post_capacity(float(self.people.activity.sum()))
         self.posts = new_posts(cap)
         self.cal = new_calendar(
@@ -170,8 +171,7 @@ class Simulation:
         free = cal.post.size - cal.meta[1]
         per_tick = max(self.tc[K.VIEWS] + self.tc[K.VIEWS_LOST], 1.0) * 4 + 4096
         # grow when events were dropped since the last check (the count is cumulative)
-        dropped_before = getattr(self, "dropped_seen", 0)
-        if free < per_tick or cal.meta[2] > dropped_before:
+        if free < per_tick or cal.meta[2] > self.dropped_seen:
             self.cal = grow_calendar(cal, cal.post.size * 2)
         self.dropped_seen = int(cal.meta[2])
         q = self.queues
