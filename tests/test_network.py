@@ -13,7 +13,7 @@ from tightrope.network import read_edge_list, synthetic
 def test_synthetic_in_degree_is_heavy_tailed():
     n = 20_000
     rng = np.random.default_rng(1)
-    g = synthetic(n, 30.0, 2.1, np.ones(n), 8, rng)
+    g = synthetic(n, 30.0, 2.1, np.ones(n), 0.2, 8, rng)
     in_degree = np.diff(g.followers_ptr)
     assert in_degree.max() > 50 * in_degree.mean()  # a few accounts with huge audiences
     assert np.median(in_degree) < in_degree.mean()  # most with few
@@ -23,6 +23,21 @@ def test_synthetic_in_degree_is_heavy_tailed():
         assert np.all(np.diff(row) > 0)
         assert u not in row
     assert sorted(g.circle_members.tolist()) == list(range(n))
+
+
+@pytest.mark.parametrize(("n", "seed"), [(2_000, 1), (20_000, 1), (20_000, 7)])
+def test_users_follow_as_many_accounts_as_set_and_no_account_holds_everyone(n, seed):
+    """Follows are drawn without replacement, so the realised mean is the setting, and the
+    largest weights are capped, so no account is followed by more than about the share."""
+    kinds = np.random.default_rng(seed).choice(
+        8, n, p=[0.9, 0.02, 0.01, 0.01, 0.03, 0.01, 0.01, 0.01]
+    )
+    boost = tightrope.world.POPULARITY_BOOST[kinds]
+    g = synthetic(n, 40.0, 2.1, boost, 0.2, 8, np.random.default_rng(seed))
+    in_degree = np.diff(g.followers_ptr)
+    assert abs(g.followers_idx.size / n - 40.0) < 0.5  # Poisson(40) per user, all distinct
+    assert in_degree.max() < 0.25 * n
+    assert in_degree.max() > 0.1 * n  # the cap binds: the tail reaches it
 
 
 def test_edge_list_defines_the_users_and_runs(tmp_path):

@@ -4,9 +4,9 @@ The estimate adds up the arrays a run allocates, using the same sizing rules as 
 simulation: per-user state (measured on a small probe population of the same scenario),
 the follower graph (edges x 4 bytes, plus the peak while it is built: the followee draws
 and the unsorted rows, 8 bytes per drawn edge, and 8 bytes per user of row pointers), the
-post ring (bytes per slot x `post_capacity`), the feed's candidate arrays (16 bytes per post
-slot), the exposure calendar (16 bytes per event; the pool is sized not to grow in a steady
-run, and half again is allowed for a grow) and the interpreter with its compiled
+post ring (bytes per slot x `post_capacity`), the feed's candidate arrays (28 bytes per post
+slot), the exposure calendar (12 bytes per event plus 4 per block; the pool is sized not to
+grow in a steady run, and half again is allowed for a grow) and the interpreter with its compiled
 kernels (a fixed allowance). `docs/performance.md` compares it with the peak resident memory
 measured at 100,000 to 10,000,000 users.
 """
@@ -20,13 +20,14 @@ from pathlib import Path
 
 from .errors import InputError
 from .scenario import Scenario
+from .world import BLOCK_EVENTS
 
 GIB = 1 << 30
 BASELINE_BYTES = 260 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels (measured)
 PROBE_USERS = 2000
 POST_SLOT_BYTES = 36  # pid 8, created 8, author 4, reach 4, engagement 4, views 4, 4 x 1
-CANDIDATE_BYTES = 16  # cand int32, cum float64, scratch int32 per post slot
-EVENT_BYTES = 16  # calendar: post id int64, next int32, viewer int32
+CANDIDATE_BYTES = 28  # pid int64, author, alias, scratch int32, accept float64 per post slot
+EVENT_BYTES = 12  # calendar: post id int64, viewer int32 (and an int32 link per block)
 POOL_PEAK_FACTOR = 1.5  # the pool is sized not to grow in a steady run; margin for a grow
 
 
@@ -95,7 +96,7 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
         "graph": edges * 4.0 + n * 8.0 + n * 12.0,
         "graph build": drawn * 8.0 + n * 8.0,
         "posts": float(cap * (POST_SLOT_BYTES + CANDIDATE_BYTES)),
-        "calendar": pool * EVENT_BYTES * POOL_PEAK_FACTOR,
+        "calendar": pool * (BLOCK_EVENTS * EVENT_BYTES + 4) * POOL_PEAK_FACTOR,
     }
     return MemoryEstimate(users=n, edges=edges, parts=parts)
 

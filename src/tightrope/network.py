@@ -17,6 +17,7 @@ import numpy as np
 from numba import njit
 
 from .errors import InputError
+from .rng import alias_fill, alias_pick, uniform
 
 
 class Graph(NamedTuple):
@@ -106,54 +107,65 @@ def circles(n: int, size: int, rng: np.random.Generator) -> tuple[np.ndarray, ..
 
 @njit(cache=True)
 def alias_table(weight: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Walker's alias table (Vose's construction) for drawing index i with probability
-    proportional to weight[i] in O(1): draw column j uniformly, keep it with chance
-    accept[j], else take alias[j]."""
+    """Walker's alias table over all of `weight` (see `rng.alias_fill`)."""
     n = weight.size
-    total = 0.0
-    for i in range(n):
-        total += weight[i]
-    scaled = np.empty(n, dtype=np.float64)
-    for i in range(n):
-        scaled[i] = weight[i] * n / total
     accept = np.ones(n, dtype=np.float64)
     alias = np.arange(n).astype(np.int32)
-    small = np.empty(n, dtype=np.int32)
-    large = np.empty(n, dtype=np.int32)
-    ns = nl = 0
-    for i in range(n):
-        if scaled[i] < 1.0:
-            small[ns] = i
-            ns += 1
-        else:
-            large[nl] = i
-            nl += 1
-    while ns > 0 and nl > 0:
-        ns -= 1
-        s = small[ns]
-        g = large[nl - 1]
-        accept[s] = scaled[s]
-        alias[s] = g
-        scaled[g] = (scaled[g] + scaled[s]) - 1.0
-        if scaled[g] < 1.0:
-            nl -= 1
-            small[ns] = g
-            ns += 1
+    alias_fill(weight, 0, n, accept, alias, np.empty(n, dtype=np.int32))
     return accept, alias
 
 
+def capped_weights(weight: np.ndarray, mean_following: float, max_share: float) -> np.ndarray:
+    """Popularity weights with the largest capped, so that no account is expected to be
+    followed by more than `max_share` of users.
+
+    A user who follows k accounts drawn without replacement follows account j with chance
+    about 1 - (1 - s_j)^k, where s_j is j's share of the total weight; that is max_share
+    when s_j = s* = 1 - (1 - max_share)^(1/k). The cap c solves c = s* x sum(min(w, c))
+    (a fixed point, reached by iteration: each step lowers c). When s* x n <= 1 even equal
+    weights exceed the share, and all weights are made equal.
+    """
+    n = weight.size
+    k = max(mean_following, 1.0)
+    s_star = 1.0 - (1.0 - max_share) ** (1.0 / k)
+    if n == 0 or max_share >= 1.0:
+        return weight
+    if s_star * n <= 1.0:
+        return np.ones(n)
+    c = s_star * float(weight.sum())
+    for _ in range(500):
+        nxt = s_star * float(np.minimum(weight, c).sum())
+        if nxt >= c * (1.0 - 1e-12):
+            break
+        c = nxt
+    return np.minimum(weight, c)
+
+
 @njit(cache=True)
-def _alias_draw(accept: np.ndarray, alias: np.ndarray, u: np.ndarray, out: np.ndarray) -> None:
-    """out[k] = an index drawn from the alias table with the uniform u[k] (one uniform
-    gives the column and, from its remaining bits, the acceptance test)."""
-    n = accept.size
-    for k in range(u.size):
-        x = u[k] * n
-        j = min(int(x), n - 1)
-        out[k] = j if x - j < accept[j] else alias[j]
-
-
-DRAW_CHUNK = 1 << 22
+def _draw_distinct(k_out, accept, alias, state, mark, dst) -> int:
+    """Each user u's k_out[u] followees, distinct and not u, drawn from the alias table
+    without replacement (a repeat is drawn again); written to dst user after user. A user
+    who has not found them all after 20 k + 100 draws keeps those found (k_out[u] is
+    lowered). Returns the number written."""
+    n = k_out.size
+    e = 0
+    for u in range(n):
+        mark[u] = u
+        want = k_out[u]
+        got = 0
+        tries = 0
+        limit = 20 * want + 100
+        while got < want and tries < limit:
+            tries += 1
+            v = alias_pick(accept, alias, 0, n, uniform(state))
+            if mark[v] == u:
+                continue
+            mark[v] = u
+            dst[e] = v
+            e += 1
+            got += 1
+        k_out[u] = got
+    return e
 
 
 def synthetic(
@@ -161,29 +173,32 @@ def synthetic(
     mean_following: float,
     alpha: float,
     popularity_boost: np.ndarray,
+    max_share: float,
     circle_size: int,
     rng: np.random.Generator,
 ) -> Graph:
     """A follower graph with a heavy-tailed in-degree.
 
-    Each user follows a Poisson number of accounts (mean `mean_following`, at most n - 1);
-    each followee is drawn with probability proportional to its popularity, a Pareto(alpha)
-    weight times `popularity_boost` (influencers, media and official accounts are boosted).
-    In-degree then has a power-law tail with exponent about `alpha`. Followees are drawn
-    with an alias table, in chunks (the same draws whatever the chunk size), so building
-    the graph costs O(edges) time and little memory beyond the edges themselves.
+    Each user follows a Poisson number of accounts (mean `mean_following`, at most n - 1),
+    distinct and drawn with probability proportional to their popularity: a Pareto(alpha)
+    weight times `popularity_boost` (influencers, media and official accounts are boosted),
+    with the largest weights capped so that no account is expected to be followed by more
+    than `max_share` of users (`capped_weights`). In-degree then has a power-law tail with
+    exponent about `alpha` up to that cap. Followees are drawn with an alias table, so
+    building the graph costs O(edges) time and little memory beyond the edges themselves.
     """
     weight = (rng.pareto(alpha - 1.0, n) + 1.0) * popularity_boost
+    weight = capped_weights(weight, mean_following, max_share)
     accept, alias = alias_table(weight)
+    del weight
     k_out = np.minimum(rng.poisson(mean_following, n), max(n - 1, 0))
-    draws = int(k_out.sum())
-    dst = np.empty(draws, dtype=np.int32)
-    for lo in range(0, draws, DRAW_CHUNK):
-        hi = min(lo + DRAW_CHUNK, draws)
-        _alias_draw(accept, alias, rng.random(hi - lo), dst[lo:hi])
-    ptr, idx = _csr_from_draws(k_out, dst, n)
+    state = rng.integers(1, 2**63, size=4, dtype=np.uint64)
+    dst = np.empty(int(k_out.sum()), dtype=np.int32)
+    mark = np.full(n, -1, dtype=np.int32)
+    used = _draw_distinct(k_out, accept, alias, state, mark, dst)
+    del mark, accept, alias
+    ptr, idx = _csr_from_draws(k_out, dst[:used], n)
     del dst
-    ptr, idx = _dedupe_rows(ptr, idx)
     cptr, members, circle_of = circles(n, circle_size, rng)
     return Graph(n, ptr, idx, cptr, members, circle_of)
 

@@ -108,6 +108,10 @@ def poisson(s: np.ndarray, lam: float) -> int:
         return 0
     if lam < 30.0:
         u = uniform(s)
+        # exp(-lam) >= 1 - lam, so below that (less a few ulps of rounding) the draw is 0
+        # without computing the exponential: most draws, as most means are small
+        if u < (1.0 - lam) - 1e-15:
+            return 0
         p = math.exp(-lam)
         cdf = p
         k = 0
@@ -129,6 +133,91 @@ def geometric_skip(s: np.ndarray, p: float) -> int:
 
 
 @njit(cache=True, inline="always")
+def geometric_skip_scaled(s: np.ndarray, inv_log_q: float) -> int:
+    """`geometric_skip` for loops that draw many skips with one p: takes
+    inv_log_q = 1 / log1p(-p) (0 when p >= 1), computed once."""
+    return math.floor(math.log(1.0 - uniform(s)) * inv_log_q)
+
+
+@njit(cache=True, inline="always")
 def integer(s: np.ndarray, n: int) -> int:
     """A uniform integer in [0, n)."""
     return int(uniform(s) * n)
+
+
+@njit(cache=True)
+def alias_fill(weight, lo: int, hi: int, accept, alias, stack) -> float:
+    """Walker's alias table (Vose's construction) for drawing index i in [lo, hi) with
+    probability proportional to weight[i] in O(1) (see `alias_pick`). Writes accept[lo:hi]
+    and alias[lo:hi] (absolute indices); `stack` is scratch of at least hi - lo entries
+    (small columns from its start, large ones from its end). `accept` may be `weight`.
+    Returns the total weight; with a total of 0 nothing is written."""
+    n = hi - lo
+    total = 0.0
+    for i in range(lo, hi):
+        total += weight[i]
+    if total <= 0.0:
+        return total
+    ns = 0
+    nl = 0
+    for i in range(lo, hi):
+        x = weight[i] * n / total
+        accept[i] = x
+        alias[i] = i
+        if x < 1.0:
+            stack[ns] = i
+            ns += 1
+        else:
+            nl += 1
+            stack[n - nl] = i
+    while ns > 0 and nl > 0:
+        ns -= 1
+        s = stack[ns]
+        g = stack[n - nl]
+        alias[s] = g
+        accept[g] = (accept[g] + accept[s]) - 1.0
+        if accept[g] < 1.0:
+            nl -= 1
+            stack[ns] = g
+            ns += 1
+    for k in range(ns):  # what is left is a full column, up to rounding
+        accept[stack[k]] = 1.0
+    for k in range(nl):
+        accept[stack[n - 1 - k]] = 1.0
+    return total
+
+
+@njit(cache=True, inline="always")
+def alias_pick(accept, alias, lo: int, n: int, u: float) -> int:
+    """An index in [lo, lo + n) from an alias table, with one uniform u: its integer part
+    picks the column, its remaining bits the acceptance test."""
+    x = u * n
+    j = min(int(x), n - 1)
+    return lo + j if x - j < accept[lo + j] else alias[lo + j]
+
+
+@njit(cache=True)
+def poisson_table(lam: float, cdf: np.ndarray) -> int:
+    """Fill cdf[0..k] with the Poisson(lam) distribution function (lam < 30), up to where
+    it reaches 1 or the table ends; return k + 1, the entries used (for `poisson_from`)."""
+    p = math.exp(-lam)
+    acc = p
+    cdf[0] = acc
+    k = 0
+    while acc < 1.0 and k + 1 < cdf.size:
+        k += 1
+        p *= lam / k
+        acc += p
+        cdf[k] = acc
+    cdf[k] = 1.0
+    return k + 1
+
+
+@njit(cache=True, inline="always")
+def poisson_from(cdf: np.ndarray, used: int, s: np.ndarray) -> int:
+    """A Poisson draw from a table made by `poisson_table` (inversion, one uniform)."""
+    u = uniform(s)
+    k = 0
+    while k + 1 < used and u > cdf[k]:
+        k += 1
+    return k

@@ -143,6 +143,9 @@ class Network(Strict):
     popularity_alpha: Annotated[float, Field(gt=1.0, le=5.0)] = Field(
         2.1, description="Pareto tail exponent of in-degree"
     )
+    max_follower_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.2, description="largest expected share of users following one account"
+    )
     circle_size: Annotated[int, Field(ge=2, le=200)] = Field(8, description="private circle size")
 
     @model_validator(mode="after")

@@ -33,6 +33,7 @@ from .rng import STREAM, make_streams, numpy_generator
 from .scenario import Scenario
 from .scenario_files import config_sha256
 from .world import (
+    BLOCK_EVENTS,
     HORIZON_MINUTES,
     draw_kinds,
     grow_calendar,
@@ -75,6 +76,7 @@ def build_graph(sc: Scenario, kinds_rng: np.random.Generator, net_rng: np.random
         sc.network.mean_following,
         sc.network.popularity_alpha,
         popularity_boost(kind),
+        sc.network.max_follower_share,
         sc.network.circle_size,
         net_rng,
     )
@@ -88,8 +90,7 @@ def post_capacity(posts_per_day: float) -> int:
 
 
 def calendar_pool(sc: Scenario, n: int, posts_per_day: float, edges: int) -> int:
-    """Initial calendar pool: about four ticks' views (it grows when needed); a small pool
-    keeps the calendar's linked lists in cache."""
+    """Initial calendar pool, in blocks: about four ticks' views (it grows when needed)."""
     follow = edges / max(n, 1)
     views_per_day = n * sc.population.views_per_day + posts_per_day * follow * 0.3
     return sized_pool(views_per_day * 4 * sc.run.tick_minutes / 1440.0)
@@ -123,8 +124,10 @@ class Simulation:
         )
         self.queues = new_review_queues(n_p, 1 << 12)
         self.requests = new_requests(1 << 12)
-        self.cand = np.zeros(cap, dtype=np.int32)
-        self.cum = np.zeros(cap, dtype=np.float64)
+        self.cand_pid = np.zeros(cap, dtype=np.int64)
+        self.cand_author = np.zeros(cap, dtype=np.int32)
+        self.accept = np.zeros(cap, dtype=np.float64)
+        self.alias = np.zeros(cap, dtype=np.int32)
         self.scratch = np.zeros(cap, dtype=np.int32)
         self.view_log = np.zeros(VIEW_LOG_SIZE, dtype=np.int64)
         self.view_meta = np.zeros(1, dtype=np.int64)
@@ -168,11 +171,11 @@ class Simulation:
 
     def _grow_if_needed(self) -> None:
         cal = self.cal
-        free = cal.post.size - cal.meta[1]
+        free = (cal.link.size - cal.meta[1]) * BLOCK_EVENTS
         per_tick = max(self.tc[K.VIEWS] + self.tc[K.VIEWS_LOST], 1.0) * 4 + 4096
         # grow when events were dropped since the last check (the count is cumulative)
         if free < per_tick or cal.meta[2] > self.dropped_seen:
-            self.cal = grow_calendar(cal, cal.post.size * 2)
+            self.cal = grow_calendar(cal, cal.link.size * 2)
         self.dropped_seen = int(cal.meta[2])
         q = self.queues
         if (q.size > q.key.shape[1] // 2).any():
@@ -209,8 +212,10 @@ class Simulation:
             self.consts,
             rules,
             self.cal,
-            self.cand,
-            self.cum,
+            self.cand_pid,
+            self.cand_author,
+            self.accept,
+            self.alias,
             self.scratch,
             rs[STREAM["feed"]],
         )

@@ -74,14 +74,24 @@ class Posts(NamedTuple):
     counts: np.ndarray  # int64 (6,): created, visible, pending, removed, blocked, next id
 
 
-class Calendar(NamedTuple):
-    """Scheduled exposures: one linked list per minute over the horizon (a calendar queue)."""
+BLOCK_EVENTS = 128
+"""Events per calendar block. A minute's events sit in a chain of blocks, filled in order."""
 
-    head: np.ndarray  # int64 (HORIZON_MINUTES,): first event of each minute slot, -1 none
-    post: np.ndarray  # int64 (capacity,): post id
-    viewer: np.ndarray  # int32 (capacity,)
-    nxt: np.ndarray  # int64 (capacity,): next event in the slot, or in the free list
-    meta: np.ndarray  # int64 (3,): free head, events in use, events dropped (pool full)
+
+class Calendar(NamedTuple):
+    """Scheduled events: a calendar queue with one slot per minute over the horizon.
+
+    Each slot holds its events in a chain of blocks of BLOCK_EVENTS, filled in the order the
+    events are scheduled, so that scheduling writes and the minute loop reads events in
+    runs of consecutive memory (a linked list of single events would visit them at random
+    places). Finished blocks go back to a free list.
+    """
+
+    slots: np.ndarray  # int32 (HORIZON_MINUTES, 3): first block, last block, events in last
+    post: np.ndarray  # int64 (blocks * BLOCK_EVENTS,): post id (or user, for a request)
+    viewer: np.ndarray  # int32 (blocks * BLOCK_EVENTS,): viewer, or a negative event code
+    link: np.ndarray  # int32 (blocks,): next block of the slot, or of the free list; -1 none
+    meta: np.ndarray  # int64 (3,): first free block, blocks in use, events dropped (pool full)
 
 
 class ReviewQueues(NamedTuple):
@@ -103,37 +113,40 @@ class Requests(NamedTuple):
 
 
 def sized_pool(expected_events: float) -> int:
-    """A pool size for the calendar: generous, a power of two."""
+    """Blocks for a calendar expected to hold `expected_events` at once: generous, with room
+    for a part-filled block in every minute slot that has events."""
     need = max(int(expected_events * 1.5), 1 << 14)
-    return 1 << int(np.ceil(np.log2(need)))
+    return (1 << int(np.ceil(np.log2(need)))) // BLOCK_EVENTS + 1024
 
 
-def new_calendar(capacity: int) -> Calendar:
-    nxt = np.arange(1, capacity + 1, dtype=np.int32)  # pools stay below 2**31 events
-    nxt[-1] = -1
+def new_calendar(blocks: int) -> Calendar:
+    link = np.arange(1, blocks + 1, dtype=np.int32)  # pools stay below 2**31 blocks
+    link[-1] = -1
+    slots = np.zeros((HORIZON_MINUTES, 3), dtype=np.int32)
+    slots[:, :2] = -1
     return Calendar(
-        head=np.full(HORIZON_MINUTES, -1, dtype=np.int64),
-        post=np.zeros(capacity, dtype=np.int64),
-        viewer=np.zeros(capacity, dtype=np.int32),
-        nxt=nxt,
+        slots=slots,
+        post=np.zeros(blocks * BLOCK_EVENTS, dtype=np.int64),
+        viewer=np.zeros(blocks * BLOCK_EVENTS, dtype=np.int32),
+        link=link,
         meta=np.array([0, 0, 0], dtype=np.int64),
     )
 
 
-def grow_calendar(cal: Calendar, capacity: int) -> Calendar:
-    """A larger pool with the same scheduled events (the new slots join the free list)."""
-    old = cal.post.size
-    nxt = np.empty(capacity, dtype=np.int32)
-    nxt[:old] = cal.nxt
-    nxt[old:-1] = np.arange(old + 1, capacity, dtype=np.int32)
-    nxt[-1] = cal.meta[0]  # the old free list continues after the new slots
+def grow_calendar(cal: Calendar, blocks: int) -> Calendar:
+    """A larger pool with the same scheduled events (the new blocks join the free list)."""
+    old = cal.link.size
+    link = np.empty(blocks, dtype=np.int32)
+    link[:old] = cal.link
+    link[old:-1] = np.arange(old + 1, blocks, dtype=np.int32)
+    link[-1] = cal.meta[0]  # the old free list continues after the new blocks
     meta = cal.meta.copy()
     meta[0] = old
-    post = np.zeros(capacity, dtype=np.int64)
-    post[:old] = cal.post
-    viewer = np.zeros(capacity, dtype=np.int32)
-    viewer[:old] = cal.viewer
-    return Calendar(cal.head, post, viewer, nxt, meta)
+    post = np.zeros(blocks * BLOCK_EVENTS, dtype=np.int64)
+    post[: cal.post.size] = cal.post
+    viewer = np.zeros(blocks * BLOCK_EVENTS, dtype=np.int32)
+    viewer[: cal.viewer.size] = cal.viewer
+    return Calendar(cal.slots, post, viewer, link, meta)
 
 
 def new_posts(capacity: int) -> Posts:
