@@ -180,6 +180,14 @@ def page(store: Store, quick: bool, command: str) -> str:
             f"set-up {r0['setup_s']:.1f} s, kernel-cache load {r0['warm_s']:.1f} s. "
             f"Target {c['limit_s']:.0f} s: **{met}** (measured {tgt['date']}).",
             "",
+            "One-minute load average at the start and end of each run: "
+            + "; ".join(
+                "{:.2f} to {:.2f}".format(*r["load_average"])
+                for r in tgt["runs"]
+                if "load_average" in r
+            )
+            + " (a run alone on the machine keeps it near 1; 2 means both cores were busy).",
+            "",
             f"Seconds by phase (last run): {phases}. That is "
             f"{(r0['wall_s'] - r0['setup_s']) / max(r0['views'], 1) * 1e9:.0f} ns per view, "
             "everything included: every view is an event in the minute calendar, touching the "
@@ -188,6 +196,16 @@ def page(store: Store, quick: bool, command: str) -> str:
         ]
     else:
         lines += ["Not measured yet.", ""]
+    before = store.get("target-previous")
+    if before:
+        walls = [r["wall_s"] for r in before["runs"]]
+        lines += [
+            f"Before the changes of {tgt['date'] if tgt else 'now'} (block calendar, alias-table "
+            "feed, follower graph without repeats; docs/model.md), the same command measured "
+            f"a median of {statistics.median(walls):.1f} s "
+            f"({before['runs'][-1]['views']:,.0f} views) on {before['date']}.",
+            "",
+        ]
     mem = store.get("memory")
     lines += ["## Target: 10,000,000 users x 7 days under 16 GiB", ""]
     if mem:

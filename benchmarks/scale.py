@@ -34,6 +34,7 @@ def measure_here(
     warm = time.perf_counter() - t
     sc = tightrope.load_scenario(preset, overrides or [], users=users, days=days, seed=seed)
     est = estimate(sc)
+    load_start = os.getloadavg()[0]
     start = time.perf_counter()
     sim = Simulation(sc)
     setup = time.perf_counter() - start
@@ -58,6 +59,7 @@ def measure_here(
         "estimate_bytes": est.total,
         "phase_seconds": result.meta["phase_seconds"],
         "threads": int(os.environ.get("NUMBA_NUM_THREADS", os.cpu_count() or 1)),
+        "load_average": [load_start, os.getloadavg()[0]],
     }
 
 
