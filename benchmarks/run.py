@@ -200,10 +200,9 @@ def page(store: Store, quick: bool, command: str) -> str:
     if before:
         walls = [r["wall_s"] for r in before["runs"]]
         lines += [
-            f"Before the changes of {tgt['date'] if tgt else 'now'} (block calendar, alias-table "
-            "feed, follower graph without repeats; docs/model.md), the same command measured "
-            f"a median of {statistics.median(walls):.1f} s "
-            f"({before['runs'][-1]['views']:,.0f} views) on {before['date']}.",
+            f"Before {before['changes']}, the same command measured a median of "
+            f"{statistics.median(walls):.1f} s ({before['runs'][-1]['views']:,.0f} views) on "
+            f"{before['date']}.",
             "",
         ]
     mem = store.get("memory")

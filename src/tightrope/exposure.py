@@ -15,7 +15,7 @@ import math
 
 from numba import njit
 
-from .rng import exponential, geometric_skip_scaled, uniform
+from .rng import exponential, geometric_skip, uniform
 from .world import BLOCK_EVENTS, HORIZON_MINUTES
 
 REVIEW_ARRIVAL = -1
@@ -102,7 +102,7 @@ def schedule_audience(posts, slot, sharer, start, people, consts, rules, graph, 
     else:
         e, hi = graph.followers_ptr[sharer], graph.followers_ptr[sharer + 1]
         audience = graph.followers_idx
-        e += geometric_skip_scaled(rs, inv_log_q)
+        e += geometric_skip(rs, inv_log_q)
     while e < hi:
         v = audience[e]
         seen = True
@@ -119,4 +119,4 @@ def schedule_audience(posts, slot, sharer, start, people, consts, rules, graph, 
             due = start + 1 + int(exponential(rs, delay))
             if due - start < HORIZON_MINUTES:
                 push(slots, post, viewer, link, meta, due, pid, v)
-        e += 1 if private else 1 + geometric_skip_scaled(rs, inv_log_q)
+        e += 1 if private else 1 + geometric_skip(rs, inv_log_q)

@@ -95,8 +95,7 @@ def feed_tick(
         for p in range(n_p):
             # can_use(), written out: a call per user and platform costs more than the test
             usable[p] = (
-                start[p + 1] > start[p]
-                and top[p] > 0.0
+                top[p] > 0.0  # candidates of positive total score (none: 0)
                 and (member[i] >> p) & 1 != 0
                 and suspended[i] <= t0
                 and live[p] != 0

@@ -3,7 +3,7 @@
 The estimate adds up the arrays a run allocates, using the same sizing rules as the
 simulation: per-user state (measured on a small probe population of the same scenario),
 the follower graph (edges x 4 bytes, plus the peak while it is built: the followee draws
-and the unsorted rows, 8 bytes per drawn edge, and 8 bytes per user of row pointers), the
+and the rows made from them, 8 bytes per drawn edge, and 8 bytes per user), the
 post ring (bytes per slot x `post_capacity`), the feed's candidate arrays (28 bytes per post
 slot), the exposure calendar (12 bytes per event plus 4 per block; the pool is sized not to
 grow in a steady run, and half again is allowed for a grow) and the interpreter with its compiled

@@ -125,17 +125,10 @@ def poisson(s: np.ndarray, lam: float) -> int:
 
 
 @njit(cache=True, inline="always")
-def geometric_skip(s: np.ndarray, p: float) -> int:
-    """Failures before the next success of a Bernoulli(p) sequence (p in (0, 1])."""
-    if p >= 1.0:
-        return 0
-    return math.floor(math.log(1.0 - uniform(s)) / math.log(1.0 - p))
-
-
-@njit(cache=True, inline="always")
-def geometric_skip_scaled(s: np.ndarray, inv_log_q: float) -> int:
-    """`geometric_skip` for loops that draw many skips with one p: takes
-    inv_log_q = 1 / log1p(-p) (0 when p >= 1), computed once."""
+def geometric_skip(s: np.ndarray, inv_log_q: float) -> int:
+    """Failures before the next success of a Bernoulli(p) sequence, given
+    inv_log_q = 1 / log1p(-p) (0 when p >= 1), which a loop drawing many skips with one p
+    computes once."""
     return math.floor(math.log(1.0 - uniform(s)) * inv_log_q)
 
 
