@@ -83,3 +83,53 @@ def test_the_minute_loop_frees_every_block_it_read() -> None:
         b = int(cal.link[b])
     assert reachable == int(cal.meta[1])
     assert reachable + free == cal.link.size
+
+
+def test_access_bits_agree_with_the_full_test_of_who_can_use_a_platform() -> None:
+    """The hot loops read one access array instead of membership, suspension, VPN and the
+    platform rules; for every user, platform and minute of the tick they must agree, also
+    for suspensions that end or begin during the tick."""
+    import numpy as np
+
+    from tightrope.exposure import can_use, may_use, refresh_access
+    from tightrope.moderation import punish
+
+    sim = Simulation(tightrope.load_scenario("eu-dsa", users=2000, days=1, seed=3))
+    people = sim.people
+    rng = np.random.default_rng(0)
+    n = people.member.size
+    n_p = sim.consts.n_platforms
+    people.member[:] = rng.integers(0, 1 << n_p, n)
+    people.vpn[:] = rng.integers(0, 2, n)
+    t0, L = 600, 60
+    people.suspended_until[:] = rng.choice([0, t0 - 5, t0, t0 + 1, t0 + 30, t0 + 10_000], n)
+    blocked = np.zeros(n_p, dtype=np.uint8)
+    blocked[0] = 1
+    live = np.ones(n_p, dtype=np.uint8)
+    live[-1] = 0
+    rules = sim.rules._replace(blocked=blocked, live=live)
+    refresh_access(people, rules, t0)
+    late = [int(i) for i in rng.choice(np.flatnonzero(people.suspended_until <= t0), 20)]
+    for i in late:  # suspended during the tick, from minute t0 + 10 on
+        punish(
+            people, sim.graph.followers_ptr, sim.graph.followers_idx, sim.consts, i, t0 + 10, sim.tc
+        )
+    checked = 0
+    for now in (t0, t0 + 1, t0 + 10, t0 + 30, t0 + L - 1):
+        for i in range(n):
+            for p in range(n_p):
+                full = can_use(
+                    people.member, people.suspended_until, people.vpn, live, blocked, i, p, now
+                )
+                assert may_use(people.access, people.suspended_until, i, p, now) == full, (
+                    i,
+                    p,
+                    now,
+                )
+                checked += full
+    assert checked > 0
+    assert not any(
+        may_use(people.access, people.suspended_until, i, p, t0 + 10)
+        for i in late
+        for p in range(n_p)
+    )

@@ -21,7 +21,7 @@ from .content import (
     RUMOR,
     VISIBLE,
 )
-from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL_REPORTED, push, schedule_audience
+from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL_REPORTED, may_use, push, schedule_audience
 from .memory_hints import prefetch
 from .moderation import heap_push, priority
 from .rng import integer, uniform
@@ -101,12 +101,12 @@ def process_minute(
     post_id, post_state, post_platform, post_cat = posts.pid, posts.state, posts.platform, posts.cat
     post_views, engagement, reach = posts.views, posts.engagement, posts.reach
     mask = post_id.size - 1
-    member, suspended, vpn = people.member, people.suspended_until, people.vpn
+    access, suspended = people.access, people.suspended_until
     day_views, day_harm = people.day_views, people.day_harm
     susceptibility, grievance, trust = people.susceptibility, people.grievance, people.trust
     calls_seen, fear, stance = people.calls_seen, people.fear, people.stance
     report_propensity = people.report_propensity
-    live, blocked, state_prohibited = rules.live, rules.blocked, rules.state_prohibited
+    state_prohibited = rules.state_prohibited
     cat_harm, cat_sensitivity = consts.cat_harm, consts.cat_sensitivity
     cat_virality, cat_offense = consts.cat_virality, consts.cat_offense
     p_regulated, p_reports = consts.p_regulated, consts.p_reports
@@ -124,8 +124,7 @@ def process_minute(
                     prefetch(post_state, a)
                     prefetch(post_cat, a)
                     prefetch(engagement, a)
-                    prefetch(member, u)
-                    prefetch(suspended, u)
+                    prefetch(access, u)
                     prefetch(day_views, u)
                     prefetch(susceptibility, u)
                     prefetch(grievance, u)
@@ -149,12 +148,7 @@ def process_minute(
                 tc[K.VIEWS_LOST] += 1.0
                 continue
             p = post_platform[slot]
-            if not (
-                (member[v] >> p) & 1 != 0
-                and suspended[v] <= m
-                and live[p] != 0
-                and (blocked[p] == 0 or vpn[v] != 0)
-            ):
+            if not may_use(access, suspended, v, p, m):
                 continue
             c = post_cat[slot]
             tc[K.VIEWS] += 1.0

@@ -16,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from .content import VISIBLE
-from .exposure import push
+from .exposure import may_use, push
 from .rng import (
     alias_fill,
     alias_pick,
@@ -46,18 +46,40 @@ def feed_tick(
     # candidates: visible posts on public platforms younger than the age limit, found in
     # one pass (into `scratch`), then grouped by platform with their scores (in `accept`),
     # from which each platform gets an alias table
+    # Only the newest posts can be candidates: a post is published in its tick, so once a
+    # post made more than the age limit and a tick ago is met going back from the newest,
+    # every older one is past the age limit too. Engagement is read only here, for
+    # candidates, so only these posts need decaying.
+    newest = posts.counts[5] - 1
+    oldest = newest
+    while oldest >= 0 and newest - oldest < size:
+        if created[oldest & (size - 1)] <= t0 - AGE_LIMIT_MINUTES - L:
+            break
+        oldest -= 1
+    oldest += 1
+    # the window's slots, in ascending slot order (the ring may wrap around its end)
+    first, last = oldest & (size - 1), newest & (size - 1)
+    wrapped = newest >= oldest and first > last
     n_cand = 0
-    for s in range(size):
-        posts.engagement[s] *= decay
-        if (
-            pid[s] >= 0
-            and state[s] == VISIBLE
-            and t0 - created[s] < AGE_LIMIT_MINUTES
-            and private[platform[s]] == 0
-        ):
-            scratch[n_cand] = s
-            n_cand += 1
-            start[platform[s] + 1] += 1
+    for part in range(2):
+        if newest < oldest:
+            break
+        if wrapped:
+            lo, hi = (0, last + 1) if part == 0 else (first, size)
+        elif part == 0:
+            lo, hi = first, last + 1
+        else:
+            break
+        for s in range(lo, hi):
+            posts.engagement[s] *= decay
+            if (
+                state[s] == VISIBLE
+                and t0 - created[s] < AGE_LIMIT_MINUTES
+                and private[platform[s]] == 0
+            ):
+                scratch[n_cand] = s
+                n_cand += 1
+                start[platform[s] + 1] += 1
     for p in range(n_p):
         start[p + 1] += start[p]
     fill = start[:-1].copy()
@@ -81,8 +103,7 @@ def feed_tick(
     if rate <= 0.0:
         return
     usable = np.zeros(n_p, dtype=np.bool_)
-    member, suspended, vpn = people.member, people.suspended_until, people.vpn
-    live, blocked = rules.live, rules.blocked
+    access, suspended = people.access, people.suspended_until
     slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
     # every user who can use a platform with candidates looks at Poisson(rate) slots, each
     # on a platform drawn in proportion to satisfaction + 0.01: the same as a Poisson per
@@ -93,14 +114,8 @@ def feed_tick(
     for i in range(people.kind.size):
         total = 0.0
         for p in range(n_p):
-            # can_use(), written out: a call per user and platform costs more than the test
-            usable[p] = (
-                top[p] > 0.0  # candidates of positive total score (none: 0)
-                and (member[i] >> p) & 1 != 0
-                and suspended[i] <= t0
-                and live[p] != 0
-                and (blocked[p] == 0 or vpn[i] != 0)
-            )
+            # candidates of positive total score (none: 0), on a platform the user can use
+            usable[p] = top[p] > 0.0 and may_use(access, suspended, i, p, t0)
             if usable[p]:
                 total += satisfaction[i, p] + 0.01
         if total <= 0.0:

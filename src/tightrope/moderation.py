@@ -13,7 +13,7 @@ from numba import njit
 
 from . import counters as K
 from .content import PENDING, REMOVED, VISIBLE
-from .exposure import schedule_audience
+from .exposure import SUSPENSION_CHECK, schedule_audience
 from .rng import uniform
 
 
@@ -125,6 +125,7 @@ def punish(people, graph_ptr, graph_idx, consts, i: int, now: int, tc) -> None:
     until = now + int(7 * 1440 * consts.severity)
     if until > people.suspended_until[i]:
         people.suspended_until[i] = until
+        people.access[i] |= SUSPENSION_CHECK
     w = consts.witness_fear
     for e in range(graph_ptr[i], graph_ptr[i + 1]):
         f = graph_idx[e]
@@ -162,6 +163,7 @@ def remove_post(
             until = int(minute + consts.p_suspension_minutes[p])
             if until > people.suspended_until[a]:
                 people.suspended_until[a] = until
+                people.access[a] |= SUSPENSION_CHECK
     sev = rules.state_prohibited[p, c]
     if sev > 0.0 and sev >= consts.p_referral[p]:
         tc[K.REFERRALS] += 1.0

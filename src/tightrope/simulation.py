@@ -18,6 +18,7 @@ from . import counters as K
 from .content import CATEGORIES
 from .errors import InputError
 from .events import apply_events, schedule
+from .exposure import refresh_access
 from .feed import feed_tick
 from .metrics import population_stats, scores, summary
 from .minutes import run_minutes
@@ -202,6 +203,7 @@ class Simulation:
         s = self._lap("events", s)
 
         self.rules = rules = self._rules()
+        refresh_access(self.people, rules, t0)
         s = self._lap("policy", s)
 
         feed_tick(

@@ -58,6 +58,7 @@ class People(NamedTuple):
     day_harm: np.ndarray  # float32, harm seen today
     day_views: np.ndarray  # float32, views today
     day_removed: np.ndarray  # float32, own posts removed today
+    access: np.ndarray  # uint16, this tick: bit p set if platform p is reachable (see exposure)
 
 
 class Posts(NamedTuple):
@@ -285,6 +286,7 @@ def make_people(sc: Scenario, graph: Graph, rng: np.random.Generator, kind: np.n
         day_harm=np.zeros(n, dtype=np.float32),
         day_views=np.zeros(n, dtype=np.float32),
         day_removed=np.zeros(n, dtype=np.float32),
+        access=np.zeros(n, dtype=np.uint16),
     )
 
 
