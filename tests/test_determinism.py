@@ -73,3 +73,29 @@ def test_config_hash_tracks_settings():
     assert tightrope.config_sha256(a) != tightrope.config_sha256(changed)
     assert result().config_sha256 == tightrope.config_sha256(a)
     assert tightrope.config_sha256(a) != tightrope.config_sha256(scenario(6))
+
+
+def test_same_results_whatever_the_thread_count():
+    """The feed is drawn in parallel over fixed blocks of users (FEED_BLOCK_USERS), each
+    with its own stream: one thread or several, the run is the same to the bit. Enough
+    users for several blocks, so the blocks really are split between threads."""
+    import numba
+    import pytest
+
+    from tightrope.feed import FEED_BLOCK_USERS
+
+    most = numba.config.NUMBA_NUM_THREADS
+    if most < 2:
+        pytest.skip("this machine runs Numba on one thread only")
+    sc = tightrope.load_scenario(PRESET, users=3 * FEED_BLOCK_USERS + 17, days=1, seed=8)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = tightrope.run(sc)
+        numba.set_num_threads(min(most, 4))
+        many = tightrope.run(sc)
+    finally:
+        numba.set_num_threads(before)
+    assert_same_summary(one.summary, many.summary)
+    assert one.timeseries.equals(many.timeseries)
+    assert one.summary["views"] > 0

@@ -840,6 +840,9 @@ def _finite(x: float) -> float | None:
 
 def _worker_main(spec_json: str, spec_path: str | None, trials: int, out: str, seed: int) -> None:
     """Entry point of a worker process (spawned): rebuild the plan, then work."""
+    from .simulation import one_thread_in_workers
+
+    one_thread_in_workers()
     spec = Spec.model_validate_json(spec_json)
     plan = plan_from_spec(spec, Path(spec_path) if spec_path else None, trials=trials)
     _work(plan, Path(out), seed, None)

@@ -131,8 +131,10 @@ def run_task(task: RunTask) -> dict[str, Any]:
     """
     from .compare import timed_run
     from .scenario_files import load_scenario
+    from .simulation import one_thread_in_workers
     from .storage import save_run
 
+    one_thread_in_workers()
     _test_hook(task)
     overrides = [f"name={toml_value(task.scenario_name)}", *overrides_for(task.values)]
     scenario = load_scenario(task.base, overrides, users=task.users, days=task.days, seed=task.seed)

@@ -28,7 +28,20 @@ def push(slots, post, viewer, link, meta, minute: int, pid: int, v: int) -> bool
     """Schedule an event at `minute` (within the horizon) in the calendar whose arrays are
     given, after the events already there; False if the pool is full. Hot loops call it
     with the arrays hoisted, since Numba pays per array passed, per call."""
-    s = minute % HORIZON_MINUTES
+    return push_at(slots, post, viewer, link, meta, minute % HORIZON_MINUTES, pid, v)
+
+
+@njit(cache=True, inline="always")
+def slot_after(s: int, d: int) -> int:
+    """The calendar slot d minutes (0 <= d < HORIZON_MINUTES) after slot s, without the
+    division that `minute % HORIZON_MINUTES` costs."""
+    s += d
+    return s - HORIZON_MINUTES if s >= HORIZON_MINUTES else s
+
+
+@njit(cache=True, inline="always")
+def push_at(slots, post, viewer, link, meta, s: int, pid: int, v: int) -> bool:
+    """`push` at calendar slot s (the minute modulo HORIZON_MINUTES)."""
     b = slots[s, 1]
     f = slots[s, 2]
     if b < 0 or f == BLOCK_EVENTS:
@@ -132,6 +145,7 @@ def schedule_audience(posts, slot, sharer, start, people, consts, rules, graph, 
     slots, post, viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
     private = consts.p_private[p] != 0
     inv_log_q = 1.0 / math.log1p(-chance) if chance < 1.0 else 0.0
+    s_start = start % HORIZON_MINUTES
     if private:
         c = graph.circle_of[sharer]
         e, hi = graph.circle_ptr[c], graph.circle_ptr[c + 1]
@@ -146,7 +160,7 @@ def schedule_audience(posts, slot, sharer, start, people, consts, rules, graph, 
         if private:
             seen = v != sharer and uniform(rs) < chance
         if seen and may_use(access, suspended, v, p, start):
-            due = start + 1 + int(exponential(rs, delay))
-            if due - start < HORIZON_MINUTES:
-                push(slots, post, viewer, link, meta, due, pid, v)
+            d = 1 + int(exponential(rs, delay))
+            if d < HORIZON_MINUTES:
+                push_at(slots, post, viewer, link, meta, slot_after(s_start, d), pid, v)
         e += 1 if private else 1 + geometric_skip(rs, inv_log_q)

@@ -6,50 +6,74 @@ where w is the platform's engagement weight (0: recency only). Each user looks a
 slots at their platform's share of `views_per_day` times the hour's weight, and each slot
 shows a candidate drawn in proportion to its score (from an alias table, in O(1)), so what
 engages spreads further: the feed amplifies. Engagement decays with a 6-hour time constant.
+
+Users are drawn in fixed blocks of FEED_BLOCK_USERS, in parallel, each block with its own
+random stream derived from the feed stream; the views are then scheduled block by block, in
+order. The blocks do not depend on the number of threads, so neither do the results.
 """
 
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from .content import VISIBLE
-from .exposure import may_use, push
+from .exposure import may_use, push_at, slot_after
 from .rng import (
     alias_fill,
     alias_pick,
+    derive,
     integer,
+    next_u64,
     poisson,
     poisson_from,
     poisson_table,
     uniform,
 )
+from .world import HORIZON_MINUTES
 
 AGE_LIMIT_MINUTES = 1440
 TIME_CONSTANT_MINUTES = 360.0
+FEED_BLOCK_USERS = 4096  # users per block drawn in parallel (fixed: results depend on it)
+
+
+class FeedViews(NamedTuple):
+    """This tick's feed views, in the order they are scheduled (grown when needed)."""
+
+    slot: np.ndarray  # int32, calendar slot of the view's minute
+    pid: np.ndarray  # int64
+    viewer: np.ndarray  # int32, -1 for a slot that showed the user their own post
+
+
+def new_feed_views(capacity: int) -> FeedViews:
+    return FeedViews(
+        slot=np.zeros(capacity, dtype=np.int32),
+        pid=np.zeros(capacity, dtype=np.int64),
+        viewer=np.zeros(capacity, dtype=np.int32),
+    )
 
 
 @njit(cache=True)
-def feed_tick(
-    t0, hour, posts, people, consts, rules, cal, cand_pid, cand_author, accept, alias, scratch, rs
-) -> None:
-    """Decay engagement, rank candidates, and schedule this tick's feed views."""
+def rank_candidates(t0, posts, consts, cand_pid, cand_author, accept, alias, scratch, start, top):
+    """Decay engagement and build each platform's alias table of candidates: platform p's
+    candidates are entries start[p]..start[p + 1] of the candidate arrays, of total score
+    top[p] (0: none)."""
     L = consts.tick_minutes
     decay = math.exp(-L / TIME_CONSTANT_MINUTES)
     n_p = consts.n_platforms
-    start = np.zeros(n_p + 1, dtype=np.int64)
     size = posts.pid.size
     pid, state, created, platform = posts.pid, posts.state, posts.created, posts.platform
     private = consts.p_private
-    # candidates: visible posts on public platforms younger than the age limit, found in
+    # Candidates: visible posts on public platforms younger than the age limit, found in
     # one pass (into `scratch`), then grouped by platform with their scores (in `accept`),
-    # from which each platform gets an alias table
-    # Only the newest posts can be candidates: a post is published in its tick, so once a
-    # post made more than the age limit and a tick ago is met going back from the newest,
-    # every older one is past the age limit too. Engagement is read only here, for
-    # candidates, so only these posts need decaying.
+    # from which each platform gets an alias table. Only the newest posts can be
+    # candidates: a post is published in its tick, so once a post made more than the age
+    # limit and a tick ago is met going back from the newest, every older one is past the
+    # age limit too. Engagement is read only here, for candidates, so only these posts
+    # need decaying.
     newest = posts.counts[5] - 1
     oldest = newest
     while oldest >= 0 and newest - oldest < size:
@@ -60,6 +84,7 @@ def feed_tick(
     # the window's slots, in ascending slot order (the ring may wrap around its end)
     first, last = oldest & (size - 1), newest & (size - 1)
     wrapped = newest >= oldest and first > last
+    start[:] = 0
     n_cand = 0
     for part in range(2):
         if newest < oldest:
@@ -83,55 +108,184 @@ def feed_tick(
     for p in range(n_p):
         start[p + 1] += start[p]
     fill = start[:-1].copy()
+    fresh = np.empty(AGE_LIMIT_MINUTES)  # exp(-age / time constant), by age in minutes
+    for age in range(AGE_LIMIT_MINUTES):
+        fresh[age] = math.exp(-age / TIME_CONSTANT_MINUTES)
     for j in range(n_cand):
         s = scratch[j]
         p = platform[s]
         age = max(t0 - created[s], 0)
         c = posts.cat[s]
-        w = (posts.engagement[s] + 1.0) ** consts.p_eng_weight[p]
-        w *= math.exp(-age / TIME_CONSTANT_MINUTES) * posts.reach[s]
+        weight = consts.p_eng_weight[p]
+        w = posts.engagement[s] + 1.0
+        if weight != 1.0:
+            w = w**weight
+        w *= fresh[age] * posts.reach[s]
         w *= 1.0 - consts.p_sens_penalty[p] * consts.cat_sensitivity[c]
         k = fill[p]
         cand_pid[k] = pid[s]  # what a pick needs, kept with the candidate: the ring is far
         cand_author[k] = posts.author[s]
         accept[k] = w
         fill[p] += 1
-    top = np.zeros(n_p)
     for p in range(n_p):
         top[p] = alias_fill(accept, start[p], start[p + 1], accept, alias, scratch)
+
+
+@njit(cache=True, inline="always")
+def _usable(i, t0, top, access, suspended, satisfaction, usable) -> float:
+    """Mark the platforms user i can see a feed on (candidates of positive total score, on
+    a platform the user can use); return their total satisfaction + 0.01 each."""
+    total = 0.0
+    for p in range(top.size):
+        usable[p] = top[p] > 0.0 and may_use(access, suspended, i, p, t0)
+        if usable[p]:
+            total += satisfaction[i, p] + 0.01
+    return total
+
+
+@njit(cache=True, inline="always")
+def _slots(s, rate, cdf, used) -> int:
+    return poisson_from(cdf, used, s) if used > 0 else poisson(s, rate)
+
+
+@njit(cache=True, parallel=True)
+def count_slots(t0, people, top, rate, cdf, used, key, totals) -> None:
+    """Feed slots of each block of users this tick, into totals[block]. Every user who can
+    see a feed looks at Poisson(rate) slots (one draw per user, from a table when the mean
+    is small), drawn from the block's count stream."""
+    n = people.kind.size
+    access, suspended, satisfaction = people.access, people.suspended_until, people.satisfaction
+    for b in prange(totals.size):
+        s = np.empty(4, dtype=np.uint64)
+        derive(key, b, s)
+        usable = np.empty(top.size, dtype=np.bool_)
+        got = 0
+        for i in range(b * FEED_BLOCK_USERS, min(n, (b + 1) * FEED_BLOCK_USERS)):
+            if _usable(i, t0, top, access, suspended, satisfaction, usable) > 0.0:
+                got += _slots(s, rate, cdf, used)
+        totals[b] = got
+
+
+@njit(cache=True, parallel=True)
+def draw_slots(
+    t0,
+    L,
+    people,
+    top,
+    start,
+    rate,
+    cdf,
+    used,
+    key_count,
+    key_slot,
+    offsets,
+    cand_pid,
+    cand_author,
+    accept,
+    alias,
+    out,
+) -> None:
+    """What each slot shows and when: the same slot counts as `count_slots` (the count
+    streams again), then for each slot a platform in proportion to satisfaction + 0.01, a
+    candidate from its alias table and a minute of the tick, from the block's slot stream.
+    Block b's views go to out[offsets[b]:offsets[b + 1]], in the order of its users."""
+    n = people.kind.size
+    access, suspended, satisfaction = people.access, people.suspended_until, people.satisfaction
+    out_slot, out_pid, out_viewer = out.slot, out.pid, out.viewer
+    n_p = top.size
+    for b in prange(offsets.size - 1):
+        s = np.empty(4, dtype=np.uint64)
+        r = np.empty(4, dtype=np.uint64)
+        derive(key_count, b, s)
+        derive(key_slot, b, r)
+        usable = np.empty(n_p, dtype=np.bool_)
+        k = offsets[b]
+        s0 = t0 % HORIZON_MINUTES
+        for i in range(b * FEED_BLOCK_USERS, min(n, (b + 1) * FEED_BLOCK_USERS)):
+            total = _usable(i, t0, top, access, suspended, satisfaction, usable)
+            if total <= 0.0:
+                continue
+            for _ in range(_slots(s, rate, cdf, used)):
+                u = uniform(r) * total
+                p = -1
+                for q in range(n_p):
+                    if usable[q]:
+                        p = q
+                        u -= satisfaction[i, q] + 0.01
+                        if u < 0.0:
+                            break
+                lo, hi = start[p], start[p + 1]
+                j = alias_pick(accept, alias, lo, hi - lo, uniform(r))
+                out_slot[k] = slot_after(s0, integer(r, L))
+                out_pid[k] = cand_pid[j]
+                out_viewer[k] = -1 if cand_author[j] == i else i
+                k += 1
+
+
+@njit(cache=True)
+def schedule_views(cal, out, n) -> None:
+    """Put the first n feed views into the calendar, in order (own posts are not shown)."""
+    slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
+    out_slot, out_pid, out_viewer = out.slot, out.pid, out.viewer
+    for k in range(n):
+        v = out_viewer[k]
+        if v >= 0:
+            push_at(slots, cal_post, cal_viewer, link, meta, out_slot[k], out_pid[k], v)
+
+
+def feed_tick(
+    t0: int,
+    hour: int,
+    posts,
+    people,
+    consts,
+    cal,
+    cand_pid: np.ndarray,
+    cand_author: np.ndarray,
+    accept: np.ndarray,
+    alias: np.ndarray,
+    scratch: np.ndarray,
+    views: FeedViews,
+    rs: np.ndarray,
+) -> FeedViews:
+    """Decay engagement, rank candidates, and schedule this tick's feed views; returns the
+    view buffer (a larger one when this tick needed more room)."""
+    n_p = consts.n_platforms
+    start = np.zeros(n_p + 1, dtype=np.int64)
+    top = np.zeros(n_p)
+    rank_candidates(t0, posts, consts, cand_pid, cand_author, accept, alias, scratch, start, top)
+    L = int(consts.tick_minutes)
     rate = consts.views_per_day * consts.diurnal[hour] * L / 1440.0
     if rate <= 0.0:
-        return
-    usable = np.zeros(n_p, dtype=np.bool_)
-    access, suspended = people.access, people.suspended_until
-    slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
-    # every user who can use a platform with candidates looks at Poisson(rate) slots, each
-    # on a platform drawn in proportion to satisfaction + 0.01: the same as a Poisson per
-    # platform, with one draw per user from a table made once per tick
+        return views
     cdf = np.empty(200 if rate < 30.0 else 1)
     used = poisson_table(rate, cdf) if rate < 30.0 else 0
-    satisfaction = people.satisfaction
-    for i in range(people.kind.size):
-        total = 0.0
-        for p in range(n_p):
-            # candidates of positive total score (none: 0), on a platform the user can use
-            usable[p] = top[p] > 0.0 and may_use(access, suspended, i, p, t0)
-            if usable[p]:
-                total += satisfaction[i, p] + 0.01
-        if total <= 0.0:
-            continue
-        n = poisson_from(cdf, used, rs) if used > 0 else poisson(rs, rate)
-        for _ in range(n):
-            u = uniform(rs) * total
-            p = -1
-            for q in range(n_p):
-                if usable[q]:
-                    p = q
-                    u -= satisfaction[i, q] + 0.01
-                    if u < 0.0:
-                        break
-            lo, hi = start[p], start[p + 1]
-            k = alias_pick(accept, alias, lo, hi - lo, uniform(rs))
-            if cand_author[k] == i:
-                continue
-            push(slots, cal_post, cal_viewer, link, meta, t0 + integer(rs, L), cand_pid[k], i)
+    key_count, key_slot = np.uint64(next_u64(rs)), np.uint64(next_u64(rs))
+    n = people.kind.size
+    totals = np.zeros(-(-n // FEED_BLOCK_USERS), dtype=np.int64)
+    count_slots(t0, people, top, rate, cdf, used, key_count, totals)
+    offsets = np.zeros(totals.size + 1, dtype=np.int64)
+    np.cumsum(totals, out=offsets[1:])
+    total = int(offsets[-1])
+    if total > views.pid.size:
+        views = new_feed_views(max(total, 2 * views.pid.size))
+    draw_slots(
+        t0,
+        L,
+        people,
+        top,
+        start,
+        rate,
+        cdf,
+        used,
+        key_count,
+        key_slot,
+        offsets,
+        cand_pid,
+        cand_author,
+        accept,
+        alias,
+        views,
+    )
+    schedule_views(cal, views, total)
+    return views

@@ -214,3 +214,28 @@ def poisson_from(cdf: np.ndarray, used: int, s: np.ndarray) -> int:
     while k + 1 < used and u > cdf[k]:
         k += 1
     return k
+
+
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+
+
+@njit(cache=True, inline="always")
+def _mix(z: np.uint64) -> np.uint64:
+    """SplitMix64's finaliser: a bijection of 64-bit words that scatters every input bit."""
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return z ^ (z >> np.uint64(31))
+
+
+@njit(cache=True, inline="always")
+def derive(key: np.uint64, index: int, out: np.ndarray) -> None:
+    """Seed the xoshiro state `out` (4 uint64) for part `index` of a piece of work whose
+    parts run in parallel: SplitMix64 from a seed mixing `key` (drawn once from the work's
+    named stream) with the part's number. The parts are fixed by the work, not by the
+    threads, so the draws are the same whatever the thread count."""
+    x = _mix(key ^ _mix(np.uint64(index) + _GOLDEN))
+    for j in range(4):
+        x = x + _GOLDEN
+        out[j] = _mix(x)
+    if out[0] == 0 and out[1] == 0 and out[2] == 0 and out[3] == 0:
+        out[0] = np.uint64(1)

@@ -19,7 +19,7 @@ from .content import CATEGORIES
 from .errors import InputError
 from .events import apply_events, schedule
 from .exposure import refresh_access
-from .feed import feed_tick
+from .feed import feed_tick, new_feed_views
 from .metrics import population_stats, scores, summary
 from .minutes import run_minutes
 from .mobilisation import mobilise
@@ -97,6 +97,18 @@ def calendar_pool(sc: Scenario, n: int, posts_per_day: float, edges: int) -> int
     return sized_pool(views_per_day * 4 * sc.run.tick_minutes / 1440.0)
 
 
+def one_thread_in_workers() -> None:
+    """In a worker process of a pool (experiments, calibration), run the kernels on one
+    thread: the pool's processes already use the cores. Results do not depend on the
+    number of threads, only the speed does."""
+    import multiprocessing
+
+    import numba
+
+    if multiprocessing.parent_process() is not None:
+        numba.set_num_threads(1)
+
+
 class Simulation:
     """One run of a scenario: all state as arrays, stepped by `step()`."""
 
@@ -130,6 +142,8 @@ class Simulation:
         self.accept = np.zeros(cap, dtype=np.float64)
         self.alias = np.zeros(cap, dtype=np.int32)
         self.scratch = np.zeros(cap, dtype=np.int32)
+        per_tick = n * sc.population.views_per_day * sc.run.tick_minutes / 1440.0
+        self.feed_views = new_feed_views(int(per_tick * 1.5) + 1024)
         self.view_log = np.zeros(VIEW_LOG_SIZE, dtype=np.int64)
         self.view_meta = np.zeros(1, dtype=np.int64)
         self.hist = np.zeros((2, K.N_BINS), dtype=np.int64)
@@ -206,19 +220,19 @@ class Simulation:
         refresh_access(self.people, rules, t0)
         s = self._lap("policy", s)
 
-        feed_tick(
+        self.feed_views = feed_tick(
             t0,
             hour,
             self.posts,
             self.people,
             self.consts,
-            rules,
             self.cal,
             self.cand_pid,
             self.cand_author,
             self.accept,
             self.alias,
             self.scratch,
+            self.feed_views,
             rs[STREAM["feed"]],
         )
         s = self._lap("feed", s)
