@@ -6,7 +6,8 @@ the follower graph (edges x 4 bytes, plus the peak while it is built: the follow
 and the rows made from them, 8 bytes per drawn edge, and 8 bytes per user), the
 post ring (bytes per slot x `post_capacity`), the feed's candidate arrays (28 bytes per post
 slot), the exposure calendar (12 bytes per event plus 4 per block; the pool is sized not to
-grow in a steady run, and half again is allowed for a grow) and the interpreter with its compiled
+grow in a steady run, and half again is allowed for a grow), a peak tick's feed views (16
+bytes each, twice over: the buffer doubles when it grows) and the interpreter with its compiled
 kernels (a fixed allowance). `docs/performance.md` compares it with the peak resident memory
 measured at 100,000 to 10,000,000 users.
 """
@@ -27,6 +28,7 @@ BASELINE_BYTES = 260 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels 
 PROBE_USERS = 2000
 POST_SLOT_BYTES = 36  # pid 8, created 8, author 4, reach 4, engagement 4, views 4, 4 x 1
 CANDIDATE_BYTES = 28  # pid int64, author, alias, scratch int32, accept float64 per post slot
+FEED_VIEW_BYTES = 16  # feed view buffer: calendar slot int32, post id int64, viewer int32
 EVENT_BYTES = 12  # calendar: post id int64, viewer int32 (and an int32 link per block)
 POOL_PEAK_FACTOR = 1.5  # the pool is sized not to grow in a steady run; margin for a grow
 
@@ -90,6 +92,8 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     activity = float(probe.people.activity.mean()) * n
     cap = post_capacity(activity)
     pool = calendar_pool(sc, n, activity, edges)
+    peak_hour = float(probe.consts.diurnal.max())
+    peak_feed_views = n * sc.population.views_per_day * peak_hour * sc.run.tick_minutes / 1440.0
     parts = {
         "interpreter": float(BASELINE_BYTES),
         "people": per_user * n,
@@ -97,6 +101,9 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
         "graph build": drawn * 8.0 + n * 8.0,
         "posts": float(cap * (POST_SLOT_BYTES + CANDIDATE_BYTES)),
         "calendar": pool * (BLOCK_EVENTS * EVENT_BYTES + 4) * POOL_PEAK_FACTOR,
+        # a peak tick's feed views (slot int32, post id int64, viewer int32), with room to
+        # grow: the buffer at least doubles when a tick needs more
+        "feed": 2.0 * peak_feed_views * FEED_VIEW_BYTES,
     }
     return MemoryEstimate(users=n, edges=edges, parts=parts)
 
