@@ -31,7 +31,7 @@ from .content import (
     SERVICE_REQUEST,
     VISIBLE,
 )
-from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, push_event, schedule_audience
+from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, may_use, push_event, schedule_audience
 from .moderation import identifiability
 from .rng import integer, poisson, uniform
 
@@ -74,25 +74,13 @@ def _weight(share, gboost, request_boost, mobilised, g, c) -> float:
 
 
 @njit(cache=True, inline="always")
-def _usable(member_i, suspended_i, vpn_i, live, blocked, p, now) -> bool:
-    return (
-        (member_i >> p) & 1 != 0
-        and suspended_i <= now
-        and live[p] != 0
-        and (blocked[p] == 0 or vpn_i != 0)
-    )
-
-
-@njit(cache=True, inline="always")
-def choose_platform(
-    member_i, suspended_i, vpn_i, sat_i, live, blocked, private, public_only, now, rs
-) -> int:
-    """A platform the user can use, drawn in proportion to satisfaction + 0.01."""
+def choose_platform(access, suspended, i, sat_i, private, public_only, now, rs) -> int:
+    """A platform user i can use, drawn in proportion to satisfaction + 0.01."""
     total = 0.0
     for p in range(private.size):
         if public_only and private[p] != 0:
             continue
-        if _usable(member_i, suspended_i, vpn_i, live, blocked, p, now):
+        if may_use(access, suspended, i, p, now):
             total += sat_i[p] + 0.01
     if total <= 0.0:
         return -1
@@ -102,7 +90,7 @@ def choose_platform(
     for p in range(private.size):
         if public_only and private[p] != 0:
             continue
-        if _usable(member_i, suspended_i, vpn_i, live, blocked, p, now):
+        if may_use(access, suspended, i, p, now):
             acc += sat_i[p] + 0.01
             last = p
             if u < acc:
@@ -121,11 +109,11 @@ def exposure_to_state(foreign_p, regulated_p, private_p, data_access) -> float:
 
 
 @njit(cache=True, inline="always")
-def refuge(member_i, suspended_i, vpn_i, live, blocked, kinds, now) -> int:
-    """The first platform of a kind (`kinds[p] != 0`: private, or foreign) the user can
+def refuge(access, suspended, i, kinds, now) -> int:
+    """The first platform of a kind (`kinds[p] != 0`: private, or foreign) user i can
     move a post to, or -1."""
     for p in range(kinds.size):
-        if kinds[p] != 0 and _usable(member_i, suspended_i, vpn_i, live, blocked, p, now):
+        if kinds[p] != 0 and may_use(access, suspended, i, p, now):
             return p
     return -1
 
@@ -210,8 +198,7 @@ def post_tick(
     L = consts.tick_minutes
     scale = consts.diurnal[hour] * L / 1440.0
     boost = 1.0 + rules.intensity
-    member, suspended, vpn = people.member, people.suspended_until, people.vpn
-    live, blocked = rules.live, rules.blocked
+    access, suspended, vpn = people.access, people.suspended_until, people.vpn
     private, foreign, regulated = consts.p_private, consts.p_foreign, consts.p_regulated
     share, gboost, legit_c = consts.cat_share, consts.cat_gboost, consts.legit
     sensitivity, data_access = consts.cat_sensitivity, consts.data_access
@@ -247,12 +234,10 @@ def post_tick(
                 rs_category,
             )
             p = choose_platform(
-                member[i],
-                suspended[i],
-                vpn[i],
+                access,
+                suspended,
+                i,
                 satisfaction[i],
-                live,
-                blocked,
                 private,
                 public_only,
                 t0,
@@ -279,15 +264,11 @@ def post_tick(
                     moved = -1
                     if private[p] == 0 and foreign[p] == 0:
                         if uniform(rs_chilling) < consts.private_displacement:
-                            moved = refuge(
-                                member[i], suspended[i], vpn[i], live, blocked, private, t0
-                            )
+                            moved = refuge(access, suspended, i, private, t0)
                             if moved >= 0:
                                 tc[K.DISPLACED_PRIVATE] += 1.0
                         if moved < 0 and vpn[i] != 0:
-                            moved = refuge(
-                                member[i], suspended[i], vpn[i], live, blocked, foreign, t0
-                            )
+                            moved = refuge(access, suspended, i, foreign, t0)
                             if moved >= 0:
                                 tc[K.DISPLACED_FOREIGN] += 1.0
                     if moved < 0:
