@@ -76,18 +76,22 @@ def test_config_hash_tracks_settings():
 
 
 def test_same_results_whatever_the_thread_count():
-    """The feed is drawn in parallel over fixed blocks of users (FEED_BLOCK_USERS), each
-    with its own stream: one thread or several, the run is the same to the bit. Enough
-    users for several blocks, so the blocks really are split between threads."""
+    """The feed is drawn in parallel over fixed blocks of users (FEED_BLOCK_USERS), and the
+    minute loop's views over fixed parts of viewers (VIEWER_PART_USERS), each with its own
+    streams, and engagement is added by ranges of post slots, one per thread: one thread or
+    several, the run is the same to the bit. Enough users for several blocks and parts, so
+    they really are split between threads."""
     import numba
     import pytest
 
+    from tightrope.diffusion import viewer_parts
     from tightrope.feed import FEED_BLOCK_USERS
 
     most = numba.config.NUMBA_NUM_THREADS
     if most < 2:
         pytest.skip("this machine runs Numba on one thread only")
     sc = tightrope.load_scenario(PRESET, users=3 * FEED_BLOCK_USERS + 17, days=1, seed=8)
+    assert viewer_parts(sc.run.users) == 4
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)

@@ -1,18 +1,26 @@
 """The minute loop inside a tick: exposures, reviews and answers in time order.
 
-Within each minute, scheduled events happen first (views, reshares, reports, arrivals in
-the queues), then reviewers and official staff work. Queue times are therefore measured in
-minutes whatever the tick length.
+Within each minute, scheduled events happen first (review and request arrivals, then views,
+reshares and reports: see `diffusion`), then reviewers and official staff work. Queue times
+are therefore measured in minutes whatever the tick length.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
-from .diffusion import process_minute
+from .diffusion import (
+    PART_COUNTERS,
+    add_engagement,
+    count_minute,
+    fill_minute,
+    follow_up,
+    view_parts,
+)
 from .moderation import serve_reviews
 from .officials import serve_answers
-from .rng import STREAM
+from .rng import STREAM, next_u64
 
 S_EXPOSURE = STREAM["exposure"]
 S_RESHARE = STREAM["reshare"]
@@ -23,31 +31,95 @@ S_PUNISHMENT = STREAM["punishment"]
 S_OFFICIALS = STREAM["officials"]
 
 
+def new_minute_buffer(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """A minute's views, grouped by viewer part: post ids, viewers and outcomes."""
+    return (
+        np.zeros(size, dtype=np.int64),
+        np.zeros(size, dtype=np.int32),
+        np.zeros(size, dtype=np.uint8),
+    )
+
+
 @njit(cache=True)
 def run_minutes(
-    t0, posts, people, consts, rules, graph, cal, q, req, tc, pc, hist, view_log, view_meta, rs
-) -> None:
-    for m in range(t0, t0 + consts.tick_minutes):
+    t0,
+    posts,
+    people,
+    consts,
+    rules,
+    graph,
+    cal,
+    q,
+    req,
+    tc,
+    pc,
+    hist,
+    view_log,
+    view_meta,
+    rs,
+    buf_post,
+    buf_viewer,
+    outcome,
+    threads,
+):
+    """Minutes t0 .. t0 + L - 1, with `threads` threads for the engagement pass (the
+    result does not depend on it). Returns the minute buffer (larger ones when a minute
+    needed more room than the buffer given)."""
+    n_parts = view_meta.size
+    start = np.zeros(n_parts + 1, dtype=np.int64)
+    fill = np.zeros(n_parts, dtype=np.int64)
+    counters = np.zeros((n_parts, PART_COUNTERS))
+    streams = np.zeros((n_parts, 3, 4), dtype=np.uint64)
+    keys = np.empty(3, dtype=np.uint64)
+    keys[0] = next_u64(rs[S_RESHARE])
+    keys[1] = next_u64(rs[S_REPORT])
+    keys[2] = next_u64(rs[S_INSPECTION])
+    for j in range(consts.tick_minutes):
+        m = t0 + j
         hour = (m // 60) % 24
-        process_minute(
-            m,
-            posts,
-            people,
-            consts,
-            rules,
-            graph,
-            cal,
-            q,
-            req,
-            tc,
-            pc,
-            view_log,
-            view_meta,
-            rs[S_EXPOSURE],
-            rs[S_RESHARE],
-            rs[S_REPORT],
-            rs[S_INSPECTION],
-        )
+        n = count_minute(m, cal, posts, consts, rules, q, req, tc, start)
+        if n > buf_post.size:
+            size = max(n, 2 * buf_post.size)
+            buf_post = np.zeros(size, dtype=np.int64)
+            buf_viewer = np.zeros(size, dtype=np.int32)
+            outcome = np.zeros(size, dtype=np.uint8)
+        fill_minute(m, cal, start, fill, buf_post, buf_viewer)
+        if n > 0:
+            view_parts(
+                m,
+                j,
+                start,
+                buf_post,
+                buf_viewer,
+                outcome,
+                posts,
+                people,
+                consts,
+                rules,
+                counters,
+                keys,
+                streams,
+                view_log,
+                view_meta,
+            )
+            follow_up(
+                m,
+                start,
+                buf_post,
+                buf_viewer,
+                outcome,
+                counters,
+                posts,
+                people,
+                consts,
+                rules,
+                graph,
+                cal,
+                tc,
+                pc,
+                rs[S_EXPOSURE],
+            )
+            add_engagement(n, buf_post, outcome, posts.engagement, threads)
         serve_reviews(
             m,
             hour,
@@ -66,3 +138,4 @@ def run_minutes(
             rs[S_PUNISHMENT],
         )
         serve_answers(m, hour, req, people, consts, tc, hist, rs[S_OFFICIALS])
+    return buf_post, buf_viewer, outcome

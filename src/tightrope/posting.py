@@ -134,7 +134,6 @@ def publish(
     posts.reach[slot] = 1.0
     posts.queued[slot] = 0
     posts.engagement[slot] = 0.0
-    posts.views[slot] = 0
     posts.counts[0] += 1
     tc[K.POSTS] += 1.0
     pc[p, K.P_POSTS] += 1.0

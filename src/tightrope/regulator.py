@@ -10,6 +10,7 @@ limit per day the platform is suspended.
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from . import counters as K
@@ -40,17 +41,24 @@ def inspect(
 ) -> None:
     """Inspections of the tick that ends at minute t_end.
 
+    `view_log[k]` is viewer part k's uniform sample of its `view_meta[k]` views on
+    regulated platforms this tick (see `diffusion.view_parts`).
     `window[p]` counts the platform's violations in the current day (for fine growth and
     suspension); it is reset by the caller at the start of each day.
     """
-    n_logged = min(view_meta[0], view_log.size)
-    if n_logged == 0 or checks_expected <= 0.0:
+    seen = np.cumsum(view_meta)
+    logged = seen[-1]
+    if logged == 0 or checks_expected <= 0.0:
         return
     n = poisson(rs, checks_expected)
     mask = posts.pid.size - 1
+    cap = view_log.shape[1]
     for _ in range(n):
         tc[K.REGULATOR_CHECKS] += 1.0
-        pid = view_log[integer(rs, n_logged)]
+        # a view drawn uniformly: its part in proportion to the part's views, then one
+        # of the part's sample
+        k = np.searchsorted(seen, integer(rs, logged), side="right")
+        pid = view_log[k, integer(rs, min(view_meta[k], cap))]
         slot = pid & mask
         if posts.pid[slot] != pid or posts.state[slot] != VISIBLE:
             continue

@@ -11,17 +11,19 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import numba
 import numpy as np
 import pyarrow as pa
 
 from . import counters as K
 from .content import CATEGORIES
+from .diffusion import view_log_size, viewer_parts
 from .errors import InputError
 from .events import apply_events, schedule
 from .exposure import refresh_access
 from .feed import feed_tick, new_feed_views
 from .metrics import population_stats, scores, summary
-from .minutes import run_minutes
+from .minutes import new_minute_buffer, run_minutes
 from .mobilisation import mobilise
 from .network import Graph, read_edge_list, synthetic
 from .people import daily_update
@@ -64,6 +66,7 @@ PHASES: tuple[str, ...] = (
 """What happens in a tick, in order."""
 
 VIEW_LOG_SIZE = 1 << 16
+"""Places in the inspectors' sample of a tick's views, shared out among the viewer parts."""
 
 
 def build_graph(sc: Scenario, kinds_rng: np.random.Generator, net_rng: np.random.Generator):
@@ -144,8 +147,10 @@ class Simulation:
         self.scratch = np.zeros(cap, dtype=np.int32)
         per_tick = n * sc.population.views_per_day * sc.run.tick_minutes / 1440.0
         self.feed_views = new_feed_views(int(per_tick * 1.5) + 1024)
-        self.view_log = np.zeros(VIEW_LOG_SIZE, dtype=np.int64)
-        self.view_meta = np.zeros(1, dtype=np.int64)
+        parts = viewer_parts(n)
+        self.view_log = np.zeros((parts, view_log_size(n, VIEW_LOG_SIZE)), dtype=np.int64)
+        self.view_meta = np.zeros(parts, dtype=np.int64)
+        self.minute_buffer = new_minute_buffer(int(2.0 * per_tick / L) + 1024)
         self.hist = np.zeros((2, K.N_BINS), dtype=np.int64)
         self.tc = np.zeros(len(K.TICK))
         self.pc = np.zeros((n_p, len(K.PLATFORM)))
@@ -209,7 +214,7 @@ class Simulation:
         rs = self.rs
         self.tc[:] = 0.0
         self.pc[:] = 0.0
-        self.view_meta[0] = 0
+        self.view_meta[:] = 0
         self._grow_if_needed()
 
         s = clock()
@@ -258,7 +263,7 @@ class Simulation:
         )
         s = self._lap("posting", s)
 
-        run_minutes(
+        self.minute_buffer = run_minutes(
             t0,
             self.posts,
             self.people,
@@ -274,6 +279,8 @@ class Simulation:
             self.view_log,
             self.view_meta,
             rs,
+            *self.minute_buffer,
+            numba.get_num_threads(),
         )
         s = self._lap("minutes", s)
 

@@ -71,7 +71,6 @@ class Posts(NamedTuple):
     reach: np.ndarray  # float32, 1 or cut by 'reduce'
     queued: np.ndarray  # uint8, waiting in a review queue
     engagement: np.ndarray  # float32, views + reshares, decaying
-    views: np.ndarray  # int32
     counts: np.ndarray  # int64 (6,): created, visible, pending, removed, blocked, next id
 
 
@@ -161,7 +160,6 @@ def new_posts(capacity: int) -> Posts:
         reach=np.ones(capacity, dtype=np.float32),
         queued=np.zeros(capacity, dtype=np.uint8),
         engagement=np.zeros(capacity, dtype=np.float32),
-        views=np.zeros(capacity, dtype=np.int32),
         counts=np.zeros(6, dtype=np.int64),
     )
 
