@@ -10,9 +10,11 @@ audience) and may lead to a report, which queues the post for review.
 A minute runs in four passes, so that the views can run on several threads and still give
 the same results whatever their number:
 
-1. `gather_minute` (one thread): the review and request arrivals happen, in the order they
-   were scheduled; the views are copied out grouped by the viewer's part (fixed ranges of
-   `VIEWER_PART_USERS` users), in the order they were scheduled within a part.
+1. `count_minute` and `fill_minute` (one thread): the review and request arrivals happen,
+   in the order they were scheduled; the views are copied out grouped by the viewer's part
+   (fixed ranges of `VIEWER_PART_USERS` users), within a part first those from the calendar
+   in the order they were scheduled, then the part's feed views of the minute in the order
+   they were drawn (the feed's blocks are the viewer parts).
 2. `view_parts` (parallel over parts): each view changes its viewer, whom no other part
    touches, and decides reshare and report with the part's own streams, derived for this
    minute from the named streams; the counts go into the part's row of counters.
@@ -42,6 +44,7 @@ from .exposure import (
     push_event,
     schedule_audience,
 )
+from .feed import FEED_BLOCK_USERS
 from .memory_hints import prefetch
 from .moderation import heap_push, priority
 from .rng import derive, integer, uniform
@@ -52,6 +55,7 @@ PREFETCH_DISTANCE = 16  # views ahead whose post and viewer are fetched early
 VIEWER_PART_SHIFT = 12
 VIEWER_PART_USERS = 1 << VIEWER_PART_SHIFT
 """Users per part of the minute loop's views: a view is done by the part of its viewer."""
+assert VIEWER_PART_USERS == FEED_BLOCK_USERS  # a feed block's views are one part's
 
 COUNTED, RESHARED, REPORTED = 1, 2, 4
 """Bits of a view's outcome."""
@@ -97,10 +101,10 @@ def request_arrival(req, user, m) -> None:
 
 
 @njit(cache=True)
-def count_minute(m, cal, posts, consts, rules, q, req, tc, start) -> int:
-    """Pass 1 of minute m: review and request arrivals happen, in the order they were
-    scheduled; `start` becomes the offsets of each viewer part's views (start[k] to
-    start[k + 1]); returns the number of views."""
+def count_minute(m, j, cal, feed_start, posts, consts, rules, q, req, tc, start) -> int:
+    """Pass 1 of minute m (minute j of the tick): review and request arrivals happen, in the
+    order they were scheduled; `start` becomes the offsets of each viewer part's views, from
+    the calendar and the feed (start[k] to start[k + 1]); returns the number of views."""
     slots, cal_post, cal_viewer, link = cal.slots, cal.post, cal.viewer, cal.link
     s = m % HORIZON_MINUTES
     b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
@@ -123,15 +127,18 @@ def count_minute(m, cal, posts, consts, rules, q, req, tc, start) -> int:
             if post_id[slot] == pid:
                 enqueue_review(q, posts, consts, rules, slot, m, v == REVIEW_ARRIVAL_REPORTED, tc)
         b = link[b]
+    for k in range(feed_start.shape[0]):
+        start[k + 1] += feed_start[k, j + 1] - feed_start[k, j]
     for k in range(1, start.size):
         start[k] += start[k - 1]
     return start[start.size - 1]
 
 
 @njit(cache=True)
-def fill_minute(m, cal, start, fill, buf_post, buf_viewer) -> None:
+def fill_minute(m, j, cal, feed, start, fill, buf_post, buf_viewer) -> None:
     """Pass 1, continued: copy minute m's views into the buffers, grouped by viewer part
-    (a counting sort that keeps the order within a part), and free the minute's blocks."""
+    (a counting sort that keeps the order within a part), calendar views first, then each
+    part's feed views of minute j of the tick; and free the minute's blocks."""
     slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
     s = m % HORIZON_MINUTES
     b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
@@ -156,6 +163,13 @@ def fill_minute(m, cal, start, fill, buf_post, buf_viewer) -> None:
         meta[0] = b
         meta[1] -= 1
         b = following
+    feed_start, feed_pid, feed_viewer = feed.start, feed.sorted_pid, feed.sorted_viewer
+    for k in range(feed_start.shape[0]):
+        i = fill[k]
+        for f in range(feed_start[k, j], feed_start[k, j + 1]):
+            buf_post[i] = feed_pid[f]
+            buf_viewer[i] = feed_viewer[f]
+            i += 1
 
 
 @njit(cache=True, parallel=True)

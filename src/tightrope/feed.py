@@ -8,8 +8,10 @@ shows a candidate drawn in proportion to its score (from an alias table, in O(1)
 engages spreads further: the feed amplifies. Engagement decays with a 6-hour time constant.
 
 Users are drawn in fixed blocks of FEED_BLOCK_USERS, in parallel, each block with its own
-random stream derived from the feed stream; the views are then scheduled block by block, in
-order. The blocks do not depend on the number of threads, so neither do the results.
+random stream derived from the feed stream; each block's views are then sorted by minute (in
+parallel, keeping their order), and the minute loop takes a block's views of a minute as
+one range: feed views stay within their tick, so they never go through the calendar. The
+blocks do not depend on the number of threads, so neither do the results.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import numpy as np
 from numba import njit, prange
 
 from .content import VISIBLE
-from .exposure import may_use, push_at, slot_after
+from .exposure import may_use
 from .rng import (
     alias_fill,
     alias_pick,
@@ -33,7 +35,6 @@ from .rng import (
     poisson_table,
     uniform,
 )
-from .world import HORIZON_MINUTES
 
 AGE_LIMIT_MINUTES = 1440
 TIME_CONSTANT_MINUTES = 360.0
@@ -41,18 +42,25 @@ FEED_BLOCK_USERS = 4096  # users per block drawn in parallel (fixed: results dep
 
 
 class FeedViews(NamedTuple):
-    """This tick's feed views, in the order they are scheduled (grown when needed)."""
+    """This tick's feed views (the buffers grow when needed): as drawn, then by minute."""
 
-    slot: np.ndarray  # int32, calendar slot of the view's minute
+    minute: np.ndarray  # int32, minute of the tick (0 .. L - 1) the view is drawn for
     pid: np.ndarray  # int64
     viewer: np.ndarray  # int32, -1 for a slot that showed the user their own post
+    sorted_pid: np.ndarray  # int64, the views (own posts left out) grouped by block, then
+    sorted_viewer: np.ndarray  # int32  minute, in the order drawn within a block and minute
+    start: np.ndarray  # int64 (blocks, L + 1): block b's views of minute j are
+    # sorted_*[start[b, j]:start[b, j + 1]]
 
 
-def new_feed_views(capacity: int) -> FeedViews:
+def new_feed_views(capacity: int, users: int, tick_minutes: int) -> FeedViews:
     return FeedViews(
-        slot=np.zeros(capacity, dtype=np.int32),
+        minute=np.zeros(capacity, dtype=np.int32),
         pid=np.zeros(capacity, dtype=np.int64),
         viewer=np.zeros(capacity, dtype=np.int32),
+        sorted_pid=np.zeros(capacity, dtype=np.int64),
+        sorted_viewer=np.zeros(capacity, dtype=np.int32),
+        start=np.zeros((-(-users // FEED_BLOCK_USERS), tick_minutes + 1), dtype=np.int64),
     )
 
 
@@ -191,7 +199,7 @@ def draw_slots(
     Block b's views go to out[offsets[b]:offsets[b + 1]], in the order of its users."""
     n = people.kind.size
     access, suspended, satisfaction = people.access, people.suspended_until, people.satisfaction
-    out_slot, out_pid, out_viewer = out.slot, out.pid, out.viewer
+    out_minute, out_pid, out_viewer = out.minute, out.pid, out.viewer
     n_p = top.size
     for b in prange(offsets.size - 1):
         s = np.empty(4, dtype=np.uint64)
@@ -200,7 +208,6 @@ def draw_slots(
         derive(key_slot, b, r)
         usable = np.empty(n_p, dtype=np.bool_)
         k = offsets[b]
-        s0 = t0 % HORIZON_MINUTES
         for i in range(b * FEED_BLOCK_USERS, min(n, (b + 1) * FEED_BLOCK_USERS)):
             total = _usable(i, t0, top, access, suspended, satisfaction, usable)
             if total <= 0.0:
@@ -216,21 +223,38 @@ def draw_slots(
                             break
                 lo, hi = start[p], start[p + 1]
                 j = alias_pick(accept, alias, lo, hi - lo, uniform(r))
-                out_slot[k] = slot_after(s0, integer(r, L))
+                out_minute[k] = integer(r, L)
                 out_pid[k] = cand_pid[j]
                 out_viewer[k] = -1 if cand_author[j] == i else i
                 k += 1
 
 
-@njit(cache=True)
-def schedule_views(cal, out, n) -> None:
-    """Put the first n feed views into the calendar, in order (own posts are not shown)."""
-    slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
-    out_slot, out_pid, out_viewer = out.slot, out.pid, out.viewer
-    for k in range(n):
-        v = out_viewer[k]
-        if v >= 0:
-            push_at(slots, cal_post, cal_viewer, link, meta, out_slot[k], out_pid[k], v)
+@njit(cache=True, parallel=True)
+def sort_by_minute(L, offsets, out) -> None:
+    """Group each block's views by minute (a counting sort, in parallel over blocks, which
+    keeps the order within a minute) and leave out the slots that showed users their own
+    posts: block b's views of minute j become sorted_*[start[b, j]:start[b, j + 1]]."""
+    minute, pid, viewer = out.minute, out.pid, out.viewer
+    sorted_pid, sorted_viewer, start = out.sorted_pid, out.sorted_viewer, out.start
+    for b in prange(offsets.size - 1):
+        lo, hi = offsets[b], offsets[b + 1]
+        row = start[b]
+        row[:] = 0
+        for k in range(lo, hi):
+            if viewer[k] >= 0:
+                row[minute[k] + 1] += 1
+        row[0] = lo
+        for j in range(L):
+            row[j + 1] += row[j]
+        fill = row[:L].copy()
+        for k in range(lo, hi):
+            v = viewer[k]
+            if v >= 0:
+                j = minute[k]
+                f = fill[j]
+                fill[j] = f + 1
+                sorted_pid[f] = pid[k]
+                sorted_viewer[f] = v
 
 
 def feed_tick(
@@ -239,7 +263,6 @@ def feed_tick(
     posts,
     people,
     consts,
-    cal,
     cand_pid: np.ndarray,
     cand_author: np.ndarray,
     accept: np.ndarray,
@@ -248,8 +271,8 @@ def feed_tick(
     views: FeedViews,
     rs: np.ndarray,
 ) -> FeedViews:
-    """Decay engagement, rank candidates, and schedule this tick's feed views; returns the
-    view buffer (a larger one when this tick needed more room)."""
+    """Decay engagement, rank candidates, and draw this tick's feed views, sorted by block
+    and minute; returns the view buffers (larger ones when this tick needed more room)."""
     n_p = consts.n_platforms
     start = np.zeros(n_p + 1, dtype=np.int64)
     top = np.zeros(n_p)
@@ -257,6 +280,7 @@ def feed_tick(
     L = int(consts.tick_minutes)
     rate = consts.views_per_day * consts.diurnal[hour] * L / 1440.0
     if rate <= 0.0:
+        views.start[:] = 0
         return views
     cdf = np.empty(200 if rate < 30.0 else 1)
     used = poisson_table(rate, cdf) if rate < 30.0 else 0
@@ -268,7 +292,7 @@ def feed_tick(
     np.cumsum(totals, out=offsets[1:])
     total = int(offsets[-1])
     if total > views.pid.size:
-        views = new_feed_views(max(total, 2 * views.pid.size))
+        views = new_feed_views(max(total, 2 * views.pid.size), n, L)
     draw_slots(
         t0,
         L,
@@ -287,5 +311,5 @@ def feed_tick(
         alias,
         views,
     )
-    schedule_views(cal, views, total)
+    sort_by_minute(L, offsets, views)
     return views

@@ -6,12 +6,12 @@ the follower graph (edges x 4 bytes, plus the peak while it is built: the follow
 and the rows made from them, 8 bytes per drawn edge, and 8 bytes per user), the
 post ring (bytes per slot x `post_capacity`), the feed's candidate arrays (28 bytes per post
 slot), the exposure calendar (12 bytes per event plus 4 per block; the pool is sized not to
-grow in a steady run, and half again is allowed for a grow), a peak tick's feed views (16
-bytes each, twice over: the buffer doubles when it grows), the minute loop's buffer (13 bytes
-per view of a peak minute, taken as twice the peak tick's feed views per minute, twice over)
-and the inspectors' samples (8 bytes per place), and the interpreter with its compiled
-kernels (a fixed allowance). `docs/performance.md` compares it with the peak resident memory
-measured at 100,000 to 10,000,000 users.
+grow in a steady run, and half again is allowed for a grow), a peak tick's feed views (28
+bytes each, as drawn and sorted by minute, twice over: the buffers double when they grow),
+the minute loop's buffer (13 bytes per view of a peak minute, taken as twice the peak
+tick's feed views per minute, twice over), the inspectors' samples (8 bytes per place) and
+the interpreter with its compiled kernels (a fixed allowance). `docs/performance.md`
+compares it with the peak resident memory measured at 100,000 to 10,000,000 users.
 """
 
 from __future__ import annotations
@@ -30,7 +30,7 @@ BASELINE_BYTES = 260 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels 
 PROBE_USERS = 2000
 POST_SLOT_BYTES = 32  # pid 8, created 8, author 4, reach 4, engagement 4, 4 x 1
 CANDIDATE_BYTES = 28  # pid int64, author, alias, scratch int32, accept float64 per post slot
-FEED_VIEW_BYTES = 16  # feed view buffer: calendar slot int32, post id int64, viewer int32
+FEED_VIEW_BYTES = 28  # feed views: minute int32, post id int64, viewer int32, sorted: 12
 MINUTE_VIEW_BYTES = 13  # minute buffer: post id int64, viewer int32, outcome uint8
 EVENT_BYTES = 12  # calendar: post id int64, viewer int32 (and an int32 link per block)
 POOL_PEAK_FACTOR = 1.5  # the pool is sized not to grow in a steady run; margin for a grow
@@ -105,8 +105,8 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
         "graph build": drawn * 8.0 + n * 8.0,
         "posts": float(cap * (POST_SLOT_BYTES + CANDIDATE_BYTES)),
         "calendar": pool * (BLOCK_EVENTS * EVENT_BYTES + 4) * POOL_PEAK_FACTOR,
-        # a peak tick's feed views (slot int32, post id int64, viewer int32), with room to
-        # grow: the buffer at least doubles when a tick needs more
+        # a peak tick's feed views, as drawn and sorted by minute, with room to grow: the
+        # buffers at least double when a tick needs more
         "feed": 2.0 * peak_feed_views * FEED_VIEW_BYTES,
         "minutes": 2.0 * 2.0 * peak_feed_views / sc.run.tick_minutes * MINUTE_VIEW_BYTES
         + viewer_parts(n) * view_log_size(n, VIEW_LOG_SIZE) * 8.0,

@@ -56,15 +56,16 @@ def run_minutes(
     hist,
     view_log,
     view_meta,
+    feed,
     rs,
     buf_post,
     buf_viewer,
     outcome,
     threads,
 ):
-    """Minutes t0 .. t0 + L - 1, with `threads` threads for the engagement pass (the
-    result does not depend on it). Returns the minute buffer (larger ones when a minute
-    needed more room than the buffer given)."""
+    """Minutes t0 .. t0 + L - 1, with this tick's `feed` views, and `threads` threads for
+    the engagement pass (the result does not depend on it). Returns the minute buffer
+    (larger ones when a minute needed more room than the buffer given)."""
     n_parts = view_meta.size
     start = np.zeros(n_parts + 1, dtype=np.int64)
     fill = np.zeros(n_parts, dtype=np.int64)
@@ -77,13 +78,13 @@ def run_minutes(
     for j in range(consts.tick_minutes):
         m = t0 + j
         hour = (m // 60) % 24
-        n = count_minute(m, cal, posts, consts, rules, q, req, tc, start)
+        n = count_minute(m, j, cal, feed.start, posts, consts, rules, q, req, tc, start)
         if n > buf_post.size:
             size = max(n, 2 * buf_post.size)
             buf_post = np.zeros(size, dtype=np.int64)
             buf_viewer = np.zeros(size, dtype=np.int32)
             outcome = np.zeros(size, dtype=np.uint8)
-        fill_minute(m, cal, start, fill, buf_post, buf_viewer)
+        fill_minute(m, j, cal, feed, start, fill, buf_post, buf_viewer)
         if n > 0:
             view_parts(
                 m,

@@ -146,7 +146,7 @@ class Simulation:
         self.alias = np.zeros(cap, dtype=np.int32)
         self.scratch = np.zeros(cap, dtype=np.int32)
         per_tick = n * sc.population.views_per_day * sc.run.tick_minutes / 1440.0
-        self.feed_views = new_feed_views(int(per_tick * 1.5) + 1024)
+        self.feed_views = new_feed_views(int(per_tick * 1.5) + 1024, n, L)
         parts = viewer_parts(n)
         self.view_log = np.zeros((parts, view_log_size(n, VIEW_LOG_SIZE)), dtype=np.int64)
         self.view_meta = np.zeros(parts, dtype=np.int64)
@@ -231,7 +231,6 @@ class Simulation:
             self.posts,
             self.people,
             self.consts,
-            self.cal,
             self.cand_pid,
             self.cand_author,
             self.accept,
@@ -278,6 +277,7 @@ class Simulation:
             self.hist,
             self.view_log,
             self.view_meta,
+            self.feed_views,
             rs,
             *self.minute_buffer,
             numba.get_num_threads(),
