@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+import numpy as np
+from numba import njit, prange
 
-from .rng import exponential, geometric_skip, uniform
+from .rng import derive, exponential, geometric_skip, uniform
 from .world import BLOCK_EVENTS, HORIZON_MINUTES
 
 REVIEW_ARRIVAL = -1
@@ -125,42 +126,180 @@ def may_use(access, suspended_until, i: int, p: int, now: int) -> bool:
     return (a >> p) & 1 != 0 and (a < SUSPENSION_CHECK or suspended_until[i] <= now)
 
 
+@njit(cache=True, inline="always")
+def audience(posts, slot, sharer, consts, graph):
+    """The audience of post `slot` shared by `sharer`: (members, chance each sees it)."""
+    p = posts.platform[slot]
+    chance = consts.p_see[p] * posts.reach[slot]
+    if consts.p_private[p] != 0:
+        c = graph.circle_of[sharer]
+        return graph.circle_ptr[c + 1] - graph.circle_ptr[c], chance
+    return graph.followers_ptr[sharer + 1] - graph.followers_ptr[sharer], chance
+
+
+@njit(cache=True, inline="always")
+def region_size(members: int, chance: float) -> int:
+    """Room for the views of an audience: the expected number plus six standard deviations
+    and 16, at most one per member (so a region of `members` never overflows)."""
+    if chance <= 0.0:
+        return 0
+    mu = members * min(chance, 1.0)
+    return min(members, int(mu + 6.0 * math.sqrt(mu) + 16.0))
+
+
 @njit(cache=True)
-def schedule_audience(posts, slot, sharer, start, people, consts, rules, graph, cal, rs) -> None:
-    """Schedule the views of post `slot` by the audience of `sharer` from minute `start`.
+def draw_audience(
+    posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, lo, hi
+) -> int:
+    """Draw who of the audience of `sharer` sees post `slot` from minute `start`, and when.
 
     Each member of the audience who can use the platform at `start` gets a view after
     1 + an exponential delay, if that falls within the horizon. On a public platform the
     audience is the sharer's followers, each seeing it with the platform's chance x the
     post's reach, drawn by geometric skipping (O(views), not O(followers)); on a private
-    one it is the sharer's circle, one draw per member.
+    one it is the sharer's circle, one draw per member. The views go to out_*[lo:hi]
+    (calendar slot, viewer), in audience order; returns how many, or -1 when there was not
+    room for them all.
     """
     p = posts.platform[slot]
-    pid = posts.pid[slot]
     chance = consts.p_see[p] * posts.reach[slot]
     if chance <= 0.0:
-        return
+        return 0
     delay = consts.p_delay[p]
     access, suspended = people.access, people.suspended_until
-    slots, post, viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
     private = consts.p_private[p] != 0
     inv_log_q = 1.0 / math.log1p(-chance) if chance < 1.0 else 0.0
     s_start = start % HORIZON_MINUTES
     if private:
         c = graph.circle_of[sharer]
-        e, hi = graph.circle_ptr[c], graph.circle_ptr[c + 1]
-        audience = graph.circle_members
+        e, end = graph.circle_ptr[c], graph.circle_ptr[c + 1]
+        members = graph.circle_members
     else:
-        e, hi = graph.followers_ptr[sharer], graph.followers_ptr[sharer + 1]
-        audience = graph.followers_idx
+        e, end = graph.followers_ptr[sharer], graph.followers_ptr[sharer + 1]
+        members = graph.followers_idx
         e += geometric_skip(rs, inv_log_q)
-    while e < hi:
-        v = audience[e]
+    k = lo
+    while e < end:
+        v = members[e]
         seen = True
         if private:
             seen = v != sharer and uniform(rs) < chance
         if seen and may_use(access, suspended, v, p, start):
             d = 1 + int(exponential(rs, delay))
             if d < HORIZON_MINUTES:
-                push_at(slots, post, viewer, link, meta, slot_after(s_start, d), pid, v)
+                if k == hi:
+                    return -1
+                out_slot[k] = slot_after(s_start, d)
+                out_viewer[k] = v
+                k += 1
         e += 1 if private else 1 + geometric_skip(rs, inv_log_q)
+    return k - lo
+
+
+@njit(cache=True)
+def schedule_audience(posts, slot, sharer, start, people, consts, rules, graph, cal, rs) -> None:
+    """Schedule the views of post `slot` by the audience of `sharer` from minute `start`
+    (`draw_audience`, from stream rs), in audience order."""
+    members, chance = audience(posts, slot, sharer, consts, graph)
+    size = region_size(members, chance)
+    if size == 0:
+        return
+    saved = rs.copy()
+    out_slot = np.empty(size, dtype=np.int32)
+    out_viewer = np.empty(size, dtype=np.int32)
+    n = draw_audience(
+        posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, 0, size
+    )
+    if n < 0:  # more views than room: the same draws again, with room for every member
+        rs[:] = saved
+        out_slot = np.empty(members, dtype=np.int32)
+        out_viewer = np.empty(members, dtype=np.int32)
+        n = draw_audience(
+            posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, 0, members
+        )
+    push_views(cal, posts.pid[slot], out_slot, out_viewer, 0, n)
+
+
+@njit(cache=True, inline="always")
+def push_views(cal, pid, out_slot, out_viewer, lo, n) -> None:
+    """Put views out_*[lo:lo + n] of post pid into the calendar, in order."""
+    slots, post, viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
+    for k in range(lo, lo + n):
+        push_at(slots, post, viewer, link, meta, out_slot[k], pid, out_viewer[k])
+
+
+@njit(cache=True, parallel=True)
+def audience_regions(pending, n, posts, consts, graph, offsets) -> None:
+    """Room for the views of each of the first n posts in `pending` (post slots), as
+    offsets: post k's region is offsets[k]:offsets[k + 1]."""
+    offsets[0] = 0
+    for k in prange(n):
+        slot = pending[k]
+        members, chance = audience(posts, slot, posts.author[slot], consts, graph)
+        offsets[k + 1] = region_size(members, chance)
+    for k in range(n):
+        offsets[k + 1] += offsets[k]
+
+
+@njit(cache=True, parallel=True)
+def draw_audiences(pending, n, key, posts, people, consts, graph, offsets, out, counts) -> None:
+    """The audiences of the first n posts in `pending`, in parallel: post k's views are
+    drawn from a stream derived from `key` with index k, into its region of out (slot,
+    viewer); counts[k] is how many, or -1 if they did not fit."""
+    out_slot, out_viewer = out
+    for k in prange(n):
+        s = np.empty(4, dtype=np.uint64)
+        derive(key, k, s)
+        slot = pending[k]
+        counts[k] = draw_audience(
+            posts, slot, posts.author[slot], posts.created[slot], people, consts, graph, s,
+            out_slot, out_viewer, offsets[k], offsets[k + 1],
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def push_audiences(
+    pending, n, key, posts, people, consts, graph, cal, offsets, out, counts
+) -> None:
+    """Put the audiences drawn by `draw_audiences` into the calendar, post by post in order;
+    a post whose views did not fit its region is drawn again from its stream with room for
+    every member (the same views)."""
+    out_slot, out_viewer = out
+    for k in range(n):
+        slot = pending[k]
+        pid = posts.pid[slot]
+        got = counts[k]
+        if got >= 0:
+            push_views(cal, pid, out_slot, out_viewer, offsets[k], got)
+            continue
+        s = np.empty(4, dtype=np.uint64)
+        derive(key, k, s)
+        sharer = posts.author[slot]
+        members, _ = audience(posts, slot, sharer, consts, graph)
+        more_slot = np.empty(members, dtype=np.int32)
+        more_viewer = np.empty(members, dtype=np.int32)
+        got = draw_audience(
+            posts, slot, sharer, posts.created[slot], people, consts, graph, s, more_slot,
+            more_viewer, 0, members,
+        )  # fmt: skip
+        push_views(cal, pid, more_slot, more_viewer, 0, got)
+
+
+def schedule_audiences(pending, n: int, key, posts, people, consts, graph, cal, out):
+    """Schedule the audiences of the first n posts in `pending` (slots of posts published
+    this tick, in order), drawn in parallel from streams derived from `key` (one per post,
+    by its place in the list) and put into the calendar in the list's order, so that the
+    result does not depend on the number of threads. `out` is the pair of region buffers
+    (slot, viewer); returns it, or larger ones when this tick needed more room."""
+    if n == 0:
+        return out
+    offsets = np.empty(n + 1, dtype=np.int64)
+    audience_regions(pending, n, posts, consts, graph, offsets)
+    need = int(offsets[n])
+    if need > out[0].size:
+        size = max(need, 2 * out[0].size)
+        out = (np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32))
+    counts = np.empty(n, dtype=np.int64)
+    draw_audiences(pending, n, key, posts, people, consts, graph, offsets, out, counts)
+    push_audiences(pending, n, key, posts, people, consts, graph, cal, offsets, out, counts)
+    return out

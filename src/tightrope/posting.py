@@ -120,9 +120,14 @@ def refuge(access, suspended, i, kinds, now) -> int:
 
 @njit(cache=True)
 def publish(
-    posts, people, consts, rules, graph, cal, q, i, p, c, minute, tc, pc, rs_filter, rs_exposure
-) -> None:
-    """Create the post and pass it through platform p's filter."""
+    posts, people, consts, rules, graph, cal, q, i, p, c, minute, tc, pc, rs_filter, rs_exposure,
+    pending,
+) -> None:  # fmt: skip
+    """Create the post and pass it through platform p's filter. A post made visible joins
+    `pending` (its slot; the count in pending[-1]), whose audiences are drawn after the
+    posting phase (`exposure.schedule_audiences`); when the list is full (more posts in a
+    tick than the post ring holds, which its sizing rules out), the audience is scheduled
+    at once from the `exposure` stream."""
     pid = posts.counts[5]
     posts.counts[5] = pid + 1
     slot = pid & (posts.pid.size - 1)
@@ -170,7 +175,12 @@ def publish(
         posts.reach[slot] = 1.0 - consts.p_vis_reduction[p]
     elif action == A_REVIEW:
         push_event(cal, minute, pid, REVIEW_ARRIVAL)
-    schedule_audience(posts, slot, i, minute, people, consts, rules, graph, cal, rs_exposure)
+    k = pending[pending.size - 1]
+    if k < pending.size - 1:
+        pending[k] = slot
+        pending[pending.size - 1] = k + 1
+    else:
+        schedule_audience(posts, slot, i, minute, people, consts, rules, graph, cal, rs_exposure)
 
 
 @njit(cache=True)
@@ -192,8 +202,10 @@ def post_tick(
     rs_chilling,
     rs_filter,
     rs_exposure,
+    pending,
 ) -> None:
-    """Every user's intents for the tick starting at minute t0."""
+    """Every user's intents for the tick starting at minute t0; the slots of the posts
+    made visible go into `pending` (see `publish`)."""
     L = consts.tick_minutes
     scale = consts.diurnal[hour] * L / 1440.0
     boost = 1.0 + rules.intensity
@@ -293,4 +305,5 @@ def post_tick(
                 pc,
                 rs_filter,
                 rs_exposure,
+                pending,
             )

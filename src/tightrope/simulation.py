@@ -20,7 +20,7 @@ from .content import CATEGORIES
 from .diffusion import view_log_size, viewer_parts
 from .errors import InputError
 from .events import apply_events, schedule
-from .exposure import refresh_access
+from .exposure import refresh_access, schedule_audiences
 from .feed import feed_tick, new_feed_views
 from .metrics import population_stats, scores, summary
 from .minutes import new_minute_buffer, run_minutes
@@ -32,7 +32,7 @@ from .policy import initial_law, make_consts, make_rules
 from .posting import post_tick
 from .regulator import inspect
 from .results import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
-from .rng import STREAM, make_streams, numpy_generator
+from .rng import STREAM, make_streams, next_u64, numpy_generator
 from .scenario import Scenario
 from .scenario_files import config_sha256
 from .world import (
@@ -140,6 +140,8 @@ class Simulation:
         )
         self.queues = new_review_queues(n_p, 1 << 12)
         self.requests = new_requests(1 << 12)
+        self.pending = np.zeros(cap + 1, dtype=np.int64)  # posts made visible this tick
+        self.audience_views = (np.zeros(1 << 16, dtype=np.int32), np.zeros(1 << 16, dtype=np.int32))
         self.cand_pid = np.zeros(cap, dtype=np.int64)
         self.cand_author = np.zeros(cap, dtype=np.int32)
         self.accept = np.zeros(cap, dtype=np.float64)
@@ -215,6 +217,7 @@ class Simulation:
         self.tc[:] = 0.0
         self.pc[:] = 0.0
         self.view_meta[:] = 0
+        self.pending[-1] = 0
         self._grow_if_needed()
 
         s = clock()
@@ -259,6 +262,19 @@ class Simulation:
             rs[STREAM["chilling"]],
             rs[STREAM["filter"]],
             rs[STREAM["exposure"]],
+            self.pending,
+        )
+        key = np.uint64(next_u64(rs[STREAM["exposure"]]))
+        self.audience_views = schedule_audiences(
+            self.pending,
+            int(self.pending[-1]),
+            key,
+            self.posts,
+            self.people,
+            self.consts,
+            self.graph,
+            self.cal,
+            self.audience_views,
         )
         s = self._lap("posting", s)
 
