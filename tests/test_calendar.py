@@ -133,3 +133,87 @@ def test_access_bits_agree_with_the_full_test_of_who_can_use_a_platform() -> Non
         for i in late
         for p in range(n_p)
     )
+
+
+def _calendar_contents(cal):
+    from tightrope.world import HORIZON_MINUTES
+
+    return [_events(cal, m) for m in range(HORIZON_MINUTES)]
+
+
+def test_an_audience_that_overflows_its_region_is_drawn_again_the_same() -> None:
+    """The posting phase's audiences are drawn in parallel into regions sized from the
+    expected views; a post whose views do not fit is drawn again from its own stream with
+    room for every member. Forcing every post down that path must schedule exactly the same
+    events, in the same order."""
+    import numpy as np
+
+    from tightrope.exposure import audience_regions, draw_audiences, push_audiences
+    from tightrope.world import new_calendar
+
+    sim = Simulation(
+        tightrope.load_scenario("china-comprehensive-2021", users=3000, days=1, seed=4)
+    )
+    for _ in range(3):
+        sim.step()
+    visible = np.flatnonzero((sim.posts.pid >= 0) & (sim.posts.state == 0)).astype(np.int64)
+    n = visible.size
+    assert n > 50
+    key = np.uint64(12345)
+    offsets = np.empty(n + 1, dtype=np.int64)
+    audience_regions(visible, n, sim.posts, sim.consts, sim.graph, offsets)
+    size = int(offsets[n])
+    out = (np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32))
+    counts = np.empty(n, dtype=np.int64)
+    args = (sim.posts, sim.people, sim.consts, sim.graph)
+    draw_audiences(visible, n, key, *args, offsets, out, counts)
+    assert (counts >= 0).all()
+    assert counts.sum() > 100
+    fitted, redrawn = new_calendar(1 << 12), new_calendar(1 << 12)
+    push_audiences(visible, n, key, *args, fitted, offsets, out, counts)
+    push_audiences(visible, n, key, *args, redrawn, offsets, out, np.full(n, -1, dtype=np.int64))
+    assert int(fitted.meta[1]) > 0
+    assert _calendar_contents(fitted) == _calendar_contents(redrawn)
+
+
+def test_a_serial_audience_is_the_same_whatever_its_first_room() -> None:
+    """`schedule_audience` (reshares, approvals) draws into room for the expected views:
+    it schedules what one draw with room for every member gives and leaves the stream where
+    that draw does; a region too small is reported (-1), which is what makes it redraw."""
+    import numpy as np
+
+    from tightrope.exposure import audience, draw_audience, schedule_audience
+    from tightrope.world import new_calendar
+
+    sim = Simulation(
+        tightrope.load_scenario("china-comprehensive-2021", users=3000, days=1, seed=4)
+    )
+    sim.step()
+    degree = np.diff(sim.graph.followers_ptr)
+    public = np.flatnonzero(
+        (sim.posts.pid >= 0)
+        & (sim.posts.state == 0)
+        & (sim.consts.p_private[sim.posts.platform] == 0)
+    )
+    slot = int(public[np.argmax(degree[sim.posts.author[public]])])
+    sharer = int(sim.posts.author[slot])
+    members, _ = audience(sim.posts, slot, sharer, sim.consts, sim.graph)
+    start = int(sim.posts.created[slot])
+    rs = np.array([1, 2, 3, 4], dtype=np.uint64)
+    cal = new_calendar(1 << 12)
+    after = rs.copy()
+    schedule_audience(sim.posts, slot, sharer, start, sim.people, sim.consts, sim.rules,
+                      sim.graph, cal, after)  # fmt: skip
+    ref = rs.copy()
+    out = (np.empty(members, dtype=np.int32), np.empty(members, dtype=np.int32))
+    n = draw_audience(sim.posts, slot, sharer, start, sim.people, sim.consts, sim.graph, ref,
+                      out[0], out[1], 0, members)  # fmt: skip
+    assert n > 0
+    assert np.array_equal(after, ref)
+    got = sorted((s, v) for s in range(4320) for _, v in _events(cal, s))
+    want = sorted(zip(out[0][:n].tolist(), out[1][:n].tolist(), strict=True))
+    assert got == want
+    # and a region of one view is too small: the draw says so
+    small = rs.copy()
+    assert draw_audience(sim.posts, slot, sharer, start, sim.people, sim.consts, sim.graph,
+                         small, out[0], out[1], 0, 1) == -1  # fmt: skip

@@ -9,7 +9,9 @@ slot), the exposure calendar (12 bytes per event plus 4 per block; the pool is s
 grow in a steady run, and half again is allowed for a grow), a peak tick's feed views (28
 bytes each, as drawn and sorted by minute, twice over: the buffers double when they grow),
 the minute loop's buffer (13 bytes per view of a peak minute, taken as twice the peak
-tick's feed views per minute, twice over), the inspectors' samples (8 bytes per place) and
+tick's feed views per minute, twice over), the posting phase's audience regions (8 bytes
+per view of a peak tick, expected from activity x followees x see chance, with half again
+for the regions' room, twice over), the inspectors' samples (8 bytes per place) and
 the interpreter with its compiled kernels (a fixed allowance). `docs/performance.md`
 compares it with the peak resident memory measured at 100,000 to 10,000,000 users.
 """
@@ -28,9 +30,10 @@ from .world import BLOCK_EVENTS
 GIB = 1 << 30
 BASELINE_BYTES = 260 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels (measured)
 PROBE_USERS = 2000
-POST_SLOT_BYTES = 32  # pid 8, created 8, author 4, reach 4, engagement 4, 4 x 1
+POST_SLOT_BYTES = 40  # pid 8, created 8, author 4, reach 4, engagement 4, 4 x 1; pending 8
 CANDIDATE_BYTES = 28  # pid int64, author, alias, scratch int32, accept float64 per post slot
 FEED_VIEW_BYTES = 28  # feed views: minute int32, post id int64, viewer int32, sorted: 12
+AUDIENCE_VIEW_BYTES = 8  # audience regions: calendar slot int32, viewer int32
 MINUTE_VIEW_BYTES = 13  # minute buffer: post id int64, viewer int32, outcome uint8
 EVENT_BYTES = 12  # calendar: post id int64, viewer int32 (and an int32 link per block)
 POOL_PEAK_FACTOR = 1.5  # the pool is sized not to grow in a steady run; margin for a grow
@@ -98,6 +101,8 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     pool = calendar_pool(sc, n, activity, edges)
     peak_hour = float(probe.consts.diurnal.max())
     peak_feed_views = n * sc.population.views_per_day * peak_hour * sc.run.tick_minutes / 1440.0
+    see = max((pl.feed.follower_see_chance for pl in sc.platforms.values()), default=0.0)
+    peak_audience = activity * peak_hour * sc.run.tick_minutes / 1440.0 * (edges / n) * see
     parts = {
         "interpreter": float(BASELINE_BYTES),
         "people": per_user * n,
@@ -108,6 +113,9 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
         # a peak tick's feed views, as drawn and sorted by minute, with room to grow: the
         # buffers at least double when a tick needs more
         "feed": 2.0 * peak_feed_views * FEED_VIEW_BYTES,
+        # a peak tick's audience regions (room for the expected views and six standard
+        # deviations; the buffers at least double when a tick needs more)
+        "audiences": 2.0 * 1.5 * peak_audience * AUDIENCE_VIEW_BYTES,
         "minutes": 2.0 * 2.0 * peak_feed_views / sc.run.tick_minutes * MINUTE_VIEW_BYTES
         + viewer_parts(n) * view_log_size(n, VIEW_LOG_SIZE) * 8.0,
     }
