@@ -135,6 +135,25 @@ def test_memory_estimate_grows_with_users_and_edges() -> None:
     assert dense.parts["graph"] > 2 * big.parts["graph"]
 
 
+def test_memory_estimate_of_an_edge_list_counts_the_file_users_and_edges(tmp_path) -> None:
+    """An edge list defines the users (largest id + 1) and the edges, whatever run.users
+    says: the estimate counts both from the file, comments and commas included."""
+    f = tmp_path / "edges.txt"
+    lines = ["# follower followee"] + [f"{i} {(i * 7 + 1) % 5000}" for i in range(5000)]
+    lines += [f"{i},{(i + 3) % 5000}" for i in range(0, 5000, 2)]
+    f.write_text("\n".join(lines) + "\n")
+    sc = tightrope.load_scenario(
+        PRESET, ["network.source='edge_list'", f"network.edge_list='{f}'"], users=10_000_000
+    )
+    est = memory.estimate(sc)
+    assert est.users == 5000
+    assert est.edges == 7500
+    assert est.total < memory.estimate(tightrope.load_scenario(PRESET, users=100_000)).total
+    with pytest.raises(tightrope.InputError) as err:
+        memory.check_fits(sc, available=0.1 * memory.GIB)
+    assert "available: use a smaller edge list (about " in str(err.value)
+
+
 def test_run_too_large_is_refused_with_what_to_lower() -> None:
     sc = tightrope.load_scenario(PRESET, users=10_000_000)
     with pytest.raises(tightrope.InputError) as err:

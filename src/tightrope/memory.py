@@ -60,16 +60,37 @@ class MemoryEstimate:
         return f"{self.total / GIB:.1f} GiB ({parts})"
 
 
-def _edge_list_edges(path: str) -> int:
-    """Edges in an edge-list file, from its size and the length of its first lines."""
-    p = Path(path)
-    size = p.stat().st_size
-    with p.open("rb") as fh:
-        head = fh.read(1 << 16)
-    lines = [x for x in head.splitlines() if x.strip() and not x.lstrip().startswith(b"#")]
-    if not lines:
-        return 0
-    return int(size / (len(head) / max(len(lines), 1)))
+def _edge_list_size(path: str) -> tuple[int, int]:
+    """Users (the largest id + 1, as `network.read_edge_list` counts them) and edges of an
+    edge-list file, read in pieces of 16 MiB so that the count needs little memory; (0, 0)
+    for a file that cannot be read as one (the run itself then says what is wrong)."""
+    import io
+    import warnings
+
+    import numpy as np
+
+    users = edges = 0
+    rest = b""
+    try:
+        with Path(path).open("rb") as fh:
+            while True:
+                chunk = fh.read(1 << 24)
+                text = rest + chunk
+                cut = text.rfind(b"\n") + 1 if chunk else len(text)
+                rest = text[cut:]
+                piece = text[:cut].replace(b",", b" ")
+                if piece.strip():
+                    with warnings.catch_warnings():
+                        warnings.simplefilter("ignore", UserWarning)
+                        data = np.loadtxt(io.BytesIO(piece), dtype=np.int64, comments="#", ndmin=2)
+                    if data.size:
+                        users = max(users, int(data.max()) + 1)
+                        edges += data.shape[0]
+                if not chunk:
+                    break
+    except (OSError, ValueError):
+        return 0, 0
+    return users, edges
 
 
 def estimate(scenario: Scenario) -> MemoryEstimate:
@@ -81,8 +102,8 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
 
     sc = scenario
     if sc.network.source == "edge_list":
-        n = sc.run.users
-        edges = _edge_list_edges(sc.network.edge_list)
+        n, edges = _edge_list_size(sc.network.edge_list)
+        n = max(n, 1)
         drawn = edges
     else:
         n = sc.run.users
@@ -160,9 +181,13 @@ def check_fits(scenario: Scenario, available: float | None = None) -> MemoryEsti
     if est.total > free:
         per_user = (est.total - est.parts["interpreter"]) / max(est.users, 1)
         fit = int(max(free - est.parts["interpreter"], 0) / per_user) if per_user > 0 else 0
+        lower = (
+            f"use a smaller edge list (about {fit:,} users fit)"
+            if scenario.network.source == "edge_list"
+            else f"lower run.users (about {fit:,} users fit) or network.mean_following"
+        )
         raise InputError(
             f"this run needs about {est.describe()} of memory but {free / GIB:.1f} GiB is "
-            f"available: lower run.users (about {fit:,} users fit) or "
-            "network.mean_following, or free memory; --no-memory-check starts it anyway"
+            f"available: {lower}, or free memory; --no-memory-check starts it anyway"
         )
     return est
