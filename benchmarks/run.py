@@ -186,12 +186,14 @@ def page(store: Store, quick: bool, command: str) -> str:
                 for r in tgt["runs"]
                 if "load_average" in r
             )
-            + " (a run alone on the machine keeps it near 1; 2 means both cores were busy).",
+            + " (a run uses the 2 cores where its kernels run in parallel: the feed's draws, "
+            "the posting phase's audiences and the minute loop's views; more than 2 means "
+            "something else was running too).",
             "",
             f"Seconds by phase (last run): {phases}. That is "
             f"{(r0['wall_s'] - r0['setup_s']) / max(r0['views'], 1) * 1e9:.0f} ns per view, "
-            "everything included: every view is an event in the minute calendar, touching the "
-            "post's and the viewer's state at random places in memory.",
+            "everything included: every view touches the post's and the viewer's state at "
+            "random places in memory.",
             "",
         ]
     else:
