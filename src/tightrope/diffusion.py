@@ -198,7 +198,7 @@ def view_parts(
     outcomes of its views. Arrays are hoisted into locals: Numba pays per array, per call.
     """
     post_id, post_state, post_platform, post_cat = posts.pid, posts.state, posts.platform, posts.cat
-    reach, engagement = posts.reach, posts.engagement
+    reach = posts.reach
     mask = post_id.size - 1
     access, suspended = people.access, people.suspended_until
     day_views, day_harm = people.day_views, people.day_harm
@@ -232,7 +232,6 @@ def view_parts(
                 prefetch(post_id, a)
                 prefetch(post_state, a)
                 prefetch(post_cat, a)
-                prefetch(engagement, a)
                 prefetch(access, u)
                 prefetch(day_views, u)
                 prefetch(susceptibility, u)
