@@ -202,8 +202,8 @@ def test_a_serial_audience_is_the_same_whatever_its_first_room() -> None:
     rs = np.array([1, 2, 3, 4], dtype=np.uint64)
     cal = new_calendar(1 << 12)
     after = rs.copy()
-    schedule_audience(sim.posts, slot, sharer, start, sim.people, sim.consts, sim.rules,
-                      sim.graph, cal, after)  # fmt: skip
+    schedule_audience(sim.posts, slot, sharer, start, sim.people, sim.consts, sim.graph,
+                      cal, after)  # fmt: skip
     ref = rs.copy()
     out = (np.empty(members, dtype=np.int32), np.empty(members, dtype=np.int32))
     n = draw_audience(sim.posts, slot, sharer, start, sim.people, sim.consts, sim.graph, ref,

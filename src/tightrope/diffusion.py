@@ -298,8 +298,8 @@ def view_parts(
 
 @njit(cache=True)
 def follow_up(
-    m, start, buf_post, buf_viewer, outcome, counters, posts, people, consts, rules, graph, cal,
-    tc, pc, rs_exposure,
+    m, start, buf_post, buf_viewer, outcome, counters, posts, people, consts, graph, cal, tc,
+    pc, rs_exposure,
 ) -> None:  # fmt: skip
     """Pass 3 of minute m: the parts' counters are added up, then reshares (the post's
     audience scheduled again from the viewer, stream `exposure`) and reports (the post
@@ -327,7 +327,7 @@ def follow_up(
         if o & RESHARED:
             tc[K.RESHARES] += 1.0
             schedule_audience(
-                posts, pid & mask, buf_viewer[e], m, people, consts, rules, graph, cal, rs_exposure
+                posts, pid & mask, buf_viewer[e], m, people, consts, graph, cal, rs_exposure
             )
         if o & REPORTED:
             push_event(cal, m + 1, pid, REVIEW_ARRIVAL_REPORTED)

@@ -197,7 +197,7 @@ def draw_audience(
 
 
 @njit(cache=True)
-def schedule_audience(posts, slot, sharer, start, people, consts, rules, graph, cal, rs) -> None:
+def schedule_audience(posts, slot, sharer, start, people, consts, graph, cal, rs) -> None:
     """Schedule the views of post `slot` by the audience of `sharer` from minute `start`
     (`draw_audience`, from stream rs), in audience order."""
     members, chance = audience(posts, slot, sharer, consts, graph)
@@ -267,22 +267,15 @@ def push_audiences(
     out_slot, out_viewer = out
     for k in range(n):
         slot = pending[k]
-        pid = posts.pid[slot]
         got = counts[k]
         if got >= 0:
-            push_views(cal, pid, out_slot, out_viewer, offsets[k], got)
+            push_views(cal, posts.pid[slot], out_slot, out_viewer, offsets[k], got)
             continue
         s = np.empty(4, dtype=np.uint64)
         derive(key, k, s)
-        sharer = posts.author[slot]
-        members, _ = audience(posts, slot, sharer, consts, graph)
-        more_slot = np.empty(members, dtype=np.int32)
-        more_viewer = np.empty(members, dtype=np.int32)
-        got = draw_audience(
-            posts, slot, sharer, posts.created[slot], people, consts, graph, s, more_slot,
-            more_viewer, 0, members,
-        )  # fmt: skip
-        push_views(cal, pid, more_slot, more_viewer, 0, got)
+        schedule_audience(
+            posts, slot, posts.author[slot], posts.created[slot], people, consts, graph, cal, s
+        )
 
 
 def schedule_audiences(pending, n: int, key, posts, people, consts, graph, cal, out):

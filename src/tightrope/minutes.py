@@ -113,7 +113,6 @@ def run_minutes(
                 posts,
                 people,
                 consts,
-                rules,
                 graph,
                 cal,
                 tc,

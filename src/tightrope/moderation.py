@@ -248,7 +248,6 @@ def serve_reviews(
                         int(done) + 1,
                         people,
                         consts,
-                        rules,
                         graph,
                         cal,
                         rs_exposure,

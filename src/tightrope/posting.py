@@ -180,7 +180,7 @@ def publish(
         pending[k] = slot
         pending[pending.size - 1] = k + 1
     else:
-        schedule_audience(posts, slot, i, minute, people, consts, rules, graph, cal, rs_exposure)
+        schedule_audience(posts, slot, i, minute, people, consts, graph, cal, rs_exposure)
 
 
 @njit(cache=True)
