@@ -64,10 +64,7 @@ def _edge_list_size(path: str) -> tuple[int, int]:
     """Users (the largest id + 1, as `network.read_edge_list` counts them) and edges of an
     edge-list file, read in pieces of 16 MiB so that the count needs little memory; (0, 0)
     for a file that cannot be read as one (the run itself then says what is wrong)."""
-    import io
-    import warnings
-
-    import numpy as np
+    from .network import edge_pairs
 
     users = edges = 0
     rest = b""
@@ -78,14 +75,10 @@ def _edge_list_size(path: str) -> tuple[int, int]:
                 text = rest + chunk
                 cut = text.rfind(b"\n") + 1 if chunk else len(text)
                 rest = text[cut:]
-                piece = text[:cut].replace(b",", b" ")
-                if piece.strip():
-                    with warnings.catch_warnings():
-                        warnings.simplefilter("ignore", UserWarning)
-                        data = np.loadtxt(io.BytesIO(piece), dtype=np.int64, comments="#", ndmin=2)
-                    if data.size:
-                        users = max(users, int(data.max()) + 1)
-                        edges += data.shape[0]
+                data = edge_pairs(text[:cut].decode("utf-8"))
+                if data.size:
+                    users = max(users, int(data.max()) + 1)
+                    edges += data.shape[0]
                 if not chunk:
                     break
     except (OSError, ValueError):

@@ -203,6 +203,17 @@ def synthetic(
     return Graph(n, ptr, idx, cptr, members, circle_of)
 
 
+def edge_pairs(text: str) -> np.ndarray:
+    """The rows of integer ids in edge-list text (an (edges, columns) int64 array, empty for
+    no edges): '#' starts a comment, separators may be spaces, tabs or commas. ValueError if
+    it is not a table of integers."""
+    with warnings.catch_warnings():  # an empty text is for the caller to report, not warned
+        warnings.simplefilter("ignore", UserWarning)
+        return np.loadtxt(
+            io.StringIO(text.replace(",", " ")), dtype=np.int64, comments="#", ndmin=2
+        )
+
+
 def read_edge_list(path: str | Path, circle_size: int, rng: np.random.Generator) -> Graph:
     """A follower graph from a file of 'follower followee' pairs of integer ids.
 
@@ -213,10 +224,7 @@ def read_edge_list(path: str | Path, circle_size: int, rng: np.random.Generator)
     if not p.is_file():
         raise InputError(f"network.edge_list: file not found: {path}")
     try:
-        text = p.read_text("utf-8").replace(",", " ")
-        with warnings.catch_warnings():  # an empty file is reported below, not warned
-            warnings.simplefilter("ignore", UserWarning)
-            data = np.loadtxt(io.StringIO(text), dtype=np.int64, comments="#", ndmin=2)
+        data = edge_pairs(p.read_text("utf-8"))
     except (ValueError, UnicodeDecodeError) as exc:
         raise InputError(
             f"network.edge_list: {path} is not a list of integer pairs: {exc}"
