@@ -148,7 +148,12 @@ def test_an_audience_that_overflows_its_region_is_drawn_again_the_same() -> None
     events, in the same order."""
     import numpy as np
 
-    from tightrope.exposure import audience_regions, draw_audiences, push_audiences
+    from tightrope.exposure import (
+        audience_regions,
+        draw_audiences,
+        push_audiences,
+        redraw_overflows,
+    )
     from tightrope.world import new_calendar
 
     sim = Simulation(
@@ -160,18 +165,26 @@ def test_an_audience_that_overflows_its_region_is_drawn_again_the_same() -> None
     n = visible.size
     assert n > 50
     key = np.uint64(12345)
+    sharers = sim.posts.author[visible]
+    starts = sim.posts.created[visible]
+    shares = (visible, sharers, starts, n, key, 7)
     offsets = np.empty(n + 1, dtype=np.int64)
-    audience_regions(visible, n, sim.posts, sim.consts, sim.graph, offsets)
+    audience_regions(visible, sharers, n, sim.posts, sim.consts, sim.graph, offsets)
     size = int(offsets[n])
     out = (np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32))
     counts = np.empty(n, dtype=np.int64)
     args = (sim.posts, sim.people, sim.consts, sim.graph)
-    draw_audiences(visible, n, key, *args, offsets, out, counts)
+    draw_audiences(*shares, *args, offsets, *out, counts, np.empty((n, 4), dtype=np.uint64))
     assert (counts >= 0).all()
     assert counts.sum() > 100
     fitted, redrawn = new_calendar(1 << 12), new_calendar(1 << 12)
-    push_audiences(visible, n, key, *args, fitted, offsets, out, counts)
-    push_audiences(visible, n, key, *args, redrawn, offsets, out, np.full(n, -1, dtype=np.int64))
+    first, *fitted_out = redraw_overflows(*shares, *args, offsets, counts.copy(), *out)
+    push_audiences(visible, n, sim.posts.pid, fitted, first, counts, *fitted_out)
+    forced = np.full(n, -1, dtype=np.int64)
+    first, *redrawn_out = redraw_overflows(*shares, *args, offsets, forced, *out)
+    assert (first >= size).all()  # every share drawn again, after the regions
+    assert (forced == counts).all()
+    push_audiences(visible, n, sim.posts.pid, redrawn, first, forced, *redrawn_out)
     assert int(fitted.meta[1]) > 0
     assert _calendar_contents(fitted) == _calendar_contents(redrawn)
 

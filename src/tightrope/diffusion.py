@@ -18,8 +18,9 @@ the same results whatever their number:
 2. `view_parts` (parallel over parts): each view changes its viewer, whom no other part
    touches, and decides reshare and report with the part's own streams, derived for this
    minute from the named streams; the counts go into the part's row of counters.
-3. `follow_up` (one thread): the counters are added up, and reshares and reports are
-   scheduled, parts in order, views in order within a part.
+3. `follow_up` (one thread): the counters are added up, and reports are scheduled and
+   reshares listed, parts in order, views in order within a part; the reshares' audiences
+   are then drawn in parallel and scheduled in that order (`exposure.schedule_shares`).
 4. `add_engagement` (parallel over ranges of post slots): the posts' engagement grows by 1
    per view and 2 per reshare, in the same order.
 """
@@ -37,13 +38,7 @@ from .content import (
     RUMOR,
     VISIBLE,
 )
-from .exposure import (
-    REQUEST_ARRIVAL,
-    REVIEW_ARRIVAL_REPORTED,
-    may_use,
-    push_event,
-    schedule_audience,
-)
+from .exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL_REPORTED, may_use, push_event
 from .feed import FEED_BLOCK_USERS
 from .memory_hints import prefetch
 from .moderation import heap_push, priority
@@ -62,8 +57,8 @@ COUNTED, RESHARED, REPORTED = 1, 2, 4
 
 # columns of a part's counters (a row of 32, so that parts on different threads do not
 # share a cache line): views, lost views, harm, rumour and criticism views, reports, then
-# views and prohibited views of each platform (at most 8)
-C_VIEWS, C_LOST, C_HARM, C_RUMOR, C_CRITICISM, C_REPORTS = 0, 1, 2, 3, 4, 5
+# reshares, then views and prohibited views of each platform (at most 8)
+C_VIEWS, C_LOST, C_HARM, C_RUMOR, C_CRITICISM, C_REPORTS, C_RESHARES = 0, 1, 2, 3, 4, 5, 6
 C_PLATFORM_VIEWS, C_PROHIBITED_VIEWS = 8, 16
 PART_COUNTERS = 32
 
@@ -286,6 +281,7 @@ def view_parts(
             share = cat_virality[c] * (0.5 + s) * (1.0 - fear[v] * sens)
             if uniform(rs_reshare) < share * reach[slot]:
                 o |= RESHARED
+                row[C_RESHARES] += 1.0
             if p_reports[p] != 0 and cat_offense[c] > 0.0:
                 st = stance[v]
                 offended = cat_offense[c] * (1.0 + (st if st > 0.0 else 0.0) * sens)
@@ -297,14 +293,25 @@ def view_parts(
 
 
 @njit(cache=True)
+def reshares_of(counters, start) -> int:
+    """The number of reshares decided by the parts (after `view_parts`)."""
+    n = 0.0
+    for k in range(start.size - 1):
+        if start[k] < start[k + 1]:
+            n += counters[k, C_RESHARES]
+    return int(n)
+
+
+@njit(cache=True)
 def follow_up(
-    m, start, buf_post, buf_viewer, outcome, counters, posts, people, consts, graph, cal, tc,
-    pc, rs_exposure,
-) -> None:  # fmt: skip
-    """Pass 3 of minute m: the parts' counters are added up, then reshares (the post's
-    audience scheduled again from the viewer, stream `exposure`) and reports (the post
-    arrives in the review queue at m + 1) follow, parts in order, views in order."""
-    n_p = consts.n_platforms
+    m, start, buf_post, buf_viewer, outcome, counters, posts, cal, tc, pc, r_slot, r_sharer,
+    r_start,
+) -> int:  # fmt: skip
+    """Pass 3 of minute m: the parts' counters are added up; reports (the post arrives in
+    the review queue at m + 1) are scheduled and reshares listed (post slot, viewer, m, to
+    be scheduled by `exposure.schedule_shares`), parts in order, views in order. Returns
+    the number of reshares listed."""
+    n_p = pc.shape[0]
     for k in range(start.size - 1):
         if start[k] == start[k + 1]:
             continue
@@ -315,22 +322,25 @@ def follow_up(
         tc[K.RUMOR_VIEWS] += row[C_RUMOR]
         tc[K.CRITICISM_VIEWS] += row[C_CRITICISM]
         tc[K.REPORTS] += row[C_REPORTS]
+        tc[K.RESHARES] += row[C_RESHARES]
         for p in range(n_p):
             pc[p, K.P_VIEWS] += row[C_PLATFORM_VIEWS + p]
             pc[p, K.P_PROHIBITED_VIEWS] += row[C_PROHIBITED_VIEWS + p]
     mask = posts.pid.size - 1
+    r = 0
     for e in range(start[start.size - 1]):
         o = outcome[e]
         if o < RESHARED:
             continue
         pid = buf_post[e]
         if o & RESHARED:
-            tc[K.RESHARES] += 1.0
-            schedule_audience(
-                posts, pid & mask, buf_viewer[e], m, people, consts, graph, cal, rs_exposure
-            )
+            r_slot[r] = pid & mask
+            r_sharer[r] = buf_viewer[e]
+            r_start[r] = m
+            r += 1
         if o & REPORTED:
             push_event(cal, m + 1, pid, REVIEW_ARRIVAL_REPORTED)
+    return r
 
 
 @njit(cache=True, parallel=True)

@@ -147,7 +147,7 @@ def region_size(members: int, chance: float) -> int:
     return min(members, int(mu + 6.0 * math.sqrt(mu) + 16.0))
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def draw_audience(
     posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, lo, hi
 ) -> int:
@@ -229,70 +229,130 @@ def push_views(cal, pid, out_slot, out_viewer, lo, n) -> None:
 
 
 @njit(cache=True, parallel=True)
-def audience_regions(pending, n, posts, consts, graph, offsets) -> None:
-    """Room for the views of each of the first n posts in `pending` (post slots), as
-    offsets: post k's region is offsets[k]:offsets[k + 1]."""
+def audience_regions(slots, sharers, n, posts, consts, graph, offsets) -> None:
+    """Room for the views of each of the first n shares (post slots[k] shared by
+    sharers[k]), as offsets: share k's region is offsets[k]:offsets[k + 1]."""
     offsets[0] = 0
     for k in prange(n):
-        slot = pending[k]
-        members, chance = audience(posts, slot, posts.author[slot], consts, graph)
+        members, chance = audience(posts, slots[k], sharers[k], consts, graph)
         offsets[k + 1] = region_size(members, chance)
     for k in range(n):
         offsets[k + 1] += offsets[k]
 
 
-@njit(cache=True, parallel=True)
-def draw_audiences(pending, n, key, posts, people, consts, graph, offsets, out, counts) -> None:
-    """The audiences of the first n posts in `pending`, in parallel: post k's views are
-    drawn from a stream derived from `key` with index k, into its region of out (slot,
-    viewer); counts[k] is how many, or -1 if they did not fit."""
-    out_slot, out_viewer = out
+@njit(cache=True, parallel=True, _nrt=False)
+def draw_audiences(
+    slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets, out_slot,
+    out_viewer, counts, states,
+) -> None:  # fmt: skip
+    """The audiences of the first n shares, in parallel: share k's views are drawn from a
+    stream derived from `key` with index index0 + k (its state in states[k]), into its
+    region of out_* (calendar slot, viewer); counts[k] is how many, or -1 if they did not
+    fit. Compiled without reference counting, as `push_audiences`."""
     for k in prange(n):
-        s = np.empty(4, dtype=np.uint64)
-        derive(key, k, s)
-        slot = pending[k]
+        s = states[k]
+        derive(key, index0 + k, s)
         counts[k] = draw_audience(
-            posts, slot, posts.author[slot], posts.created[slot], people, consts, graph, s,
-            out_slot, out_viewer, offsets[k], offsets[k + 1],
+            posts, slots[k], sharers[k], starts[k], people, consts, graph, s, out_slot,
+            out_viewer, offsets[k], offsets[k + 1],
         )  # fmt: skip
 
 
 @njit(cache=True)
-def push_audiences(
-    pending, n, key, posts, people, consts, graph, cal, offsets, out, counts
-) -> None:
-    """Put the audiences drawn by `draw_audiences` into the calendar, post by post in order;
-    a post whose views did not fit its region is drawn again from its stream with room for
-    every member (the same views)."""
-    out_slot, out_viewer = out
+def redraw_overflows(
+    slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets, counts,
+    out_slot, out_viewer,
+):  # fmt: skip
+    """Where each of the first n shares' views are in out_*: share k's region
+    (offsets[k]), or for a share whose views did not fit (counts[k] < 0), a new region after
+    the others into which it is drawn again from its stream, with room for every member
+    (the same views; counts[k] becomes their number). Returns (first, out_slot,
+    out_viewer), the buffers larger when there was such a share."""
+    first = offsets[:n].copy()
+    extra = 0
     for k in range(n):
-        slot = pending[k]
-        got = counts[k]
-        if got >= 0:
-            push_views(cal, posts.pid[slot], out_slot, out_viewer, offsets[k], got)
+        if counts[k] < 0:
+            extra += audience(posts, slots[k], sharers[k], consts, graph)[0]
+    if extra == 0:
+        return first, out_slot, out_viewer
+    end = offsets[n]
+    if end + extra > out_slot.size:
+        grown_slot = np.empty(end + extra, dtype=np.int32)
+        grown_viewer = np.empty(end + extra, dtype=np.int32)
+        grown_slot[:end] = out_slot[:end]
+        grown_viewer[:end] = out_viewer[:end]
+        out_slot, out_viewer = grown_slot, grown_viewer
+    state = np.empty(4, dtype=np.uint64)
+    for k in range(n):
+        if counts[k] >= 0:
             continue
-        s = np.empty(4, dtype=np.uint64)
-        derive(key, k, s)
-        schedule_audience(
-            posts, slot, posts.author[slot], posts.created[slot], people, consts, graph, cal, s
-        )
+        members = audience(posts, slots[k], sharers[k], consts, graph)[0]
+        derive(key, index0 + k, state)
+        first[k] = end
+        counts[k] = draw_audience(
+            posts, slots[k], sharers[k], starts[k], people, consts, graph, state, out_slot,
+            out_viewer, end, end + members,
+        )  # fmt: skip
+        end += counts[k]
+    return first, out_slot, out_viewer
+
+
+@njit(cache=True, _nrt=False)
+def push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer) -> None:
+    """Put the audiences of the first n shares into the calendar, share by share in order:
+    share k's views are out_*[first[k]:first[k] + counts[k]] (calendar slot, viewer).
+
+    Compiled without reference counting (`_nrt=False`): the push inlined per view takes the
+    calendar's five arrays, and counting references to them costs six times the push."""
+    cal_slots, cal_post, cal_viewer = cal.slots, cal.post, cal.viewer
+    link, meta = cal.link, cal.meta
+    for k in range(n):
+        pid = post_id[slots[k]]
+        for e in range(first[k], first[k] + counts[k]):
+            push_at(cal_slots, cal_post, cal_viewer, link, meta, out_slot[e], pid, out_viewer[e])
+
+
+@njit(cache=True)
+def schedule_shares(
+    slots, sharers, starts, n, key, index0, posts, people, consts, graph, cal, out_slot,
+    out_viewer,
+):  # fmt: skip
+    """Schedule the audiences of the first n shares (post slots[k] shared by sharers[k]
+    from minute starts[k]), drawn in parallel, share k from a stream derived from `key`
+    with index index0 + k, and put into the calendar in the shares' order, so that the
+    result does not depend on the number of threads. out_* are the region buffers
+    (calendar slot, viewer); returns them, or larger ones when these shares needed more."""
+    if n == 0:
+        return out_slot, out_viewer
+    offsets = np.empty(n + 1, dtype=np.int64)
+    audience_regions(slots, sharers, n, posts, consts, graph, offsets)
+    need = offsets[n]
+    if need > out_slot.size:
+        size = max(need, 2 * out_slot.size)
+        out_slot = np.empty(size, dtype=np.int32)
+        out_viewer = np.empty(size, dtype=np.int32)
+    counts = np.empty(n, dtype=np.int64)
+    draw_audiences(
+        slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets,
+        out_slot, out_viewer, counts, np.empty((n, 4), dtype=np.uint64),
+    )  # fmt: skip
+    first, out_slot, out_viewer = redraw_overflows(
+        slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets, counts,
+        out_slot, out_viewer,
+    )  # fmt: skip
+    push_audiences(slots, n, posts.pid, cal, first, counts, out_slot, out_viewer)
+    return out_slot, out_viewer
 
 
 def schedule_audiences(pending, n: int, key, posts, people, consts, graph, cal, out):
     """Schedule the audiences of the first n posts in `pending` (slots of posts published
-    this tick, in order), drawn in parallel from streams derived from `key` (one per post,
-    by its place in the list) and put into the calendar in the list's order, so that the
-    result does not depend on the number of threads. `out` is the pair of region buffers
+    this tick, in order), each shared by its author from its creation minute
+    (`schedule_shares`, index k for the k-th post). `out` is the pair of region buffers
     (slot, viewer); returns it, or larger ones when this tick needed more room."""
     if n == 0:
         return out
-    offsets = np.empty(n + 1, dtype=np.int64)
-    audience_regions(pending, n, posts, consts, graph, offsets)
-    need = int(offsets[n])
-    if need > out[0].size:
-        size = max(need, 2 * out[0].size)
-        out = (np.empty(size, dtype=np.int32), np.empty(size, dtype=np.int32))
-    counts = np.empty(n, dtype=np.int64)
-    draw_audiences(pending, n, key, posts, people, consts, graph, offsets, out, counts)
-    push_audiences(pending, n, key, posts, people, consts, graph, cal, offsets, out, counts)
-    return out
+    slots = pending[:n]
+    return schedule_shares(
+        slots, posts.author[slots], posts.created[slots], n, key, 0, posts, people, consts,
+        graph, cal, out[0], out[1],
+    )  # fmt: skip

@@ -74,7 +74,9 @@ def rank_candidates(t0, posts, consts, cand_pid, cand_author, accept, alias, scr
     n_p = consts.n_platforms
     size = posts.pid.size
     pid, state, created, platform = posts.pid, posts.state, posts.created, posts.platform
-    private = consts.p_private
+    engagement, cat, reach, author = posts.engagement, posts.cat, posts.reach, posts.author
+    private, eng_weight, sens_penalty = consts.p_private, consts.p_eng_weight, consts.p_sens_penalty
+    sensitivity = consts.cat_sensitivity
     # Candidates: visible posts on public platforms younger than the age limit, found in
     # one pass (into `scratch`), then grouped by platform with their scores (in `accept`),
     # from which each platform gets an alias table. Only the newest posts can be
@@ -104,7 +106,7 @@ def rank_candidates(t0, posts, consts, cand_pid, cand_author, accept, alias, scr
         else:
             break
         for s in range(lo, hi):
-            posts.engagement[s] *= decay
+            engagement[s] *= decay
             if (
                 state[s] == VISIBLE
                 and t0 - created[s] < AGE_LIMIT_MINUTES
@@ -123,16 +125,16 @@ def rank_candidates(t0, posts, consts, cand_pid, cand_author, accept, alias, scr
         s = scratch[j]
         p = platform[s]
         age = max(t0 - created[s], 0)
-        c = posts.cat[s]
-        weight = consts.p_eng_weight[p]
-        w = posts.engagement[s] + 1.0
+        c = cat[s]
+        weight = eng_weight[p]
+        w = engagement[s] + 1.0
         if weight != 1.0:
             w = w**weight
-        w *= fresh[age] * posts.reach[s]
-        w *= 1.0 - consts.p_sens_penalty[p] * consts.cat_sensitivity[c]
+        w *= fresh[age] * reach[s]
+        w *= 1.0 - sens_penalty[p] * sensitivity[c]
         k = fill[p]
         cand_pid[k] = pid[s]  # what a pick needs, kept with the candidate: the ring is far
-        cand_author[k] = posts.author[s]
+        cand_author[k] = author[s]
         accept[k] = w
         fill[p] += 1
     for p in range(n_p):

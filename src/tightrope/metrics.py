@@ -32,10 +32,13 @@ def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray
     boost = 1.0 + rules.intensity
     member, suspended, vpn = people.member, people.suspended_until, people.vpn
     live, blocked, p_foreign = rules.live, rules.blocked, consts.p_foreign
-    for i in range(people.kind.size):
-        out[0] += people.fear[i]
-        out[1] += people.grievance[i]
-        out[2] += people.trust[i]
+    fear, grievance, trust, kind = people.fear, people.grievance, people.trust, people.kind
+    real_name, gain, wants_foreign = people.real_name, people.gain, people.wants_foreign
+    data_access, severity = consts.data_access, consts.severity
+    for i in range(kind.size):
+        out[0] += fear[i]
+        out[1] += grievance[i]
+        out[2] += trust[i]
         out[3] += vpn[i]
         usable = False
         foreign = False
@@ -53,11 +56,11 @@ def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray
                     foreign = True
         if usable:
             out[4] += 1.0
-        if people.kind[i] == BAD_ACTOR and usable:
-            ident = identifiability(people.real_name[i], consts.data_access)
-            if ident * consts.severity * boost < people.gain[i]:
+        if kind[i] == BAD_ACTOR and usable:
+            ident = identifiability(real_name[i], data_access)
+            if ident * severity * boost < gain[i]:
                 out[5] += 1.0
-        if people.wants_foreign[i] >= 0.5:
+        if wants_foreign[i] >= 0.5:
             out[6] += 1.0
             if foreign:
                 out[7] += 1.0

@@ -16,8 +16,10 @@ from .diffusion import (
     count_minute,
     fill_minute,
     follow_up,
+    reshares_of,
     view_parts,
 )
+from .exposure import schedule_shares
 from .moderation import serve_reviews
 from .officials import serve_answers
 from .rng import STREAM, next_u64
@@ -75,6 +77,15 @@ def run_minutes(
     keys[0] = next_u64(rs[S_RESHARE])
     keys[1] = next_u64(rs[S_REPORT])
     keys[2] = next_u64(rs[S_INSPECTION])
+    # the minute's reshares (post slot, sharer, start), whose audiences are drawn in
+    # parallel: reshare k of minute j of the tick from a stream derived from `reshare_key`
+    # with index j x 2^32 + k
+    reshare_key = next_u64(rs[S_EXPOSURE])
+    r_slot = np.empty(1024, dtype=np.int64)
+    r_sharer = np.empty(1024, dtype=np.int32)
+    r_start = np.empty(1024, dtype=np.int64)
+    aud_slot = np.empty(1 << 14, dtype=np.int32)
+    aud_viewer = np.empty(1 << 14, dtype=np.int32)
     for j in range(consts.tick_minutes):
         m = t0 + j
         hour = (m // 60) % 24
@@ -103,22 +114,19 @@ def run_minutes(
                 view_log,
                 view_meta,
             )
+            nr = reshares_of(counters, start)
+            if nr > r_slot.size:
+                r_slot = np.empty(2 * nr, dtype=np.int64)
+                r_sharer = np.empty(2 * nr, dtype=np.int32)
+                r_start = np.empty(2 * nr, dtype=np.int64)
             follow_up(
-                m,
-                start,
-                buf_post,
-                buf_viewer,
-                outcome,
-                counters,
-                posts,
-                people,
-                consts,
-                graph,
-                cal,
-                tc,
-                pc,
-                rs[S_EXPOSURE],
-            )
+                m, start, buf_post, buf_viewer, outcome, counters, posts, cal, tc, pc, r_slot,
+                r_sharer, r_start,
+            )  # fmt: skip
+            aud_slot, aud_viewer = schedule_shares(
+                r_slot, r_sharer, r_start, nr, reshare_key, j << 32, posts, people, consts,
+                graph, cal, aud_slot, aud_viewer,
+            )  # fmt: skip
             add_engagement(n, buf_post, outcome, posts.engagement, threads)
         serve_reviews(
             m,

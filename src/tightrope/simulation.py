@@ -29,7 +29,7 @@ from .network import Graph, read_edge_list, synthetic
 from .people import daily_update
 from .platforms import Economy
 from .policy import initial_law, make_consts, make_rules
-from .posting import post_tick
+from .posting import intent_blocks, new_intents, post_tick
 from .regulator import inspect
 from .results import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
 from .rng import STREAM, make_streams, next_u64, numpy_generator
@@ -141,6 +141,8 @@ class Simulation:
         self.queues = new_review_queues(n_p, 1 << 12)
         self.requests = new_requests(1 << 12)
         self.pending = np.zeros(cap + 1, dtype=np.int64)  # posts made visible this tick
+        peak = float(self.people.activity.sum()) * float(self.consts.diurnal.max()) * L / 1440.0
+        self.intents = new_intents(n, int(2.0 * peak / intent_blocks(n)) + 64)
         self.audience_views = (np.zeros(1 << 16, dtype=np.int32), np.zeros(1 << 16, dtype=np.int32))
         self.cand_pid = np.zeros(cap, dtype=np.int64)
         self.cand_author = np.zeros(cap, dtype=np.int32)
@@ -217,7 +219,6 @@ class Simulation:
         self.tc[:] = 0.0
         self.pc[:] = 0.0
         self.view_meta[:] = 0
-        self.pending[-1] = 0
         self._grow_if_needed()
 
         s = clock()
@@ -244,7 +245,7 @@ class Simulation:
         )
         s = self._lap("feed", s)
 
-        post_tick(
+        self.intents, self.pending = post_tick(
             t0,
             hour,
             self.burst,
@@ -252,17 +253,12 @@ class Simulation:
             self.people,
             self.consts,
             rules,
-            self.graph,
             self.cal,
-            self.queues,
             self.tc,
             self.pc,
-            rs[STREAM["intents"]],
-            rs[STREAM["category"]],
-            rs[STREAM["chilling"]],
-            rs[STREAM["filter"]],
-            rs[STREAM["exposure"]],
+            rs,
             self.pending,
+            self.intents,
         )
         key = np.uint64(next_u64(rs[STREAM["exposure"]]))
         self.audience_views = schedule_audiences(
