@@ -187,8 +187,8 @@ def page(store: Store, quick: bool, command: str) -> str:
                 if "load_average" in r
             )
             + " (a run uses the 2 cores where its kernels run in parallel: the feed's draws, "
-            "the posting phase's audiences and the minute loop's views; more than 2 means "
-            "something else was running too).",
+            "the intents, the posting phase's audiences, the minute loop's views and its "
+            "reshares' audiences; more than 2 means something else was running too).",
             "",
             f"Seconds by phase (last run): {phases}. That is "
             f"{(r0['wall_s'] - r0['setup_s']) / max(r0['views'], 1) * 1e9:.0f} ns per view, "
