@@ -76,22 +76,26 @@ def test_config_hash_tracks_settings():
 
 
 def test_same_results_whatever_the_thread_count():
-    """The feed is drawn in parallel over fixed blocks of users (FEED_BLOCK_USERS), and the
-    minute loop's views over fixed parts of viewers (VIEWER_PART_USERS), each with its own
-    streams, and engagement is added by ranges of post slots, one per thread: one thread or
-    several, the run is the same to the bit. Enough users for several blocks and parts, so
-    they really are split between threads."""
+    """The feed and the intents are drawn in parallel over fixed blocks of users
+    (FEED_BLOCK_USERS, INTENT_BLOCK_USERS), the audiences of posts and reshares one stream
+    per share, the minute loop's views over fixed parts of viewers (VIEWER_PART_USERS), the
+    population statistics over fixed blocks summed in order, and engagement is added by
+    ranges of post slots, one per thread: one thread or several, the run is the same to the
+    bit. Enough users for several blocks and parts, so they really are split between
+    threads."""
     import numba
     import pytest
 
     from tightrope.diffusion import viewer_parts
     from tightrope.feed import FEED_BLOCK_USERS
+    from tightrope.posting import intent_blocks
 
     most = numba.config.NUMBA_NUM_THREADS
     if most < 2:
         pytest.skip("this machine runs Numba on one thread only")
     sc = tightrope.load_scenario(PRESET, users=3 * FEED_BLOCK_USERS + 17, days=1, seed=8)
     assert viewer_parts(sc.run.users) == 4
+    assert intent_blocks(sc.run.users) == 4
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -103,3 +107,33 @@ def test_same_results_whatever_the_thread_count():
     assert_same_summary(one.summary, many.summary)
     assert one.timeseries.equals(many.timeseries)
     assert one.summary["views"] > 0
+
+
+def test_population_statistics_are_the_same_whatever_the_thread_count():
+    """The population statistics are summed over fixed blocks of users in parallel, then
+    over the blocks in order: the same sums to the bit on one thread or several, and the
+    same, up to rounding, as plain sums over all users."""
+    import numba
+    import numpy as np
+    import pytest
+
+    from tightrope.metrics import STATS_BLOCK_USERS, population_stats
+    from tightrope.simulation import Simulation
+
+    most = numba.config.NUMBA_NUM_THREADS
+    if most < 2:
+        pytest.skip("this machine runs Numba on one thread only")
+    sc = tightrope.load_scenario(PRESET, users=3 * STATS_BLOCK_USERS + 5, days=1, seed=3)
+    sim = Simulation(sc)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one, one_p = population_stats(sim.people, sim.consts, sim.rules, 0)
+        numba.set_num_threads(min(most, 4))
+        many, many_p = population_stats(sim.people, sim.consts, sim.rules, 0)
+    finally:
+        numba.set_num_threads(before)
+    assert one.tobytes() == many.tobytes()
+    assert one_p.tobytes() == many_p.tobytes()
+    assert one[0] == pytest.approx(float(np.sum(sim.people.fear, dtype=np.float64)), rel=1e-12)
+    assert one[3] == float(sim.people.vpn.sum())

@@ -133,7 +133,8 @@ def count_minute(m, j, cal, feed_start, posts, consts, rules, q, req, tc, start)
 def fill_minute(m, j, cal, feed, start, fill, buf_post, buf_viewer) -> None:
     """Pass 1, continued: copy minute m's views into the buffers, grouped by viewer part
     (a counting sort that keeps the order within a part), calendar views first, then each
-    part's feed views of minute j of the tick; and free the minute's blocks."""
+    part's feed views of minute j of the tick (`copy_feed_views`); and free the minute's
+    blocks."""
     slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
     s = m % HORIZON_MINUTES
     b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
@@ -158,13 +159,19 @@ def fill_minute(m, j, cal, feed, start, fill, buf_post, buf_viewer) -> None:
         meta[0] = b
         meta[1] -= 1
         b = following
+    copy_feed_views(j, feed, fill, buf_post, buf_viewer)
+
+
+@njit(cache=True, parallel=True)
+def copy_feed_views(j, feed, fill, buf_post, buf_viewer) -> None:
+    """Each part's feed views of minute j of the tick, copied to the buffers from fill[k] on
+    (after the part's calendar views), in parallel over parts."""
     feed_start, feed_pid, feed_viewer = feed.start, feed.sorted_pid, feed.sorted_viewer
-    for k in range(feed_start.shape[0]):
+    for k in prange(feed_start.shape[0]):
+        lo, hi = feed_start[k, j], feed_start[k, j + 1]
         i = fill[k]
-        for f in range(feed_start[k, j], feed_start[k, j + 1]):
-            buf_post[i] = feed_pid[f]
-            buf_viewer[i] = feed_viewer[f]
-            i += 1
+        buf_post[i : i + hi - lo] = feed_pid[lo:hi]
+        buf_viewer[i : i + hi - lo] = feed_viewer[lo:hi]
 
 
 @njit(cache=True, parallel=True)

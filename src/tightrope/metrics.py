@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, prange
 
 from . import counters as K
 from .content import BAD_ACTOR
@@ -21,50 +21,67 @@ from .scenario import Scenario
 GOALS = ("order", "development", "freedom")
 
 
-@njit(cache=True)
+STATS_BLOCK_USERS = 1 << 16
+"""Users per block of the population statistics, summed in parallel (fixed: the sums'
+rounding depends on it, never on the threads)."""
+
+
+@njit(cache=True, parallel=True)
 def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray]:
     """Sums over users: fear, grievance, trust, VPN users, active users (who can use some
     platform), bad actors able to act, users who want a foreign platform, and of those,
-    how many can reach one; and the users who can use each platform."""
-    out = np.zeros(8)
+    how many can reach one; and the users who can use each platform. Each block of
+    STATS_BLOCK_USERS users is summed on its own, in parallel; the blocks' sums are then
+    added in block order."""
     n_p = consts.n_platforms
-    per_platform = np.zeros(n_p)
+    n = people.kind.size
+    blocks = -(-n // STATS_BLOCK_USERS)
+    sums = np.zeros((blocks, 8))
+    platform_sums = np.zeros((blocks, n_p))
     boost = 1.0 + rules.intensity
     member, suspended, vpn = people.member, people.suspended_until, people.vpn
     live, blocked, p_foreign = rules.live, rules.blocked, consts.p_foreign
     fear, grievance, trust, kind = people.fear, people.grievance, people.trust, people.kind
     real_name, gain, wants_foreign = people.real_name, people.gain, people.wants_foreign
     data_access, severity = consts.data_access, consts.severity
-    for i in range(kind.size):
-        out[0] += fear[i]
-        out[1] += grievance[i]
-        out[2] += trust[i]
-        out[3] += vpn[i]
-        usable = False
-        foreign = False
-        for p in range(n_p):
-            # can_use(), written out: one call per user and platform costs more than the test
-            if (
-                (member[i] >> p) & 1 != 0
-                and suspended[i] <= now
-                and live[p] != 0
-                and (blocked[p] == 0 or vpn[i] != 0)
-            ):
-                usable = True
-                per_platform[p] += 1.0
-                if p_foreign[p] != 0:
-                    foreign = True
-        if usable:
-            out[4] += 1.0
-        if kind[i] == BAD_ACTOR and usable:
-            ident = identifiability(real_name[i], data_access)
-            if ident * severity * boost < gain[i]:
-                out[5] += 1.0
-        if wants_foreign[i] >= 0.5:
-            out[6] += 1.0
-            if foreign:
-                out[7] += 1.0
-    return out, per_platform
+    for b in prange(blocks):
+        out = sums[b]
+        per_platform = platform_sums[b]
+        for i in range(b * STATS_BLOCK_USERS, min(n, (b + 1) * STATS_BLOCK_USERS)):
+            out[0] += fear[i]
+            out[1] += grievance[i]
+            out[2] += trust[i]
+            out[3] += vpn[i]
+            usable = False
+            foreign = False
+            for p in range(n_p):
+                # can_use(), written out: one call per user and platform costs more
+                if (
+                    (member[i] >> p) & 1 != 0
+                    and suspended[i] <= now
+                    and live[p] != 0
+                    and (blocked[p] == 0 or vpn[i] != 0)
+                ):
+                    usable = True
+                    per_platform[p] += 1.0
+                    if p_foreign[p] != 0:
+                        foreign = True
+            if usable:
+                out[4] += 1.0
+            if kind[i] == BAD_ACTOR and usable:
+                ident = identifiability(real_name[i], data_access)
+                if ident * severity * boost < gain[i]:
+                    out[5] += 1.0
+            if wants_foreign[i] >= 0.5:
+                out[6] += 1.0
+                if foreign:
+                    out[7] += 1.0
+    total = np.zeros(8)
+    per_platform_total = np.zeros(n_p)
+    for b in range(blocks):
+        total += sums[b]
+        per_platform_total += platform_sums[b]
+    return total, per_platform_total
 
 
 def _sat(x: float, ref: float) -> float:
