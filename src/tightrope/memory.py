@@ -30,11 +30,11 @@ from .world import BLOCK_EVENTS
 GIB = 1 << 30
 BASELINE_BYTES = 260 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels (measured)
 PROBE_USERS = 2000
-POST_SLOT_BYTES = 40  # pid 8, created 8, author 4, reach 4, engagement 4, 4 x 1; pending 8
+POST_SLOT_BYTES = 32  # pid 8, created 8, author 4, reach 4, engagement 4, 4 x 1
 CANDIDATE_BYTES = 28  # pid int64, author, alias, scratch int32, accept float64 per post slot
 FEED_VIEW_BYTES = 28  # feed views: minute int32, post id int64, viewer int32, sorted: 12
 AUDIENCE_VIEW_BYTES = 8  # audience regions: calendar slot int32, viewer int32
-INTENT_BYTES = 14  # a post to publish: user 4, platform 1, category 1, minute 8
+INTENT_BYTES = 22  # a post to publish: user 4, platform 1, category 1, minute 8; pending 8
 MINUTE_VIEW_BYTES = 13  # minute buffer: post id int64, viewer int32, outcome uint8
 EVENT_BYTES = 12  # calendar: post id int64, viewer int32 (and an int32 link per block)
 POOL_PEAK_FACTOR = 1.5  # the pool is sized not to grow in a steady run; margin for a grow
@@ -92,7 +92,7 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     import numpy as np
 
     from .diffusion import view_log_size, viewer_parts
-    from .posting import intent_blocks
+    from .posting import initial_intent_room, intent_blocks
     from .simulation import VIEW_LOG_SIZE, Simulation, calendar_pool, post_capacity
 
     sc = scenario
@@ -119,7 +119,7 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     peak_feed_views = n * sc.population.views_per_day * peak_hour * sc.run.tick_minutes / 1440.0
     see = max((pl.feed.follower_see_chance for pl in sc.platforms.values()), default=0.0)
     peak_posts = activity * peak_hour * sc.run.tick_minutes / 1440.0
-    peak_audience = activity * peak_hour * sc.run.tick_minutes / 1440.0 * (edges / n) * see
+    peak_audience = peak_posts * (edges / n) * see
     parts = {
         "interpreter": float(BASELINE_BYTES),
         "people": per_user * n,
@@ -133,9 +133,9 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
         # a peak tick's audience regions (room for the expected views and six standard
         # deviations; the buffers at least double when a tick needs more)
         "audiences": 2.0 * 1.5 * peak_audience * AUDIENCE_VIEW_BYTES,
-        # a peak tick's posts to publish, by block of users: room for twice the block's
-        # expected posts and 64, grown to 1.5 x the fullest block when one needs more
-        "intents": 1.5 * (2.0 * peak_posts + 64.0 * intent_blocks(n)) * INTENT_BYTES,
+        # a peak tick's posts to publish, by block of users, and the list of those made
+        # visible (as long), grown to 1.5 x the fullest block when one needs more room
+        "intents": 1.5 * intent_blocks(n) * initial_intent_room(n, peak_posts) * INTENT_BYTES,
         "minutes": 2.0 * 2.0 * peak_feed_views / sc.run.tick_minutes * MINUTE_VIEW_BYTES
         + viewer_parts(n) * view_log_size(n, VIEW_LOG_SIZE) * 8.0,
     }

@@ -63,11 +63,14 @@ def run_minutes(
     buf_post,
     buf_viewer,
     outcome,
+    aud_slot,
+    aud_viewer,
     threads,
 ):
     """Minutes t0 .. t0 + L - 1, with this tick's `feed` views, and `threads` threads for
-    the engagement pass (the result does not depend on it). Returns the minute buffer
-    (larger ones when a minute needed more room than the buffer given)."""
+    the engagement pass (the result does not depend on it). buf_*/outcome are the minute
+    buffer, aud_* the audience region buffers (the posting phase's, used again for the
+    reshares). Returns both, larger ones when a minute needed more room than given."""
     n_parts = view_meta.size
     start = np.zeros(n_parts + 1, dtype=np.int64)
     fill = np.zeros(n_parts, dtype=np.int64)
@@ -84,8 +87,6 @@ def run_minutes(
     r_slot = np.empty(1024, dtype=np.int64)
     r_sharer = np.empty(1024, dtype=np.int32)
     r_start = np.empty(1024, dtype=np.int64)
-    aud_slot = np.empty(1 << 14, dtype=np.int32)
-    aud_viewer = np.empty(1 << 14, dtype=np.int32)
     for j in range(consts.tick_minutes):
         m = t0 + j
         hour = (m // 60) % 24
@@ -146,4 +147,4 @@ def run_minutes(
             rs[S_PUNISHMENT],
         )
         serve_answers(m, hour, req, people, consts, tc, hist, rs[S_OFFICIALS])
-    return buf_post, buf_viewer, outcome
+    return (buf_post, buf_viewer, outcome), (aud_slot, aud_viewer)

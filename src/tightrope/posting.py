@@ -156,6 +156,11 @@ def intent_blocks(n_users: int) -> int:
     return -(-n_users // INTENT_BLOCK_USERS)
 
 
+def initial_intent_room(n_users: int, peak_posts: float) -> int:
+    """Room per block for a tick of `peak_posts` posts: twice a block's share, and 64."""
+    return int(2.0 * peak_posts / intent_blocks(n_users)) + 64
+
+
 def new_intents(n_users: int, room: int) -> Intents:
     """Buffers for `room` posts per block of users."""
     blocks = intent_blocks(n_users)
@@ -396,8 +401,8 @@ def post_tick(
     `category` and `chilling` streams, then `publish_intents`); the slots of the posts made
     visible go into `pending` (see `publish_intents`). Returns the intents' buffers and
     `pending`, larger ones when a block made more posts than they had room for (the blocks
-    are then formed again, from the same streams) or the tick more posts than `pending`
-    holds."""
+    are then formed again, from the same streams; `pending` has room for as many posts as
+    the intents' buffers)."""
     keys = np.array(
         [next_u64(rs[STREAM["intents"]]), next_u64(rs[STREAM["category"]]),
          next_u64(rs[STREAM["chilling"]])],
@@ -409,9 +414,8 @@ def post_tick(
     if most > room:
         out = new_intents(people.kind.size, most + most // 2)
         form_intents(t0, hour, burst, people, consts, rules, keys, out)
-    made = int(out.count.sum())
-    if made > pending.size - 1:
-        pending = np.zeros(made + made // 2 + 1, dtype=np.int64)
+    if pending.size - 1 < out.user.size:  # room for every post the blocks can make
+        pending = np.zeros(out.user.size + 1, dtype=np.int64)
     pending[-1] = 0
     publish_intents(out, posts, consts, rules, cal, tc, pc, rs[STREAM["filter"]], pending)
     return out, pending

@@ -29,7 +29,7 @@ from .network import Graph, read_edge_list, synthetic
 from .people import daily_update
 from .platforms import Economy
 from .policy import initial_law, make_consts, make_rules
-from .posting import intent_blocks, new_intents, post_tick
+from .posting import initial_intent_room, new_intents, post_tick
 from .regulator import inspect
 from .results import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
 from .rng import STREAM, make_streams, next_u64, numpy_generator
@@ -140,9 +140,10 @@ class Simulation:
         )
         self.queues = new_review_queues(n_p, 1 << 12)
         self.requests = new_requests(1 << 12)
-        self.pending = np.zeros(cap + 1, dtype=np.int64)  # posts made visible this tick
         peak = float(self.people.activity.sum()) * float(self.consts.diurnal.max()) * L / 1440.0
-        self.intents = new_intents(n, int(2.0 * peak / intent_blocks(n)) + 64)
+        self.intents = new_intents(n, initial_intent_room(n, peak))
+        # posts made visible this tick: room for every post the intents' buffers hold
+        self.pending = np.zeros(self.intents.user.size + 1, dtype=np.int64)
         self.audience_views = (np.zeros(1 << 16, dtype=np.int32), np.zeros(1 << 16, dtype=np.int32))
         self.cand_pid = np.zeros(cap, dtype=np.int64)
         self.cand_author = np.zeros(cap, dtype=np.int32)
@@ -274,7 +275,7 @@ class Simulation:
         )
         s = self._lap("posting", s)
 
-        self.minute_buffer = run_minutes(
+        self.minute_buffer, self.audience_views = run_minutes(
             t0,
             self.posts,
             self.people,
@@ -292,6 +293,7 @@ class Simulation:
             self.feed_views,
             rs,
             *self.minute_buffer,
+            *self.audience_views,
             numba.get_num_threads(),
         )
         s = self._lap("minutes", s)
