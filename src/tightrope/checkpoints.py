@@ -19,8 +19,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+from .feed import new_candidates
 from .scenario_files import config_sha256
 from .storage import atomic_open
+from .world import POST_HOT, VIEWER, packed
 
 if TYPE_CHECKING:
     from .scenario import Scenario
@@ -104,5 +106,10 @@ def load_checkpoint(path: str | Path, scenario: Scenario) -> Simulation:
         state = pickle.load(fh)
     sim = Simulation.__new__(Simulation)
     sim.__dict__.update(state)
+    # pickling stored each field of a record array as its own array: put them back together
+    # (the candidates are rebuilt every tick, so they need only their room)
+    sim.posts = packed(sim.posts, POST_HOT)
+    sim.people = packed(sim.people, VIEWER)
+    sim.candidates = new_candidates(sim.candidates.pid.size)
     sim.scenario = scenario
     return sim

@@ -231,12 +231,9 @@ def view_parts(
             if ahead < hi:
                 u = buf_viewer[ahead]
                 a = buf_post[ahead] & mask
-                prefetch(post_id, a)
-                prefetch(post_state, a)
-                prefetch(post_cat, a)
+                prefetch(post_id, a)  # the post's record (world.POST_HOT)
                 prefetch(access, u)
-                prefetch(day_views, u)
-                prefetch(susceptibility, u)
+                prefetch(day_views, u)  # the viewer's record (world.VIEWER)
                 prefetch(grievance, u)
                 prefetch(fear, u)
             pid = buf_post[e]

@@ -53,6 +53,33 @@ class FeedViews(NamedTuple):
     # sorted_*[start[b, j]:start[b, j + 1]]
 
 
+CANDIDATE = np.dtype(
+    {
+        "names": ["accept", "pid", "alias", "author"],
+        "formats": ["f8", "i8", "i4", "i4"],
+        "offsets": [0, 8, 16, 20],
+        "itemsize": 24,
+    }
+)
+"""A feed candidate's alias-table column and what a pick of it needs, side by side: a feed
+slot reads one record (two when the alias is taken) instead of four arrays."""
+
+
+class Candidates(NamedTuple):
+    """This tick's feed candidates, grouped by platform (strided views into one record
+    array of CANDIDATE; rebuilt every tick)."""
+
+    accept: np.ndarray  # float64: the score, then the alias table's acceptance threshold
+    pid: np.ndarray  # int64
+    alias: np.ndarray  # int32, the alias table's other index
+    author: np.ndarray  # int32
+
+
+def new_candidates(capacity: int) -> Candidates:
+    table = np.zeros(capacity, dtype=CANDIDATE)
+    return Candidates(table["accept"], table["pid"], table["alias"], table["author"])
+
+
 def new_feed_views(capacity: int, users: int, tick_minutes: int) -> FeedViews:
     return FeedViews(
         minute=np.zeros(capacity, dtype=np.int32),
@@ -65,7 +92,7 @@ def new_feed_views(capacity: int, users: int, tick_minutes: int) -> FeedViews:
 
 
 @njit(cache=True)
-def rank_candidates(t0, posts, consts, cand_pid, cand_author, accept, alias, scratch, start, top):
+def rank_candidates(t0, posts, consts, cand, scratch, start, top):
     """Decay engagement and build each platform's alias table of candidates: platform p's
     candidates are entries start[p]..start[p + 1] of the candidate arrays, of total score
     top[p] (0: none)."""
@@ -77,6 +104,7 @@ def rank_candidates(t0, posts, consts, cand_pid, cand_author, accept, alias, scr
     engagement, cat, reach, author = posts.engagement, posts.cat, posts.reach, posts.author
     private, eng_weight, sens_penalty = consts.p_private, consts.p_eng_weight, consts.p_sens_penalty
     sensitivity = consts.cat_sensitivity
+    cand_pid, cand_author, accept, alias = cand.pid, cand.author, cand.accept, cand.alias
     # Candidates: visible posts on public platforms younger than the age limit, found in
     # one pass (into `scratch`), then grouped by platform with their scores (in `accept`),
     # from which each platform gets an alias table. Only the newest posts can be
@@ -189,10 +217,7 @@ def draw_slots(
     key_count,
     key_slot,
     offsets,
-    cand_pid,
-    cand_author,
-    accept,
-    alias,
+    cand,
     out,
 ) -> None:
     """What each slot shows and when: the same slot counts as `count_slots` (the count
@@ -202,6 +227,7 @@ def draw_slots(
     n = people.kind.size
     access, suspended, satisfaction = people.access, people.suspended_until, people.satisfaction
     out_minute, out_pid, out_viewer = out.minute, out.pid, out.viewer
+    cand_pid, cand_author, accept, alias = cand.pid, cand.author, cand.accept, cand.alias
     n_p = top.size
     for b in prange(offsets.size - 1):
         s = np.empty(4, dtype=np.uint64)
@@ -265,10 +291,7 @@ def feed_tick(
     posts,
     people,
     consts,
-    cand_pid: np.ndarray,
-    cand_author: np.ndarray,
-    accept: np.ndarray,
-    alias: np.ndarray,
+    cand: Candidates,
     scratch: np.ndarray,
     views: FeedViews,
     rs: np.ndarray,
@@ -278,7 +301,7 @@ def feed_tick(
     n_p = consts.n_platforms
     start = np.zeros(n_p + 1, dtype=np.int64)
     top = np.zeros(n_p)
-    rank_candidates(t0, posts, consts, cand_pid, cand_author, accept, alias, scratch, start, top)
+    rank_candidates(t0, posts, consts, cand, scratch, start, top)
     L = int(consts.tick_minutes)
     rate = consts.views_per_day * consts.diurnal[hour] * L / 1440.0
     if rate <= 0.0:
@@ -307,10 +330,7 @@ def feed_tick(
         key_count,
         key_slot,
         offsets,
-        cand_pid,
-        cand_author,
-        accept,
-        alias,
+        cand,
         views,
     )
     sort_by_minute(L, offsets, views)

@@ -21,7 +21,7 @@ from .diffusion import view_log_size, viewer_parts
 from .errors import InputError
 from .events import apply_events, schedule
 from .exposure import refresh_access, schedule_audiences
-from .feed import feed_tick, new_feed_views
+from .feed import feed_tick, new_candidates, new_feed_views
 from .metrics import population_stats, scores, summary
 from .minutes import new_minute_buffer, run_minutes
 from .mobilisation import mobilise
@@ -145,10 +145,7 @@ class Simulation:
         # posts made visible this tick: room for every post the intents' buffers hold
         self.pending = np.zeros(self.intents.user.size + 1, dtype=np.int64)
         self.audience_views = (np.zeros(1 << 16, dtype=np.int32), np.zeros(1 << 16, dtype=np.int32))
-        self.cand_pid = np.zeros(cap, dtype=np.int64)
-        self.cand_author = np.zeros(cap, dtype=np.int32)
-        self.accept = np.zeros(cap, dtype=np.float64)
-        self.alias = np.zeros(cap, dtype=np.int32)
+        self.candidates = new_candidates(cap)
         self.scratch = np.zeros(cap, dtype=np.int32)
         per_tick = n * sc.population.views_per_day * sc.run.tick_minutes / 1440.0
         self.feed_views = new_feed_views(int(per_tick * 1.5) + 1024, n, L)
@@ -236,10 +233,7 @@ class Simulation:
             self.posts,
             self.people,
             self.consts,
-            self.cand_pid,
-            self.cand_author,
-            self.accept,
-            self.alias,
+            self.candidates,
             self.scratch,
             self.feed_views,
             rs[STREAM["feed"]],
