@@ -137,3 +137,19 @@ def test_population_statistics_are_the_same_whatever_the_thread_count():
     assert one_p.tobytes() == many_p.tobytes()
     assert one[0] == pytest.approx(float(np.sum(sim.people.fear, dtype=np.float64)), rel=1e-12)
     assert one[3] == float(sim.people.vpn.sum())
+
+
+def test_feed_blocks_that_outgrow_their_room_draw_the_same(monkeypatch):
+    """Each block of users draws its feed slots into a room sized from the expected number;
+    a block that needs more makes every block draw again with more room, from the same
+    streams. With a room of 5 slots every block outgrows it every tick, and the run is the
+    same to the bit."""
+    from tightrope import feed
+
+    sc = tightrope.load_scenario(PRESET, users=2 * feed.FEED_BLOCK_USERS + 5, days=1, seed=4)
+    roomy = tightrope.run(sc)
+    monkeypatch.setattr(feed, "block_room", lambda rate: 5)
+    cramped = tightrope.run(sc)
+    assert_same_summary(roomy.summary, cramped.summary)
+    assert roomy.timeseries.equals(cramped.timeseries)
+    assert roomy.summary["views"] > 0

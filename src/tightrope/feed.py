@@ -8,10 +8,11 @@ shows a candidate drawn in proportion to its score (from an alias table, in O(1)
 engages spreads further: the feed amplifies. Engagement decays with a 6-hour time constant.
 
 Users are drawn in fixed blocks of FEED_BLOCK_USERS, in parallel, each block with its own
-random stream derived from the feed stream; each block's views are then sorted by minute (in
-parallel, keeping their order), and the minute loop takes a block's views of a minute as
-one range: feed views stay within their tick, so they never go through the calendar. The
-blocks do not depend on the number of threads, so neither do the results.
+random streams derived from the feed stream, into its own room of the buffers; each block's
+views are then sorted by minute (in parallel, keeping their order), and the minute loop
+takes a block's views of a minute as one range: feed views stay within their tick, so they
+never go through the calendar. The blocks do not depend on the number of threads, so
+neither do the results.
 """
 
 from __future__ import annotations
@@ -186,22 +187,12 @@ def _slots(s, rate, cdf, used) -> int:
     return poisson_from(cdf, used, s) if used > 0 else poisson(s, rate)
 
 
-@njit(cache=True, parallel=True)
-def count_slots(t0, people, top, rate, cdf, used, key, totals) -> None:
-    """Feed slots of each block of users this tick, into totals[block]. Every user who can
-    see a feed looks at Poisson(rate) slots (one draw per user, from a table when the mean
-    is small), drawn from the block's count stream."""
-    n = people.kind.size
-    access, suspended, satisfaction = people.access, people.suspended_until, people.satisfaction
-    for b in prange(totals.size):
-        s = np.empty(4, dtype=np.uint64)
-        derive(key, b, s)
-        usable = np.empty(top.size, dtype=np.bool_)
-        got = 0
-        for i in range(b * FEED_BLOCK_USERS, min(n, (b + 1) * FEED_BLOCK_USERS)):
-            if _usable(i, t0, top, access, suspended, satisfaction, usable) > 0.0:
-                got += _slots(s, rate, cdf, used)
-        totals[b] = got
+def block_room(rate: float) -> int:
+    """Room for one block's feed slots in a tick with `rate` slots per user: the expected
+    number if every user can see a feed plus six standard deviations and 64. A block that
+    needs more gets it (`feed_tick` draws again with more room)."""
+    mu = FEED_BLOCK_USERS * rate
+    return int(mu + 6.0 * math.sqrt(mu) + 64.0)
 
 
 @njit(cache=True, parallel=True)
@@ -216,31 +207,41 @@ def draw_slots(
     used,
     key_count,
     key_slot,
-    offsets,
+    room,
+    totals,
     cand,
     out,
 ) -> None:
-    """What each slot shows and when: the same slot counts as `count_slots` (the count
-    streams again), then for each slot a platform in proportion to satisfaction + 0.01, a
-    candidate from its alias table and a minute of the tick, from the block's slot stream.
-    Block b's views go to out[offsets[b]:offsets[b + 1]], in the order of its users."""
+    """Each block's feed slots this tick, in parallel over blocks: every user who can see
+    a feed looks at Poisson(rate) slots (one draw per user from the block's count stream,
+    from a table when the mean is small); each slot shows, from the block's slot stream, a
+    platform in proportion to satisfaction + 0.01, a candidate from its alias table and a
+    minute of the tick. Block b's slots go to out[b x room:], in the order of its users, and
+    totals[b] is their number: when it is more than `room`, only the first `room` are
+    written (`feed_tick` then draws again with room for all: the same draws)."""
     n = people.kind.size
     access, suspended, satisfaction = people.access, people.suspended_until, people.satisfaction
     out_minute, out_pid, out_viewer = out.minute, out.pid, out.viewer
     cand_pid, cand_author, accept, alias = cand.pid, cand.author, cand.accept, cand.alias
     n_p = top.size
-    for b in prange(offsets.size - 1):
+    for b in prange(totals.size):
         s = np.empty(4, dtype=np.uint64)
         r = np.empty(4, dtype=np.uint64)
         derive(key_count, b, s)
         derive(key_slot, b, r)
         usable = np.empty(n_p, dtype=np.bool_)
-        k = offsets[b]
+        k = b * room
+        end = k + room
+        got = 0
         for i in range(b * FEED_BLOCK_USERS, min(n, (b + 1) * FEED_BLOCK_USERS)):
             total = _usable(i, t0, top, access, suspended, satisfaction, usable)
             if total <= 0.0:
                 continue
-            for _ in range(_slots(s, rate, cdf, used)):
+            count = _slots(s, rate, cdf, used)
+            got += count
+            for _ in range(count):
+                if k == end:
+                    break
                 u = uniform(r) * total
                 p = -1
                 for q in range(n_p):
@@ -255,17 +256,20 @@ def draw_slots(
                 out_pid[k] = cand_pid[j]
                 out_viewer[k] = -1 if cand_author[j] == i else i
                 k += 1
+        totals[b] = got
 
 
 @njit(cache=True, parallel=True)
-def sort_by_minute(L, offsets, out) -> None:
+def sort_by_minute(L, room, totals, out) -> None:
     """Group each block's views by minute (a counting sort, in parallel over blocks, which
     keeps the order within a minute) and leave out the slots that showed users their own
-    posts: block b's views of minute j become sorted_*[start[b, j]:start[b, j + 1]]."""
+    posts: block b's views of minute j become sorted_*[start[b, j]:start[b, j + 1]], in
+    the block's room (from b x room)."""
     minute, pid, viewer = out.minute, out.pid, out.viewer
     sorted_pid, sorted_viewer, start = out.sorted_pid, out.sorted_viewer, out.start
-    for b in prange(offsets.size - 1):
-        lo, hi = offsets[b], offsets[b + 1]
+    for b in prange(totals.size):
+        lo = b * room
+        hi = lo + totals[b]
         row = start[b]
         row[:] = 0
         for k in range(lo, hi):
@@ -312,26 +316,29 @@ def feed_tick(
     key_count, key_slot = np.uint64(next_u64(rs)), np.uint64(next_u64(rs))
     n = people.kind.size
     totals = np.zeros(-(-n // FEED_BLOCK_USERS), dtype=np.int64)
-    count_slots(t0, people, top, rate, cdf, used, key_count, totals)
-    offsets = np.zeros(totals.size + 1, dtype=np.int64)
-    np.cumsum(totals, out=offsets[1:])
-    total = int(offsets[-1])
-    if total > views.pid.size:
-        views = new_feed_views(max(total, 2 * views.pid.size), n, L)
-    draw_slots(
-        t0,
-        L,
-        people,
-        top,
-        start,
-        rate,
-        cdf,
-        used,
-        key_count,
-        key_slot,
-        offsets,
-        cand,
-        views,
-    )
-    sort_by_minute(L, offsets, views)
+    room = block_room(rate)
+    while True:
+        if totals.size * room > views.pid.size:
+            views = new_feed_views(max(totals.size * room, 2 * views.pid.size), n, L)
+        draw_slots(
+            t0,
+            L,
+            people,
+            top,
+            start,
+            rate,
+            cdf,
+            used,
+            key_count,
+            key_slot,
+            room,
+            totals,
+            cand,
+            views,
+        )
+        most = int(totals.max())
+        if most <= room:
+            break
+        room = most  # a block needed more room: the same draws again, with room for all
+    sort_by_minute(L, room, totals, views)
     return views
