@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 FORMAT = "tightrope-checkpoint/1"
 # attributes rebuilt from the scenario, not stored
-_NOT_STORED = ("scenario",)
+_NOT_STORED = ("scenario", "candidates")  # the candidates are rebuilt every tick
 
 
 def _version() -> str:
@@ -107,9 +107,8 @@ def load_checkpoint(path: str | Path, scenario: Scenario) -> Simulation:
     sim = Simulation.__new__(Simulation)
     sim.__dict__.update(state)
     # pickling stored each field of a record array as its own array: put them back together
-    # (the candidates are rebuilt every tick, so they need only their room)
     sim.posts = packed(sim.posts, POST_HOT)
     sim.people = packed(sim.people, VIEWER)
-    sim.candidates = new_candidates(sim.candidates.pid.size)
+    sim.candidates = new_candidates(sim.scratch.size)
     sim.scenario = scenario
     return sim

@@ -321,21 +321,9 @@ def feed_tick(
         if totals.size * room > views.pid.size:
             views = new_feed_views(max(totals.size * room, 2 * views.pid.size), n, L)
         draw_slots(
-            t0,
-            L,
-            people,
-            top,
-            start,
-            rate,
-            cdf,
-            used,
-            key_count,
-            key_slot,
-            room,
-            totals,
-            cand,
-            views,
-        )
+            t0, L, people, top, start, rate, cdf, used, key_count, key_slot, room, totals,
+            cand, views,
+        )  # fmt: skip
         most = int(totals.max())
         if most <= room:
             break

@@ -186,19 +186,21 @@ def packed(record, dtype: np.dtype):
 
 
 def new_posts(capacity: int) -> Posts:
-    posts = Posts(
-        pid=np.full(capacity, -1, dtype=np.int64),
+    hot = np.zeros(capacity, dtype=POST_HOT)  # built as a record: no copy of a ring's worth
+    hot["pid"] = -1
+    hot["reach"] = 1.0
+    return Posts(
+        pid=hot["pid"],
         author=np.zeros(capacity, dtype=np.int32),
-        platform=np.zeros(capacity, dtype=np.int8),
-        cat=np.zeros(capacity, dtype=np.int8),
+        platform=hot["platform"],
+        cat=hot["cat"],
         created=np.zeros(capacity, dtype=np.int64),
-        state=np.zeros(capacity, dtype=np.int8),
-        reach=np.ones(capacity, dtype=np.float32),
-        queued=np.zeros(capacity, dtype=np.uint8),
+        state=hot["state"],
+        reach=hot["reach"],
+        queued=hot["queued"],
         engagement=np.zeros(capacity, dtype=np.float32),
         counts=np.zeros(6, dtype=np.int64),
     )
-    return packed(posts, POST_HOT)
 
 
 def new_review_queues(n_platforms: int, capacity: int) -> ReviewQueues:
