@@ -92,27 +92,90 @@ def new_feed_views(capacity: int, users: int, tick_minutes: int) -> FeedViews:
     )
 
 
-@njit(cache=True)
-def rank_candidates(t0, posts, consts, cand, scratch, start, top):
-    """Decay engagement and build each platform's alias table of candidates: platform p's
-    candidates are entries start[p]..start[p + 1] of the candidate arrays, of total score
-    top[p] (0: none)."""
-    L = consts.tick_minutes
-    decay = math.exp(-L / TIME_CONSTANT_MINUTES)
-    n_p = consts.n_platforms
-    size = posts.pid.size
+RANK_CHUNK = 1 << 15
+"""Window slots per chunk of the candidate scan (chunks run in parallel; the candidates
+come out in the same order whatever their number)."""
+
+
+@njit(cache=True, inline="always")
+def _window_slot(q, lo0, n0, lo1):
+    """Slot of position q of the window: its first range from lo0 (n0 slots), then lo1."""
+    return lo0 + q if q < n0 else lo1 + (q - n0)
+
+
+@njit(cache=True, inline="always")
+def _is_candidate(s, t0, state, created, platform, private) -> bool:
+    return state[s] == VISIBLE and t0 - created[s] < AGE_LIMIT_MINUTES and private[platform[s]] == 0
+
+
+@njit(cache=True, parallel=True)
+def _scan_window(t0, decay, lo0, n0, lo1, n, posts, consts, counts) -> None:
+    """Decay the window's engagement and count each chunk's candidates by platform
+    (counts[c, p]), in parallel over chunks of RANK_CHUNK window positions."""
+    state, created, platform = posts.state, posts.created, posts.platform
+    engagement, private = posts.engagement, consts.p_private
+    for c in prange(counts.shape[0]):
+        row = counts[c]
+        row[:] = 0
+        for q in range(c * RANK_CHUNK, min(n, (c + 1) * RANK_CHUNK)):
+            s = _window_slot(q, lo0, n0, lo1)
+            engagement[s] *= decay
+            if _is_candidate(s, t0, state, created, platform, private):
+                row[platform[s]] += 1
+
+
+@njit(cache=True, parallel=True)
+def _write_candidates(t0, lo0, n0, lo1, n, posts, consts, cand, fill) -> None:
+    """Each chunk's candidates with their scores, from fill[c, p] on for platform p (so
+    that a platform's candidates are in window order), in parallel over chunks."""
     pid, state, created, platform = posts.pid, posts.state, posts.created, posts.platform
     engagement, cat, reach, author = posts.engagement, posts.cat, posts.reach, posts.author
     private, eng_weight, sens_penalty = consts.p_private, consts.p_eng_weight, consts.p_sens_penalty
     sensitivity = consts.cat_sensitivity
-    cand_pid, cand_author, accept, alias = cand.pid, cand.author, cand.accept, cand.alias
-    # Candidates: visible posts on public platforms younger than the age limit, found in
-    # one pass (into `scratch`), then grouped by platform with their scores (in `accept`),
-    # from which each platform gets an alias table. Only the newest posts can be
-    # candidates: a post is published in its tick, so once a post made more than the age
-    # limit and a tick ago is met going back from the newest, every older one is past the
-    # age limit too. Engagement is read only here, for candidates, so only these posts
-    # need decaying.
+    cand_pid, cand_author, accept = cand.pid, cand.author, cand.accept
+    fresh = np.empty(AGE_LIMIT_MINUTES)  # exp(-age / time constant), by age in minutes
+    for age in range(AGE_LIMIT_MINUTES):
+        fresh[age] = math.exp(-age / TIME_CONSTANT_MINUTES)
+    for c in prange(fill.shape[0]):
+        at = fill[c]
+        for q in range(c * RANK_CHUNK, min(n, (c + 1) * RANK_CHUNK)):
+            s = _window_slot(q, lo0, n0, lo1)
+            if not _is_candidate(s, t0, state, created, platform, private):
+                continue
+            p = platform[s]
+            age = max(t0 - created[s], 0)
+            weight = eng_weight[p]
+            w = engagement[s] + 1.0
+            if weight != 1.0:
+                w = w**weight
+            w *= fresh[age] * reach[s]
+            w *= 1.0 - sens_penalty[p] * sensitivity[cat[s]]
+            k = at[p]
+            cand_pid[k] = pid[s]  # what a pick needs, kept with the candidate: the ring is far
+            cand_author[k] = author[s]
+            accept[k] = w
+            at[p] = k + 1
+
+
+@njit(cache=True, parallel=True)
+def _alias_tables(cand, scratch, start, top) -> None:
+    """Each platform's alias table over its candidates, in parallel over platforms."""
+    accept, alias = cand.accept, cand.alias
+    for p in prange(top.size):
+        lo, hi = start[p], start[p + 1]
+        top[p] = alias_fill(accept, lo, hi, accept, alias, scratch[lo:hi])
+
+
+@njit(cache=True)
+def _window(t0, posts, consts):
+    """The candidate window (lo0, n0, lo1, n): n slots, n0 of them from lo0 on, then the
+    rest from lo1 on, in ascending slot order (the ring may wrap around its end)."""
+    L = consts.tick_minutes
+    size = posts.pid.size
+    created = posts.created
+    # Only the newest posts can be candidates: a post is published in its tick, so once a
+    # post made more than the age limit and a tick ago is met going back from the newest,
+    # every older one is past the age limit too.
     newest = posts.counts[5] - 1
     oldest = newest
     while oldest >= 0 and newest - oldest < size:
@@ -120,54 +183,37 @@ def rank_candidates(t0, posts, consts, cand, scratch, start, top):
             break
         oldest -= 1
     oldest += 1
-    # the window's slots, in ascending slot order (the ring may wrap around its end)
+    if newest < oldest:
+        return 0, 0, 0, 0
     first, last = oldest & (size - 1), newest & (size - 1)
-    wrapped = newest >= oldest and first > last
-    start[:] = 0
-    n_cand = 0
-    for part in range(2):
-        if newest < oldest:
-            break
-        if wrapped:
-            lo, hi = (0, last + 1) if part == 0 else (first, size)
-        elif part == 0:
-            lo, hi = first, last + 1
-        else:
-            break
-        for s in range(lo, hi):
-            engagement[s] *= decay
-            if (
-                state[s] == VISIBLE
-                and t0 - created[s] < AGE_LIMIT_MINUTES
-                and private[platform[s]] == 0
-            ):
-                scratch[n_cand] = s
-                n_cand += 1
-                start[platform[s] + 1] += 1
-    for p in range(n_p):
-        start[p + 1] += start[p]
-    fill = start[:-1].copy()
-    fresh = np.empty(AGE_LIMIT_MINUTES)  # exp(-age / time constant), by age in minutes
-    for age in range(AGE_LIMIT_MINUTES):
-        fresh[age] = math.exp(-age / TIME_CONSTANT_MINUTES)
-    for j in range(n_cand):
-        s = scratch[j]
-        p = platform[s]
-        age = max(t0 - created[s], 0)
-        c = cat[s]
-        weight = eng_weight[p]
-        w = engagement[s] + 1.0
-        if weight != 1.0:
-            w = w**weight
-        w *= fresh[age] * reach[s]
-        w *= 1.0 - sens_penalty[p] * sensitivity[c]
-        k = fill[p]
-        cand_pid[k] = pid[s]  # what a pick needs, kept with the candidate: the ring is far
-        cand_author[k] = author[s]
-        accept[k] = w
-        fill[p] += 1
-    for p in range(n_p):
-        top[p] = alias_fill(accept, start[p], start[p + 1], accept, alias, scratch)
+    n = newest - oldest + 1
+    if first > last:  # wrapped: slots 0..last come first in slot order, then first..end
+        return 0, last + 1, first, n
+    return first, n, 0, n
+
+
+def rank_candidates(t0, posts, consts, cand, scratch, start, top) -> None:
+    """Decay engagement and build each platform's alias table of candidates: platform p's
+    candidates are entries start[p]..start[p + 1] of the candidate arrays, in ascending
+    slot order, of total score top[p] (0: none).
+
+    Candidates are the visible posts on public platforms younger than the age limit.
+    Engagement is read only here, for candidates, so only the window's posts need
+    decaying. The window is scanned in chunks in parallel twice: to count each chunk's
+    candidates by platform, then (after a prefix sum that gives each chunk its place) to
+    write them with their scores."""
+    decay = math.exp(-consts.tick_minutes / TIME_CONSTANT_MINUTES)
+    lo0, n0, lo1, n = _window(t0, posts, consts)
+    n_p = int(consts.n_platforms)
+    counts = np.zeros((-(-n // RANK_CHUNK), n_p), dtype=np.int64)
+    _scan_window(t0, decay, lo0, n0, lo1, n, posts, consts, counts)
+    totals = counts.sum(axis=0)
+    start[0] = 0
+    start[1:] = np.cumsum(totals)
+    # chunk c's candidates of platform p go after those of the chunks before it
+    fill = start[:-1][None, :] + np.cumsum(counts, axis=0) - counts
+    _write_candidates(t0, lo0, n0, lo1, n, posts, consts, cand, fill)
+    _alias_tables(cand, scratch, start, top)
 
 
 @njit(cache=True, inline="always")
