@@ -25,6 +25,7 @@ from numba import njit, prange
 
 from .content import VISIBLE
 from .exposure import may_use
+from .memory_hints import prefetch
 from .rng import (
     alias_fill,
     alias_pick,
@@ -241,6 +242,17 @@ def block_room(rate: float) -> int:
     return int(mu + 6.0 * math.sqrt(mu) + 64.0)
 
 
+PREFETCH_SLOTS = 16  # feed slots ahead whose candidate's alias-table column is fetched early
+
+
+@njit(cache=True, inline="always")
+def _column(start, p, u) -> int:
+    """The alias-table column of platform p that uniform u picks (see `rng.alias_pick`)."""
+    lo = start[p]
+    n = start[p + 1] - lo
+    return lo + min(int(u * n), n - 1)
+
+
 @njit(cache=True, parallel=True)
 def draw_slots(
     t0,
@@ -257,6 +269,7 @@ def draw_slots(
     totals,
     cand,
     out,
+    picks,
 ) -> None:
     """Each block's feed slots this tick, in parallel over blocks: every user who can see
     a feed looks at Poisson(rate) slots (one draw per user from the block's count stream,
@@ -264,7 +277,14 @@ def draw_slots(
     platform in proportion to satisfaction + 0.01, a candidate from its alias table and a
     minute of the tick. Block b's slots go to out[b x room:], in the order of its users, and
     totals[b] is their number: when it is more than `room`, only the first `room` are
-    written (`feed_tick` then draws again with room for all: the same draws)."""
+    written (`feed_tick` then draws again with room for all: the same draws).
+
+    A block draws all its slots first (the candidate as its platform and uniform, in
+    out.pid and `picks`, float64 scratch the size of out.pid: `feed_tick` lends it
+    out.sorted_pid, which `sort_by_minute` fills afterwards), then picks the candidates,
+    fetching each one's alias-table column PREFETCH_SLOTS slots early: the columns are at
+    random places in a table larger than the caches, and fetched one after another they
+    would be waited for one by one."""
     n = people.kind.size
     access, suspended, satisfaction = people.access, people.suspended_until, people.satisfaction
     out_minute, out_pid, out_viewer = out.minute, out.pid, out.viewer
@@ -276,7 +296,8 @@ def draw_slots(
         derive(key_count, b, s)
         derive(key_slot, b, r)
         usable = np.empty(n_p, dtype=np.bool_)
-        k = b * room
+        first = b * room
+        k = first
         end = k + room
         got = 0
         for i in range(b * FEED_BLOCK_USERS, min(n, (b + 1) * FEED_BLOCK_USERS)):
@@ -296,13 +317,24 @@ def draw_slots(
                         u -= satisfaction[i, q] + 0.01
                         if u < 0.0:
                             break
-                lo, hi = start[p], start[p + 1]
-                j = alias_pick(accept, alias, lo, hi - lo, uniform(r))
+                out_pid[k] = p
+                picks[k] = uniform(r)
                 out_minute[k] = integer(r, L)
-                out_pid[k] = cand_pid[j]
-                out_viewer[k] = -1 if cand_author[j] == i else i
+                out_viewer[k] = i
                 k += 1
         totals[b] = got
+        for e in range(first, min(first + PREFETCH_SLOTS, k)):
+            prefetch(accept, _column(start, out_pid[e], picks[e]))
+        for e in range(first, k):
+            ahead = e + PREFETCH_SLOTS
+            if ahead < k:
+                prefetch(accept, _column(start, out_pid[ahead], picks[ahead]))
+            p = out_pid[e]
+            lo = start[p]
+            j = alias_pick(accept, alias, lo, start[p + 1] - lo, picks[e])
+            out_pid[e] = cand_pid[j]
+            if cand_author[j] == out_viewer[e]:
+                out_viewer[e] = -1
 
 
 @njit(cache=True, parallel=True)
@@ -368,7 +400,7 @@ def feed_tick(
             views = new_feed_views(max(totals.size * room, 2 * views.pid.size), n, L)
         draw_slots(
             t0, L, people, top, start, rate, cdf, used, key_count, key_slot, room, totals,
-            cand, views,
+            cand, views, views.sorted_pid.view(np.float64),
         )  # fmt: skip
         most = int(totals.max())
         if most <= room:
