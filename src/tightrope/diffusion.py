@@ -174,6 +174,16 @@ def copy_feed_views(j, feed, fill, buf_post, buf_viewer) -> None:
         buf_viewer[i : i + hi - lo] = feed_viewer[lo:hi]
 
 
+@njit(cache=True, inline="always")
+def prefetch_view(slot, v, post_id, access, day_views, grievance) -> None:
+    """Fetch early what a view of post `slot` by viewer v reads: the post's record
+    (`world.POST_HOT`), the viewer's record (`world.VIEWER`) and what lies apart."""
+    prefetch(post_id, slot)
+    prefetch(access, v)
+    prefetch(day_views, v)  # and fear
+    prefetch(grievance, v)
+
+
 @njit(cache=True, parallel=True)
 def view_parts(
     m,
@@ -219,6 +229,8 @@ def view_parts(
         lo, hi = start[k], start[k + 1]
         if lo == hi:
             continue
+        for e in range(lo, min(hi, lo + PREFETCH_DISTANCE)):  # the first views, early
+            prefetch_view(buf_post[e] & mask, buf_viewer[e], post_id, access, day_views, grievance)
         index = j * n_parts + k
         rs_reshare, rs_report, rs_inspect = streams[k, 0], streams[k, 1], streams[k, 2]
         derive(keys[0], index, rs_reshare)
@@ -229,13 +241,8 @@ def view_parts(
         for e in range(lo, hi):
             ahead = e + PREFETCH_DISTANCE
             if ahead < hi:
-                u = buf_viewer[ahead]
-                a = buf_post[ahead] & mask
-                prefetch(post_id, a)  # the post's record (world.POST_HOT)
-                prefetch(access, u)
-                prefetch(day_views, u)  # the viewer's record (world.VIEWER)
-                prefetch(grievance, u)
-                prefetch(fear, u)
+                u, a = buf_viewer[ahead], buf_post[ahead] & mask
+                prefetch_view(a, u, post_id, access, day_views, grievance)
             pid = buf_post[e]
             v = buf_viewer[e]
             slot = pid & mask

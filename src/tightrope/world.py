@@ -162,16 +162,16 @@ queue mark share 16 bytes, one cache line instead of five for a post far away in
 
 VIEWER = np.dtype(
     {
-        "names": ["susceptibility", "day_views", "day_harm", "report_propensity"],
+        "names": ["susceptibility", "day_views", "day_harm", "fear"],
         "formats": ["f4", "f4", "f4", "f4"],
         "offsets": [0, 4, 8, 12],
         "itemsize": 16,
     }
 )
-"""What only a view reads (or only a view and the day's end): a user's susceptibility,
-views and harm seen today and propensity to report share 16 bytes. The fields that the
-passes over every user read each tick (access, fear, grievance, ...) stay apart: in a
-record those passes would read the whole record."""
+"""What every view reads of its viewer: susceptibility, views and harm seen today, and fear
+(which sets the chance to reshare) share 16 bytes. The other fields that a pass over every
+user reads each tick (access, grievance, trust, ...) stay apart: in a record such a pass
+would read the whole record; fear, read by one such pass, is worth it."""
 
 
 def packed(record, dtype: np.dtype):
