@@ -16,6 +16,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
+from .memory_hints import prefetch
 from .rng import derive, exponential, geometric_skip, uniform
 from .world import BLOCK_EVENTS, HORIZON_MINUTES
 
@@ -240,6 +241,9 @@ def audience_regions(slots, sharers, n, posts, consts, graph, offsets) -> None:
         offsets[k + 1] += offsets[k]
 
 
+PREFETCH_SHARES = 4  # shares ahead whose follower list and post are fetched early
+
+
 @njit(cache=True, parallel=True, _nrt=False)
 def draw_audiences(
     slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets, out_slot,
@@ -249,7 +253,17 @@ def draw_audiences(
     stream derived from `key` with index index0 + k (its state in states[k]), into its
     region of out_* (calendar slot, viewer); counts[k] is how many, or -1 if they did not
     fit. Compiled without reference counting, as `push_audiences`."""
+    followers_ptr, followers_idx = graph.followers_ptr, graph.followers_idx
     for k in prange(n):
+        # fetch early where the shares a few ahead start: their sharer's entry in the
+        # follower index, then (once that has arrived) their first followers and the post
+        ahead = k + 2 * PREFETCH_SHARES
+        if ahead < n:
+            prefetch(followers_ptr, sharers[ahead])
+        ahead = k + PREFETCH_SHARES
+        if ahead < n:
+            prefetch(followers_idx, followers_ptr[sharers[ahead]])
+            prefetch(posts.pid, slots[ahead])
         s = states[k]
         derive(key, index0 + k, s)
         counts[k] = draw_audience(
