@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -433,3 +435,12 @@ def test_progress_bar_on_a_terminal_shows_ticks_per_second(monkeypatch: pytest.M
     text = fake.getvalue()
     assert "48/48 ticks" in text
     assert "ticks/s" in text
+
+
+@pytest.mark.parametrize("module", ["tightrope", "tightrope.cli"])
+def test_python_dash_m_knows_every_command(module: str) -> None:
+    done = subprocess.run(
+        [sys.executable, "-m", module, "calibrate", "--help"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Fit the settings listed in SPEC" in done.stdout

@@ -488,4 +488,8 @@ def runs(results_dir: Path) -> None:
 from . import cli_analyze, cli_calibrate, cli_experiment  # noqa: E402,F401
 
 if __name__ == "__main__":
-    main()
+    # run as `python -m tightrope.cli`, this file is `__main__`, and the modules above
+    # registered their commands on the group of `tightrope.cli`, not on this one
+    from tightrope.cli import main as registered
+
+    registered()
