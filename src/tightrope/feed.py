@@ -27,6 +27,7 @@ from .content import VISIBLE
 from .exposure import may_use
 from .memory_hints import prefetch
 from .rng import (
+    alias_column,
     alias_fill,
     alias_pick,
     derive,
@@ -245,14 +246,6 @@ def block_room(rate: float) -> int:
 PREFETCH_SLOTS = 16  # feed slots ahead whose candidate's alias-table column is fetched early
 
 
-@njit(cache=True, inline="always")
-def _column(start, p, u) -> int:
-    """The alias-table column of platform p that uniform u picks (see `rng.alias_pick`)."""
-    lo = start[p]
-    n = start[p + 1] - lo
-    return lo + min(int(u * n), n - 1)
-
-
 @njit(cache=True, parallel=True)
 def draw_slots(
     t0,
@@ -323,12 +316,11 @@ def draw_slots(
                 out_viewer[k] = i
                 k += 1
         totals[b] = got
-        for e in range(first, min(first + PREFETCH_SLOTS, k)):
-            prefetch(accept, _column(start, out_pid[e], picks[e]))
         for e in range(first, k):
             ahead = e + PREFETCH_SLOTS
             if ahead < k:
-                prefetch(accept, _column(start, out_pid[ahead], picks[ahead]))
+                q = out_pid[ahead]
+                prefetch(accept, alias_column(start[q], start[q + 1] - start[q], picks[ahead]))
             p = out_pid[e]
             lo = start[p]
             j = alias_pick(accept, alias, lo, start[p + 1] - lo, picks[e])

@@ -229,12 +229,18 @@ def alias_fill(weight, lo: int, hi: int, accept, alias, stack) -> float:
 
 
 @njit(cache=True, inline="always")
+def alias_column(lo: int, n: int, u: float) -> int:
+    """The column of an alias table over [lo, lo + n) that uniform u picks (`alias_pick`):
+    where a pick will read, known before it is made."""
+    return lo + min(int(u * n), n - 1)
+
+
+@njit(cache=True, inline="always")
 def alias_pick(accept, alias, lo: int, n: int, u: float) -> int:
     """An index in [lo, lo + n) from an alias table, with one uniform u: its integer part
-    picks the column, its remaining bits the acceptance test."""
-    x = u * n
-    j = min(int(x), n - 1)
-    return lo + j if x - j < accept[lo + j] else alias[lo + j]
+    picks the column (`alias_column`), its remaining bits the acceptance test."""
+    c = alias_column(lo, n, u)
+    return c if u * n - (c - lo) < accept[c] else alias[c]
 
 
 @njit(cache=True)
