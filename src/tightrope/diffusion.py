@@ -358,12 +358,17 @@ def follow_up(
 def add_engagement(n, buf_post, outcome, engagement, threads) -> None:
     """Pass 4 of a minute: engagement + 1 per counted view and + 2 per reshare, in the
     views' order. Each of `threads` tasks owns a range of post slots, so no two write the
-    same post, and the result does not depend on their number."""
+    same post, and the result does not depend on their number; each fetches its posts'
+    engagement PREFETCH_DISTANCE views early."""
     size = engagement.size
     mask = size - 1
     for t in prange(threads):
         lo, hi = t * size // threads, (t + 1) * size // threads
         for e in range(n):
+            if e + PREFETCH_DISTANCE < n:
+                ahead = buf_post[e + PREFETCH_DISTANCE] & mask
+                if lo <= ahead < hi:
+                    prefetch(engagement, ahead)
             o = outcome[e]
             if o & COUNTED:
                 slot = buf_post[e] & mask

@@ -244,6 +244,7 @@ def block_room(rate: float) -> int:
 
 
 PREFETCH_SLOTS = 16  # feed slots ahead whose candidate's alias-table column is fetched early
+PICK_SLOTS = 8  # feed slots ahead whose candidate is picked and its record fetched early
 
 
 @njit(cache=True, parallel=True)
@@ -274,10 +275,12 @@ def draw_slots(
 
     A block draws all its slots first (the candidate as its platform and uniform, in
     out.pid and `picks`, float64 scratch the size of out.pid: `feed_tick` lends it
-    out.sorted_pid, which `sort_by_minute` fills afterwards), then picks the candidates,
-    fetching each one's alias-table column PREFETCH_SLOTS slots early: the columns are at
-    random places in a table larger than the caches, and fetched one after another they
-    would be waited for one by one."""
+    out.sorted_pid, which `sort_by_minute` fills afterwards), then picks the candidates in
+    a pipeline: a slot's alias-table column is fetched PREFETCH_SLOTS slots early, its pick
+    made PICK_SLOTS slots early (the column has arrived by then) and the picked record
+    fetched, and the slot finished when its turn comes. The columns and records are at
+    random places in a table larger than the caches; fetched one after another they would
+    be waited for one by one."""
     n = people.kind.size
     access, suspended, satisfaction = people.access, people.suspended_until, people.satisfaction
     out_minute, out_pid, out_viewer = out.minute, out.pid, out.viewer
@@ -316,14 +319,21 @@ def draw_slots(
                 out_viewer[k] = i
                 k += 1
         totals[b] = got
-        for e in range(first, k):
+        for e in range(first - PREFETCH_SLOTS, k):
             ahead = e + PREFETCH_SLOTS
             if ahead < k:
                 q = out_pid[ahead]
                 prefetch(accept, alias_column(start[q], start[q + 1] - start[q], picks[ahead]))
-            p = out_pid[e]
-            lo = start[p]
-            j = alias_pick(accept, alias, lo, start[p + 1] - lo, picks[e])
+            near = e + PICK_SLOTS
+            if first <= near < k:  # its column has arrived: pick, and fetch the pick's record
+                p = out_pid[near]
+                lo = start[p]
+                j = alias_pick(accept, alias, lo, start[p + 1] - lo, picks[near])
+                out_pid[near] = j
+                prefetch(accept, j)
+            if e < first:
+                continue
+            j = out_pid[e]
             out_pid[e] = cand_pid[j]
             if cand_author[j] == out_viewer[e]:
                 out_viewer[e] = -1
