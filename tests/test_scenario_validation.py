@@ -98,7 +98,7 @@ def test_every_field_problem_listed_at_once():
 def test_tick_minutes_must_divide_a_day():
     err = problems(["run.tick_minutes=7"])
     assert len(err.problems) == 1
-    assert err.problems[0].startswith("run: tick_minutes must divide a day (1440 minutes), got 7")
+    assert err.problems[0].startswith("run.tick_minutes: must divide a day of 1440 minutes")
     for ok in (30, 60, 120, 1440):
         tightrope.load_scenario(PRESET, [f"run.tick_minutes={ok}"])
 
@@ -106,29 +106,34 @@ def test_tick_minutes_must_divide_a_day():
 def test_diurnal_needs_24_values():
     err = problems(["population.diurnal=[1.0, 2.0]"])
     assert len(err.problems) == 1
-    assert err.problems[0].startswith("population: diurnal must have 24 hourly values, got 2")
+    assert err.problems[0].startswith("population.diurnal: must have 24 hourly values, not 2")
 
 
 def test_validator_messages_are_exact():
     assert problems(["run.tick_minutes=7"]).problems == [
-        "run: tick_minutes must divide a day (1440 minutes), got 7"
+        "run.tick_minutes: must divide a day of 1440 minutes (for example 15, 30, 60 or 1440)"
+        " (got 7)"
     ]
     assert problems(["population.diurnal=[1.0, 2.0]"]).problems == [
-        "population: diurnal must have 24 hourly values, got 2"
+        "population.diurnal: must have 24 hourly values, not 2 (got [1.0, 2.0])"
+    ]
+    assert problems([f"population.diurnal={[0.0] * 24}"]).problems == [
+        f"population.diurnal: must have at least one positive value (got {[0.0] * 24})"
     ]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "defect: not every problem is reported at once; with run.users=-3 and "
-        "run.tick_minutes=7 only the users problem is listed (the Run validator is "
-        "skipped once a field fails)"
-    ),
-)
 def test_field_and_validator_problems_listed_together():
     err = problems(source={"run": {"users": -3, "tick_minutes": 7}})
-    assert len(err.problems) == 2, err.problems
+    assert err.problems == [
+        "run.users: Input should be greater than or equal to 1 (got -3)",
+        "run.tick_minutes: must divide a day of 1440 minutes (for example 15, 30, 60 or 1440)"
+        " (got 7)",
+    ]
+    err = problems(source={"run": {"users": 0}, "population": {"diurnal": [1.0, 2.0]}})
+    assert err.problems == [
+        "run.users: Input should be greater than or equal to 1 (got 0)",
+        "population.diurnal: must have 24 hourly values, not 2 (got [1.0, 2.0])",
+    ]
 
 
 def test_refused_before_any_work(monkeypatch):

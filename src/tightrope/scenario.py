@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, create_model, model_validator
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
 
 from .content import ACTIONS, CATEGORIES, KINDS
 
@@ -125,13 +125,16 @@ class Population(Strict):
     voice_mean: Share = Field(0.5, description="mean wish to speak, against fear")
     diurnal: list[NonNeg] = Field(default_factory=lambda: list(DEFAULT_DIURNAL))
 
-    @model_validator(mode="after")
-    def _diurnal_len(self) -> Population:
-        if len(self.diurnal) != 24:
-            raise ValueError(f"diurnal must have 24 hourly values, got {len(self.diurnal)}")
-        if sum(self.diurnal) <= 0:
-            raise ValueError("diurnal must have at least one positive value")
-        return self
+    # field validators, not model validators: they run even when another field fails,
+    # so that every problem is listed at once
+    @field_validator("diurnal")
+    @classmethod
+    def _diurnal_len(cls, diurnal: list[float]) -> list[float]:
+        if len(diurnal) != 24:
+            raise ValueError(f"must have 24 hourly values, not {len(diurnal)}")
+        if sum(diurnal) <= 0:
+            raise ValueError("must have at least one positive value")
+        return diurnal
 
 
 class Network(Strict):
@@ -343,13 +346,12 @@ class Run(Strict):
     tick_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     seed: Count = 0
 
-    @model_validator(mode="after")
-    def _tick_divides_day(self) -> Run:
-        if 1440 % self.tick_minutes:
-            raise ValueError(
-                f"tick_minutes must divide a day (1440 minutes), got {self.tick_minutes}"
-            )
-        return self
+    @field_validator("tick_minutes")
+    @classmethod
+    def _tick_divides_day(cls, tick_minutes: int) -> int:
+        if 1440 % tick_minutes:
+            raise ValueError("must divide a day of 1440 minutes (for example 15, 30, 60 or 1440)")
+        return tick_minutes
 
 
 class Scenario(Strict):
