@@ -23,7 +23,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
+import itertools
 import json
+import math
 import statistics
 import sys
 import tempfile
@@ -243,7 +245,7 @@ def page(store: Store, quick: bool, command: str) -> str:
             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
         ]
         for m in rows:
-            per_day = (m["wall_s"] - m["setup_s"]) / m["days"]
+            per_day = _per_day(m)
             lines.append(
                 f"| {m['users']:,} | {m['edges']:,} | {m['days']:g} | {m['wall_s']:.1f} | "
                 f"{per_day:.2f} | {per_day / m['users'] * 1e6:.2f} | "
@@ -274,6 +276,7 @@ cost per day = a x users^b over the scaling table lies in this range."""
 
 
 def _per_day(m: dict) -> float:
+    """Seconds per simulated day of a measured run, set-up (building the network) left out."""
     return (m["wall_s"] - m["setup_s"]) / m["days"]
 
 
@@ -281,9 +284,6 @@ def growth_lines(rows: list[dict], mem: dict | None) -> list[str]:
     """How cost per simulated day grows with users (the exponent of each step of the
     table and of a least-squares fit on log-log axes) and with edges (the density pair of
     the memory part: the same users, twice the follows)."""
-    import itertools
-    import math
-
     if len(rows) < 2:
         return []
     steps, exponents = [], []

@@ -87,12 +87,15 @@ def uniform(s: np.ndarray) -> float:
     return float(next_u64(s) >> np.uint64(11)) * (1.0 / 9007199254740992.0)
 
 
+_ZIG_R = 7.697117470131487  # the ziggurat's base layer's right edge, r (256 layers)
+
+
 def _exponential_tables(layers: int = 256, bits: int = 53):
     """Marsaglia and Tsang's ziggurat for the standard exponential (J. Stat. Softw. 5(8),
     2000), 256 layers: for layer i, k[i] (a draw of `bits` bits below it lies wholly under
     the density), w[i] (scales the draw to x) and f[i] = exp(-x_i)."""
     scale = float(2**bits)
-    x = 7.697117470131487  # the base layer's right edge, r
+    x = _ZIG_R
     v = 3.949659822581572e-3  # the area of each layer
     k = np.zeros(layers, dtype=np.uint64)
     w = np.zeros(layers)
@@ -114,7 +117,6 @@ def _exponential_tables(layers: int = 256, bits: int = 53):
 
 
 _ZIG_K, _ZIG_W, _ZIG_F = _exponential_tables()
-_ZIG_R = 7.697117470131487
 
 
 @njit(cache=True, inline="always")
