@@ -13,6 +13,8 @@ Parts:
   memory part), per user-day and per edge-day.
 - `peers`: benchmarks/peers.py: NDlib's IndependentCascadesModel and a Mesa baseline against
   Tightrope, and a NumPy/SciPy sparse pass as the hardware reference.
+- `floor`: benchmarks/floor.py: the cost of one read at a random place of main memory (and
+  of streaming), all threads at once: the floor under the target run's cost per view.
 
 Each measurement runs in a fresh process (benchmarks/scale.py) and is kept as JSON in
 benchmarks/results/ (or the --quick folder), so the page can be rebuilt from the parts
@@ -42,7 +44,7 @@ from tightrope.storage import write_text_atomic  # noqa: E402
 
 PRESET = "china-comprehensive-2021"
 GIB = 1 << 30
-PARTS = ("target", "memory", "scaling", "peers")
+PARTS = ("target", "memory", "scaling", "peers", "floor")
 
 FULL = {
     "target": {"users": 1_000_000, "days": 30.0, "limit_s": 60.0},
@@ -50,6 +52,7 @@ FULL = {
     "density": {"users": 1_000_000, "days": 1.0},
     "scaling": [10_000, 100_000, 1_000_000],
     "scaling_days": 3.0,
+    "floor": {"size_mib": 1024, "reads": 50_000_000, "repeats": 3},
 }
 QUICK = {
     "target": {"users": 20_000, "days": 1.0, "limit_s": 60.0},
@@ -57,6 +60,7 @@ QUICK = {
     "density": {"users": 20_000, "days": 0.25},
     "scaling": [2_000, 10_000],
     "scaling_days": 0.5,
+    "floor": {"size_mib": 64, "reads": 1_000_000, "repeats": 1},
 }
 
 
@@ -200,6 +204,9 @@ def page(store: Store, quick: bool, command: str) -> str:
         ]
     else:
         lines += ["Not measured yet.", ""]
+    floor = store.get("floor")
+    if tgt and floor:
+        lines += floor_lines(floor, tgt)
     before = store.get("target-previous")
     if before:
         walls = [r["wall_s"] for r in before["runs"]]
@@ -268,6 +275,41 @@ def page(store: Store, quick: bool, command: str) -> str:
     else:
         lines += ["Not measured yet.", ""]
     return "\n".join(lines) + "\n"
+
+
+VIEW_READS = 6
+"""Reads at random places of memory that a view needs at least: its post's record, its
+viewer's record, the viewer's access bits and grievance (in the view pass), its post's
+engagement (the engagement pass), and one where it was scheduled: the feed candidate it
+was picked from, or the follower's access bits when a share's audience was drawn."""
+
+
+def floor_lines(floor: dict, tgt: dict) -> list[str]:
+    """The target run's cost per view against the cost of a random read on this machine."""
+    ns = floor["ns_per_random_read"]
+    c, r0 = tgt["config"], tgt["runs"][-1]
+    views = max(r0["views"], 1)
+    run_ns = (r0["wall_s"] - r0["setup_s"]) / views * 1e9
+    budget_ns = (c["limit_s"] - r0["setup_s"]) / views * 1e9
+    need_ns = VIEW_READS * ns
+    return [
+        f"What the memory allows (`benchmarks/floor.py`, measured {floor['date']}): one read "
+        f"at a random place of main memory costs **{ns:.1f} ns** of wall time here, "
+        f"{floor['threads']} threads reading at once from an array of "
+        f"{floor['array_mib']:,} MiB with the next reads' addresses fetched "
+        f"{floor['best_distance']} reads early (without: {floor['ns_per_read']['0']:.1f} ns); "
+        f"streaming reads {floor['stream_bytes_per_s'] / 1e9:.0f} GB/s. A view reads at least "
+        f"{VIEW_READS} places chosen at random (its post's record; its viewer's record, access "
+        "bits and grievance; its post's engagement; and the feed candidate it was picked from "
+        "or the follower's access bits when a share's audience was drawn); if each waits for "
+        f"main memory, that is {need_ns:.0f} ns, {need_ns * views / 1e9:.0f} s for this "
+        "run's views before anything else. The run costs "
+        f"{run_ns:.0f} ns per view ({run_ns / ns:.1f} reads' worth, {run_ns / need_ns:.1f}x "
+        f"that floor); the target allows {budget_ns:.0f} ns per view after set-up "
+        f"({budget_ns / ns:.1f} reads' worth, {budget_ns / need_ns:.1f}x the floor), for every "
+        "phase together.",
+        "",
+    ]
 
 
 LINEAR_EXPONENT = (0.9, 1.1)
@@ -376,6 +418,12 @@ def main() -> int:
         store.put("peers", {"results": res, "markdown": peers.markdown(res)})
     if "target" in parts:
         store.put("target", run_target(cfg["target"], repeats))
+    if "floor" in parts:
+        from floor import measure_floor
+
+        floor = measure_floor(**cfg["floor"])
+        log(f"floor: {floor['ns_per_random_read']:.1f} ns per random read")
+        store.put("floor", floor)
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
     text = page(store, args.quick, command)
     write_text_atomic(out, text)
