@@ -66,39 +66,46 @@ def stream_sum(words: np.ndarray, threads: int) -> float:
     return sums.sum()
 
 
-def _best(fn, repeats: int) -> float:  # type: ignore[no-untyped-def]
+def _times(fn, repeats: int) -> list[float]:  # type: ignore[no-untyped-def]
     times = []
     for _ in range(repeats):
         t = time.perf_counter()
         fn()
         times.append(time.perf_counter() - t)
-    return statistics.median(times)
+    return times
 
 
 def measure_floor(
-    size_mib: int = 1024, reads: int = 50_000_000, repeats: int = 3
+    size_mib: int = 1024, reads: int = 50_000_000, repeats: int = 3, threads: int = 0
 ) -> dict[str, Any]:
-    """Wall nanoseconds per random read at each prefetch distance, all threads at once, and
-    streaming bytes per second, over an array of `size_mib` MiB (a power of two)."""
+    """Wall nanoseconds per random read at each prefetch distance, `threads` threads at
+    once (0: Numba's number, one per core), and streaming bytes per second, over an array
+    of `size_mib` MiB (a power of two); medians over `repeats`."""
     words = np.ones(size_mib * MIB // 8)
     if words.size & (words.size - 1):
         raise ValueError(f"size_mib must be a power of two, not {size_mib}")
-    threads = get_num_threads()
+    threads = threads or get_num_threads()
     random_reads(words, 1000, 8, threads)  # compile (or load from the cache)
     stream_sum(words, threads)
-    per_read = {
-        d: _best(lambda d=d: random_reads(words, reads, d, threads), repeats) / reads * 1e9
+    runs = {
+        d: [
+            t / reads * 1e9
+            for t in _times(lambda d=d: random_reads(words, reads, d, threads), repeats)
+        ]
         for d in DISTANCES
     }
+    per_read = {d: statistics.median(r) for d, r in runs.items()}
     best = min(per_read, key=lambda d: per_read[d])
-    stream_s = _best(lambda: stream_sum(words, threads), repeats)
+    stream_s = statistics.median(_times(lambda: stream_sum(words, threads), repeats))
     return {
         "array_mib": size_mib,
         "reads": reads,
         "threads": threads,
+        "repeats": repeats,
         "ns_per_read": {str(d): per_read[d] for d in DISTANCES},
         "best_distance": best,
         "ns_per_random_read": per_read[best],
+        "ns_per_random_read_range": [min(runs[best]), max(runs[best])],
         "stream_bytes_per_s": words.nbytes / stream_s,
         "date": time.strftime("%Y-%m-%d"),
     }

@@ -53,6 +53,7 @@ FULL = {
     "scaling": [10_000, 100_000, 1_000_000],
     "scaling_days": 3.0,
     "floor": {"size_mib": 1024, "reads": 50_000_000, "repeats": 3},
+    "threads": {"users": 1_000_000, "days": 1.0, "repeats": 3},
 }
 QUICK = {
     "target": {"users": 20_000, "days": 1.0, "limit_s": 60.0},
@@ -61,6 +62,7 @@ QUICK = {
     "scaling": [2_000, 10_000],
     "scaling_days": 0.5,
     "floor": {"size_mib": 64, "reads": 1_000_000, "repeats": 1},
+    "threads": {"users": 20_000, "days": 0.25, "repeats": 1},
 }
 
 
@@ -143,6 +145,25 @@ def run_scaling(users: list[int], days: float) -> dict:
         log(f"scaling: {n:,} users x {days:g} days: {m['wall_s']:.1f} s")
         rows.append(m)
     return {"days": days, "rows": rows, "date": time.strftime("%Y-%m-%d")}
+
+
+def run_floor(cfg: dict, threads: dict) -> dict:
+    """The cost of a random read with every thread and with one, and of a day of the target
+    scenario on one thread and on every thread: the day after the first (a run of two days
+    less a run of one, with the same seed), since the first fills an empty state."""
+    from floor import measure_floor
+
+    floor = measure_floor(**cfg)
+    floor["one_thread"] = measure_floor(**cfg, threads=1)
+    log(f"floor: {floor['ns_per_random_read']:.1f} ns per random read")
+    users, days = threads["users"], threads["days"]
+    floor["runs"] = {
+        f"{name} {d:g}": [measure(PRESET, users, d, threads=k) for _ in range(threads["repeats"])]
+        for name, k in (("one", 1), ("all", None))
+        for d in (days, 2 * days)
+    }
+    floor["day_length"] = days
+    return floor
 
 
 def load_peers() -> Any:
@@ -292,9 +313,12 @@ def floor_lines(floor: dict, tgt: dict) -> list[str]:
     run_ns = (r0["wall_s"] - r0["setup_s"]) / views * 1e9
     budget_ns = (c["limit_s"] - r0["setup_s"]) / views * 1e9
     need_ns = VIEW_READS * ns
+    lo, hi = floor.get("ns_per_random_read_range", [ns, ns])
     return [
         f"What the memory allows (`benchmarks/floor.py`, measured {floor['date']}): one read "
-        f"at a random place of main memory costs **{ns:.1f} ns** of wall time here, "
+        f"at a random place of main memory costs **{ns:.1f} ns** of wall time here (median "
+        f"of {floor.get('repeats', 1)}: {lo:.1f} to {hi:.1f}; the machine is shared, and what "
+        "its memory gives varies from hour to hour), "
         f"{floor['threads']} threads reading at once from an array of "
         f"{floor['array_mib']:,} MiB with the next reads' addresses fetched "
         f"{floor['best_distance']} reads early (without: {floor['ns_per_read']['0']:.1f} ns); "
@@ -309,7 +333,50 @@ def floor_lines(floor: dict, tgt: dict) -> list[str]:
         f"({budget_ns / ns:.1f} reads' worth, {budget_ns / need_ns:.1f}x the floor), for every "
         "phase together.",
         "",
+        *thread_lines(floor, tgt),
     ]
+
+
+def thread_lines(floor: dict, tgt: dict) -> list[str]:
+    """How the cost of a day and of a random read change from one thread to every thread,
+    and what Amdahl's law makes of that for more cores (a projection, not a measurement)."""
+    runs, d = floor.get("runs"), floor.get("day_length")
+    if not runs or d is None:
+        return []
+
+    def seconds(name: str, days: float) -> float:  # median over the repeats, set-up left out
+        return statistics.median(m["wall_s"] - m["setup_s"] for m in runs[f"{name} {days:g}"])
+
+    every = runs[f"all {2 * d:g}"][0]
+    t1 = (seconds("one", 2 * d) - seconds("one", d)) / d
+    tn = (seconds("all", 2 * d) - seconds("all", d)) / d
+    n = every["threads"]
+    reads = floor["one_thread"]["ns_per_random_read"] / floor["ns_per_random_read"]
+    text = (
+        f"Threads: days {d:g} to {2 * d:g} of {every['users']:,} users (a run of {2 * d:g} "
+        f"days less one of {d:g}, set-up left out, medians of {len(runs[f'all {d:g}'])} runs: the "
+        "first fills an empty state) take "
+        f"{t1:.2f} s per day on 1 thread and {tn:.2f} s on {n} ({t1 / tn:.2f}x); random reads "
+        f"go {reads:.2f}x as fast on {n} threads as on 1."
+    )
+    # Amdahl: t(k) = s + p / k, with s + p = t1 and s + p / n = tn
+    p = (t1 - tn) / (1.0 - 1.0 / n) if n > 1 else 0.0
+    s = t1 - p
+    if 0.0 < p <= t1:
+        c, r0 = tgt["config"], tgt["runs"][-1]
+        totals = [
+            _per_day(r0) * (s + p / k) / (s + p / n) * c["days"] + r0["setup_s"]
+            for k in (2 * n, 4 * n)
+        ]
+        text += (
+            f" By Amdahl's law {p / t1:.1%} of the work runs in parallel; with that share the "
+            f"target run would take about {totals[0]:.0f} s on {2 * n} cores and "
+            f"{totals[1]:.0f} s on {4 * n} (a projection, not a measurement: it holds only "
+            "while random reads keep scaling with the threads)."
+        )
+    else:
+        text += " No parallel gain at this size, so no projection to more cores."
+    return [text, ""]
 
 
 LINEAR_EXPONENT = (0.9, 1.1)
@@ -419,11 +486,7 @@ def main() -> int:
     if "target" in parts:
         store.put("target", run_target(cfg["target"], repeats))
     if "floor" in parts:
-        from floor import measure_floor
-
-        floor = measure_floor(**cfg["floor"])
-        log(f"floor: {floor['ns_per_random_read']:.1f} ns per random read")
-        store.put("floor", floor)
+        store.put("floor", run_floor(cfg["floor"], cfg["threads"]))
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
     text = page(store, args.quick, command)
     write_text_atomic(out, text)

@@ -65,14 +65,23 @@ def measure_here(
 
 
 def measure(
-    preset: str, users: int, days: float, seed: int = 1, overrides: list[str] | None = None
+    preset: str,
+    users: int,
+    days: float,
+    seed: int = 1,
+    overrides: list[str] | None = None,
+    threads: int | None = None,
 ) -> dict[str, Any]:
-    """`measure_here` in a fresh Python process (so peak memory is this run's own)."""
+    """`measure_here` in a fresh Python process (so peak memory is this run's own), on
+    `threads` threads (default: Numba's, one per core)."""
     cmd = [sys.executable, str(Path(__file__).resolve()), "--preset", preset]
     cmd += ["--users", str(users), "--days", str(days), "--seed", str(seed)]
     for o in overrides or []:
         cmd += ["--set", o]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True)
+    env = dict(os.environ)
+    if threads is not None:
+        env["NUMBA_NUM_THREADS"] = str(threads)
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
