@@ -135,6 +135,29 @@ def test_memory_estimate_grows_with_users_and_edges() -> None:
     assert dense.parts["graph"] > 2 * big.parts["graph"]
 
 
+def test_memory_estimate_has_room_for_every_ticks_feed_candidates(monkeypatch) -> None:
+    """The candidate arrays are as long as the post ring but only filled up to a tick's
+    candidates: the estimate counts room for the most any tick of a run ranks, and less
+    than the ring."""
+    from tightrope import feed
+
+    most = []
+    rank = feed.rank_candidates
+
+    def counting(t0, posts, consts, cand, scratch, start, top) -> None:  # type: ignore[no-untyped-def]
+        rank(t0, posts, consts, cand, scratch, start, top)
+        most.append(int(start[-1]))
+
+    monkeypatch.setattr(feed, "rank_candidates", counting)
+    sc = tightrope.load_scenario(PRESET, users=4000, days=2, seed=3)
+    sim = Simulation(sc)
+    while sim.t < sim.n_ticks:
+        sim.step()
+    est = memory.estimate(sc)
+    room = est.parts["candidates"] / memory.CANDIDATE_BYTES
+    assert 0 < max(most) <= room < sim.posts.pid.size
+
+
 def test_memory_estimate_of_an_edge_list_counts_the_file_users_and_edges(tmp_path) -> None:
     """An edge list defines the users (largest id + 1) and the edges, whatever run.users
     says: the estimate counts both from the file, comments and commas included."""

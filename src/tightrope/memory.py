@@ -1,19 +1,22 @@
 """How much memory a run needs, estimated before it starts, and a refusal if it will not fit.
 
 The estimate adds up the arrays a run allocates, using the same sizing rules as the
-simulation: per-user state (measured on a small probe population of the same scenario),
-the follower graph (edges x 4 bytes, plus the peak while it is built: the followee draws
-and the rows made from them, 8 bytes per drawn edge, and 8 bytes per user), the
-post ring (bytes per slot x `post_capacity`), the feed's candidate arrays (28 bytes per post
-slot), the exposure calendar (12 bytes per event plus 4 per block; the pool is sized not to
-grow in a steady run, and half again is allowed for a grow), a peak tick's feed views (28
-bytes each, as drawn and sorted by minute, twice over: the buffers double when they grow),
-the minute loop's buffer (13 bytes per view of a peak minute, taken as twice the peak
-tick's feed views per minute, twice over), the posting phase's audience regions (8 bytes
-per view of a peak tick, expected from activity x followees x see chance, with half again
-for the regions' room, twice over), the inspectors' samples (8 bytes per place) and
-the interpreter with its compiled kernels (a fixed allowance). `docs/performance.md`
-compares it with the peak resident memory measured at 100,000 to 10,000,000 users.
+simulation: per-user state (measured on a small probe population of the same scenario), the
+follower graph (edges x 4 bytes, plus the peak while it is built: the followee draws and the
+rows made from them, 8 bytes per drawn edge, and 8 bytes per user), the post ring (bytes per
+slot x `post_capacity`), the feed's candidate arrays (28 bytes per candidate: they are as
+long as the ring, but allocated as zeros, so only the places that candidates fill take
+memory, and candidates are posts younger than a day: twice a day's and a tick's posts are
+allowed for, at most the ring), the exposure calendar (12 bytes per event plus 4 per block;
+the pool is sized not to grow in a steady run, and half again is allowed for a grow), a peak
+tick's feed views (28 bytes each, as drawn and sorted by minute, twice over: the buffers
+double when they grow), the minute loop's buffer (13 bytes per view of a peak minute, taken
+as twice the peak tick's feed views per minute, twice over), the posting phase's audience
+regions (8 bytes per view of a peak tick, expected from activity x followees x see chance,
+with half again for the regions' room, twice over), the inspectors' samples (8 bytes per
+place) and the interpreter with its compiled kernels (a fixed allowance).
+`docs/performance.md` compares it with the peak resident memory measured at 100,000 to
+10,000,000 users.
 """
 
 from __future__ import annotations
@@ -92,6 +95,7 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     import numpy as np
 
     from .diffusion import view_log_size, viewer_parts
+    from .feed import AGE_LIMIT_MINUTES
     from .posting import initial_intent_room, intent_blocks
     from .simulation import VIEW_LOG_SIZE, Simulation, calendar_pool, post_capacity
 
@@ -120,12 +124,15 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     see = max((pl.feed.follower_see_chance for pl in sc.platforms.values()), default=0.0)
     peak_posts = activity * peak_hour * sc.run.tick_minutes / 1440.0
     peak_audience = peak_posts * (edges / n) * see
+    # the feed's candidates: posts younger than its age limit, ranked at a tick's start
+    candidate_posts = activity * (AGE_LIMIT_MINUTES + sc.run.tick_minutes) / 1440.0
     parts = {
         "interpreter": float(BASELINE_BYTES),
         "people": per_user * n,
         "graph": edges * 4.0 + n * 8.0 + n * 12.0,
         "graph build": drawn * 8.0 + n * 8.0,
-        "posts": float(cap * (POST_SLOT_BYTES + CANDIDATE_BYTES)),
+        "posts": float(cap * POST_SLOT_BYTES),
+        "candidates": min(cap, 2.0 * candidate_posts) * CANDIDATE_BYTES,
         "calendar": pool * (BLOCK_EVENTS * EVENT_BYTES + 4) * POOL_PEAK_FACTOR,
         # a peak tick's feed views, as drawn and sorted by minute, with room to grow: the
         # buffers at least double when a tick needs more
