@@ -138,13 +138,19 @@ def run_memory(cfg: dict, density: dict, reuse: Path | None = None) -> dict:
     }
 
 
-def run_scaling(users: list[int], days: float) -> dict:
+def run_scaling(users: list[int], days: float, repeats: int) -> dict:
+    """Each size `repeats` times; its row is the run of median cost per day (the small
+    sizes take a second or less, so one run of them is mostly noise), with every run's
+    cost per day kept."""
     rows = []
     for n in users:
-        m = measure(PRESET, n, days)
+        runs = [measure(PRESET, n, days) for _ in range(repeats)]
+        runs.sort(key=_per_day)
+        m = dict(runs[len(runs) // 2])
+        m["per_day_runs"] = [_per_day(r) for r in runs]
         log(f"scaling: {n:,} users x {days:g} days: {m['wall_s']:.1f} s")
         rows.append(m)
-    return {"days": days, "rows": rows, "date": time.strftime("%Y-%m-%d")}
+    return {"days": days, "repeats": repeats, "rows": rows, "date": time.strftime("%Y-%m-%d")}
 
 
 def run_floor(cfg: dict, threads: dict) -> dict:
@@ -283,7 +289,18 @@ def page(store: Store, quick: bool, command: str) -> str:
         lines += [
             "",
             "Wall time includes building the network (set-up); per-day figures exclude it. "
-            "Cost per user-day that stays level as users grow means cost grows linearly.",
+            "Cost per user-day that stays level as users grow means cost grows linearly."
+            + (
+                f" Each size up to {max(sc['rows'], key=lambda m: m['users'])['users']:,} is the "
+                f"run of median cost per day of {sc['repeats']} (per day: "
+                + "; ".join(
+                    f"{m['users']:,}: " + ", ".join(f"{x:.2f}" for x in m["per_day_runs"])
+                    for m in sc["rows"]
+                )
+                + " s); the largest is the memory part's single run."
+                if sc.get("repeats", 1) > 1
+                else ""
+            ),
             "",
         ]
         lines += growth_lines(rows, mem)
@@ -478,7 +495,7 @@ def main() -> int:
         warm = measure(PRESET, 1000, 1.0)
         log(f"kernel cache warmed: {warm['warm_s']:.1f} s")
     if "scaling" in parts:
-        store.put("scaling", run_scaling(cfg["scaling"], cfg["scaling_days"]))
+        store.put("scaling", run_scaling(cfg["scaling"], cfg["scaling_days"], repeats))
     if "memory" in parts:
         store.put("memory", run_memory(cfg["memory"], cfg["density"], args.memory_run))
     if "peers" in parts:
