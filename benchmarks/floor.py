@@ -23,6 +23,7 @@ import numpy as np
 from numba import get_num_threads, njit, prange
 
 from tightrope.memory_hints import prefetch
+from tightrope.rng import _GOLDEN, _mix
 
 DISTANCES = (0, 8, 16, 32, 64)
 MIB = 1 << 20
@@ -30,11 +31,8 @@ MIB = 1 << 20
 
 @njit(cache=True, inline="always")
 def _place(i: int, mask: int) -> int:
-    """A random place for read i (splitmix64's finaliser)."""
-    z = np.uint64(i) * np.uint64(0x9E3779B97F4A7C15)
-    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
-    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
-    return int((z ^ (z >> np.uint64(31))) & np.uint64(mask))
+    """A random place for read i: SplitMix64's finaliser (`rng._mix`) of i x its constant."""
+    return int(_mix(np.uint64(i) * _GOLDEN) & np.uint64(mask))
 
 
 @njit(cache=True, parallel=True)

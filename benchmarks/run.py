@@ -291,7 +291,7 @@ def page(store: Store, quick: bool, command: str) -> str:
             "Wall time includes building the network (set-up); per-day figures exclude it. "
             "Cost per user-day that stays level as users grow means cost grows linearly."
             + (
-                f" Each size up to {max(sc['rows'], key=lambda m: m['users'])['users']:,} is the "
+                f" Each size up to {sc['rows'][-1]['users']:,} is the "
                 f"run of median cost per day of {sc['repeats']} (per day: "
                 + "; ".join(
                     f"{m['users']:,}: " + ", ".join(f"{x:.2f}" for x in m["per_day_runs"])
@@ -330,11 +330,11 @@ def floor_lines(floor: dict, tgt: dict) -> list[str]:
     run_ns = (r0["wall_s"] - r0["setup_s"]) / views * 1e9
     budget_ns = (c["limit_s"] - r0["setup_s"]) / views * 1e9
     need_ns = VIEW_READS * ns
-    lo, hi = floor.get("ns_per_random_read_range", [ns, ns])
+    lo, hi = floor["ns_per_random_read_range"]
     return [
         f"What the memory allows (`benchmarks/floor.py`, measured {floor['date']}): one read "
         f"at a random place of main memory costs **{ns:.1f} ns** of wall time here (median "
-        f"of {floor.get('repeats', 1)}: {lo:.1f} to {hi:.1f}; the machine is shared, and what "
+        f"of {floor['repeats']}: {lo:.1f} to {hi:.1f}; the machine is shared, and what "
         "its memory gives varies from hour to hour), "
         f"{floor['threads']} threads reading at once from an array of "
         f"{floor['array_mib']:,} MiB with the next reads' addresses fetched "
@@ -359,12 +359,10 @@ def floor_lines(floor: dict, tgt: dict) -> list[str]:
 def thread_lines(floor: dict, tgt: dict) -> list[str]:
     """How the cost of a day and of a random read change from one thread to every thread,
     and what Amdahl's law makes of that for more cores (a projection, not a measurement)."""
-    runs, d = floor.get("runs"), floor.get("day_length")
-    if not runs or d is None:
-        return []
+    runs, d = floor["runs"], floor["day_length"]
 
     def seconds(name: str, days: float) -> float:  # median over the repeats, set-up left out
-        return statistics.median(m["wall_s"] - m["setup_s"] for m in runs[f"{name} {days:g}"])
+        return statistics.median(_per_day(m) for m in runs[f"{name} {days:g}"]) * days
 
     every = runs[f"all {2 * d:g}"][0]
     t1 = (seconds("one", 2 * d) - seconds("one", d)) / d
