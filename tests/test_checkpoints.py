@@ -1,12 +1,17 @@
 """Checkpoints and the memory check: a resumed run equals an uninterrupted one, to the bit;
-checkpoints of another config or version are refused; a run too large for memory is refused
-before it starts."""
+checkpoints of another config, version or format are refused, and so are damaged ones;
+loading one never unpickles; a run too large for memory is refused before it starts."""
 
 from __future__ import annotations
 
+import hashlib
 import json
+import math
+import pickle
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
 from click.testing import CliRunner
 
@@ -28,9 +33,17 @@ def same_result(a: tightrope.Result, b: tightrope.Result) -> None:
         assert getattr(a, name).equals(getattr(b, name)), name
 
 
-def test_resumed_run_is_bit_identical(tmp_path: Path) -> None:
+def _no_unpickling(*args, **kwargs):  # type: ignore[no-untyped-def]
+    raise AssertionError("a checkpoint was unpickled")
+
+
+def test_resumed_run_is_bit_identical(tmp_path: Path, monkeypatch) -> None:
     sc = scenario()
     whole = run(sc)
+    # loading a checkpoint never unpickles (pickle could run code written in the file);
+    # patched after the whole run, which loaded every kernel from Numba's cache (pickled)
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, _no_unpickling)
     ck = tmp_path / "run.ckpt"
     # a run stopped after one day (its checkpoint written at day 1), then resumed
     sim = Simulation(sc)
@@ -117,6 +130,229 @@ def test_cli_resume_of_other_config(tmp_path: Path) -> None:
     assert res.exit_code == 2
     assert "was written for another configuration" in res.output
     assert not (tmp_path / "out").exists()
+
+
+# ---------------------------------------------------------------- damaged and crafted files
+
+REFUSE = "; start afresh or use an older one"
+
+
+@pytest.fixture(scope="module")
+def day_one(tmp_path_factory) -> bytes:
+    """The bytes of a checkpoint after one day of a two-day run (1,500 users, seed 4)."""
+    ck = tmp_path_factory.mktemp("ck") / "day1.ckpt"
+    sim = Simulation(tightrope.load_scenario(PRESET, users=1500, days=2, seed=4))
+    for _ in range(24):
+        sim.step()
+    checkpoints.save_checkpoint(sim, ck)
+    return ck.read_bytes()
+
+
+def resume_cli(ck: Path, out: Path):  # type: ignore[no-untyped-def]
+    args = ["run", PRESET, "--users", "1500", "--days", "2", "--seed", "4"]
+    return CliRunner().invoke(main, [*args, "--checkpoint", str(ck), "--resume", "--out", str(out)])
+
+
+def last_line(output: str) -> str:
+    """The error, after any progress lines the command printed first."""
+    return output.rstrip("\n").rsplit("\n", 1)[-1]
+
+
+def nothing_stored(out: Path) -> bool:
+    """Nothing in `out` (a folder lock may have made the folder itself)."""
+    return not out.exists() or not any(out.rglob("*"))
+
+
+def sealed(header: dict, state: bytes, arrays: bytes = b"") -> bytes:
+    """A checkpoint file of `header`, `state` and `arrays`, with the checksum the format
+    documents: sha256 of the header's other fields (compact JSON, sorted keys), a newline
+    and all that follows the header line."""
+    fields = {k: v for k, v in header.items() if k != "sha256"}
+    fields |= {"state_bytes": len(state), "content_bytes": len(state) + len(arrays)}
+    canonical = json.dumps(fields, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+    fields["sha256"] = hashlib.sha256(canonical + state + arrays).hexdigest()
+    return (json.dumps(fields) + "\n").encode() + state + arrays
+
+
+def split(data: bytes) -> tuple[dict, bytes]:
+    line, _, content = data.partition(b"\n")
+    return json.loads(line), content
+
+
+def test_cli_refuses_a_checkpoint_with_random_bytes_in_the_middle(tmp_path, day_one) -> None:
+    ck, out = tmp_path / "c.ckpt", tmp_path / "out"
+    data = bytearray(day_one)
+    middle = len(data) // 2
+    data[middle : middle + 4096] = np.random.default_rng(1).bytes(4096)
+    ck.write_bytes(bytes(data))
+    res = resume_cli(ck, out)
+    assert res.exit_code == 2, res.output
+    assert last_line(res.output) == (
+        f"error: damaged checkpoint {ck}: its content does not match its checksum{REFUSE}"
+    )
+    assert nothing_stored(out)
+    assert ck.read_bytes() == bytes(data)  # and the checkpoint left for a look
+
+
+def test_cli_refuses_a_truncated_checkpoint(tmp_path, day_one) -> None:
+    ck, out = tmp_path / "c.ckpt", tmp_path / "out"
+    for size in (len(day_one) * 2 // 3, 100):  # cut among the arrays, in the header
+        ck.write_bytes(day_one[:size])
+        res = resume_cli(ck, out)
+        assert res.exit_code == 2, res.output
+        assert last_line(res.output) == (
+            f"error: damaged checkpoint {ck}: it ends early (truncated){REFUSE}"
+        )
+        assert nothing_stored(out)
+
+
+def test_a_checkpoint_longer_than_its_header_says_is_refused(tmp_path, day_one) -> None:
+    ck = tmp_path / "c.ckpt"
+    ck.write_bytes(day_one + b"\0" * 1234)
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"damaged checkpoint {ck}: it has 1,234 bytes more than its header says{REFUSE}"
+    )
+
+
+def test_the_checksum_covers_the_header(tmp_path, day_one) -> None:
+    ck = tmp_path / "c.ckpt"
+    ck.write_bytes(day_one.replace(b'"tick": 24,', b'"tick": 25,', 1))
+    assert checkpoints.read_header(ck)["tick"] == 25
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"damaged checkpoint {ck}: its content does not match its checksum{REFUSE}"
+    )
+
+
+def test_a_header_of_another_format_is_refused(tmp_path, day_one) -> None:
+    ck = tmp_path / "c.ckpt"
+    header, content = split(day_one)
+    ck.write_bytes(sealed(header | {"format": "tightrope-checkpoint/1"}, content))
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"checkpoint {ck} is in format tightrope-checkpoint/1, which this version of "
+        "Tightrope cannot read (it reads tightrope-checkpoint/2): start the run afresh"
+    )
+    ck.write_bytes(sealed(header | {"format": "something-else/2"}, content))
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"checkpoint {ck}: not a Tightrope checkpoint (expected tightrope-checkpoint/2)"
+    )
+
+
+class _Payload:
+    """Unpickling this creates the file `marker`: code run by loading the file."""
+
+    def __init__(self, marker: Path) -> None:
+        self.marker = marker
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (Path.touch, (self.marker,))
+
+
+def test_a_pickle_payload_is_refused_without_being_unpickled(
+    tmp_path, day_one, monkeypatch
+) -> None:
+    ck, marker = tmp_path / "c.ckpt", tmp_path / "pwned"
+    payload = pickle.dumps({"state": _Payload(marker)})
+    header, _ = split(day_one)
+    # a well-formed header with a valid checksum, a pickle where the state should be
+    ck.write_bytes(sealed(header, payload))
+    for name in ("load", "loads", "Unpickler"):
+        monkeypatch.setattr(pickle, name, _no_unpickling)
+    res = resume_cli(ck, tmp_path / "out")
+    assert res.exit_code == 2, res.output
+    assert last_line(res.output) == (
+        f"error: damaged checkpoint {ck}: its state cannot be read (it is not JSON){REFUSE}"
+    )
+    assert not marker.exists()
+    monkeypatch.undo()
+    pickle.loads(payload)  # the payload was live: unpickled, it runs its code
+    assert marker.exists()
+
+
+def test_a_class_outside_the_whitelist_is_refused(tmp_path, day_one) -> None:
+    ck = tmp_path / "c.ckpt"
+    header, content = split(day_one)
+    cut = header["state_bytes"]
+    doc = json.loads(content[:cut])
+    doc["state"]["graph"]["namedtuple"] = "os.system"  # a name loading must never import
+    ck.write_bytes(sealed(header, json.dumps(doc).encode(), content[cut:]))
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"damaged checkpoint {ck}: its state cannot be read (graph is of class 'os.system', "
+        f"which a checkpoint may not hold){REFUSE}"
+    )
+
+
+def test_odd_values_come_back_to_the_bit(tmp_path: Path) -> None:
+    """What the state may hold beyond arrays comes back with its type and bits: NaN with
+    its payload, -0.0, inf, NumPy scalars, big ints, tuples, dicts with int keys, a NumPy
+    Generator (its stream and its spawning), Fortran-ordered and empty arrays, and one
+    array held in two places as one."""
+    ck = tmp_path / "c.ckpt"
+    sc = scenario(days=1)
+    sim = Simulation(sc)
+    nan = struct.unpack("<d", bytes.fromhex("0100000000f8ff7f"))[0]  # a NaN with a payload
+    rng = np.random.default_rng(7)
+    rng.random(3)
+    rng.spawn(1)
+    shared = np.arange(5, dtype=np.int16)
+    sim.extra = {  # type: ignore[attr-defined]
+        "floats": [nan, -0.0, -math.inf, 0.1, 2**100],
+        3: (np.float32(0.1), np.int16(-7), np.bool_(True), np.float64(1 / 3), None),
+        "rng": rng,
+        "fortran": np.asfortranarray(np.arange(6.0).reshape(2, 3)),
+        "empty": np.zeros((0, 3), dtype=np.float32),
+        "shared": shared,
+    }
+    sim.also = shared  # type: ignore[attr-defined]
+    checkpoints.save_checkpoint(sim, ck)
+    loaded = checkpoints.load_checkpoint(ck, sc)
+    back, want = loaded.extra, sim.extra  # type: ignore[attr-defined]
+    assert struct.pack("<d", back["floats"][0]) == struct.pack("<d", nan)
+    assert str(back["floats"][1]) == "-0.0"
+    assert back["floats"][2:] == [-math.inf, 0.1, 2**100]
+    assert [type(x) for x in back[3]] == [type(x) for x in want[3]]
+    assert back[3] == want[3]
+    assert back["fortran"].flags.f_contiguous
+    assert np.array_equal(back["fortran"], want["fortran"])
+    assert back["empty"].shape == (0, 3)
+    assert back["empty"].dtype == np.float32
+    assert back["shared"] is loaded.also  # type: ignore[attr-defined]
+    assert back["rng"].random() == rng.random()
+    assert back["rng"].spawn(1)[0].random() == rng.spawn(1)[0].random()
+
+
+def test_a_value_the_format_cannot_store_fails_the_save(tmp_path: Path) -> None:
+    ck = tmp_path / "c.ckpt"
+    sim = Simulation(scenario(days=1))
+    sim.extra = [1.0, object()]  # type: ignore[attr-defined]
+    with pytest.raises(TypeError) as err:
+        checkpoints.save_checkpoint(sim, ck)
+    assert str(err.value) == (
+        "a checkpoint cannot store extra.1 (builtins.object): add its type to "
+        "tightrope.checkpoints (or leave it out of the Simulation's state)"
+    )
+    sim.extra = sim.tc[2:5]  # type: ignore[attr-defined]
+    with pytest.raises(TypeError) as err:
+        checkpoints.save_checkpoint(sim, ck)
+    assert str(err.value) == (
+        "a checkpoint cannot store extra and tc: they share memory, and would come back apart"
+    )
+    sim.extra = sim.rows  # type: ignore[attr-defined]
+    with pytest.raises(TypeError) as err:
+        checkpoints.save_checkpoint(sim, ck)
+    assert str(err.value) == (
+        "a checkpoint cannot store extra: it is the same object as rows, and would come back as two"
+    )
+    assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file
 
 
 # ---------------------------------------------------------------- memory
