@@ -402,8 +402,9 @@ def test_memory_estimate_of_an_edge_list_counts_the_file_users_and_edges(tmp_pat
     lines += [f"{i},{(i + 3) % 5000}" for i in range(0, 5000, 2)]
     f.write_text("\n".join(lines) + "\n")
     sc = tightrope.load_scenario(
-        PRESET, ["network.source='edge_list'", f"network.edge_list='{f}'"], users=10_000_000
+        PRESET, ["network.source='edge_list'", f"network.edge_list='{f}'"]
     )
+    assert sc.run.users == 5000  # the file sets the number of users
     est = memory.estimate(sc)
     assert est.users == 5000
     assert est.edges == 7500

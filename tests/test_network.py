@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
+from click.testing import CliRunner
 
 import tightrope
+from tightrope import network
+from tightrope.cli import main
 from tightrope.errors import InputError
-from tightrope.network import read_edge_list, synthetic
+from tightrope.network import edge_list_info, read_edge_list, synthetic
 
 
 def test_synthetic_in_degree_is_heavy_tailed():
@@ -59,21 +65,201 @@ def test_edge_list_defines_the_users_and_runs(tmp_path):
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("", "has no edges"),
-        ("1 2 3\n", "must have 2 columns (follower followee), has 3"),
-        ("1 -2\n", "has a negative id; ids must be 0..n-1"),
-        ("a b\n", "is not a list of integer pairs"),
+        ("", "{f} has no edges"),
+        ("# only a comment\n\n", "{f} has no edges"),
+        ("0 1\n1 2 3\n", "{f}, line 2: need 2 ids (follower followee), found 3: '1 2 3'"),
+        ("0 1\n7\n", "{f}, line 2: need 2 ids (follower followee), found 1: '7'"),
+        ("# ids\n1 -2\n", "{f}, line 2: negative id -2; ids must be 0 or more"),
+        ("a b\n", "{f}, line 1: 'a' is not a whole-number id: 'a b'"),
+        ("0 1\n1.5 2\n", "{f}, line 2: '1.5' is not a whole-number id: '1.5 2'"),
+        ("0 2147483647\n",
+         "{f}, line 1: id 2147483647 is too large; ids must be at most 2147483646"),
+        ("0 1\n\xff 2\n", "{f}, line 2: not UTF-8 text"),
+        ("3 3\n", "{f} has no usable edge: its one edge is a self-loop (follower = followee); "
+         "self-loops are dropped"),
+        ("1 1\n2 2\n4 4\n", "{f} has no usable edge: all 3 are self-loops (follower = followee); "
+         "self-loops are dropped"),
     ],
-)
+)  # fmt: skip
 def test_bad_edge_lists_are_refused(tmp_path, text, message):
     f = tmp_path / "bad.txt"
-    f.write_text(text)
-    with pytest.raises(InputError, match=r"network\.edge_list: ") as err:
-        read_edge_list(f, 5, np.random.default_rng(0))
-    assert message in str(err.value)
+    f.write_bytes(text.encode("latin-1"))
+    expected = "network.edge_list: " + message.format(f=f)
+    for check in (
+        lambda: read_edge_list(f, 5, np.random.default_rng(0)),
+        lambda: edge_list_info(f),
+    ):
+        with pytest.raises(InputError) as err:
+            check()
+        assert str(err.value) == expected
+
+
+def test_edge_lists_are_read_in_pieces_with_the_same_graph_and_line_numbers(tmp_path, monkeypatch):
+    f = tmp_path / "edges.txt"
+    lines = ["# follower followee"] + [f"{i} {(i * 7 + 1) % 50}" for i in range(50)]
+    f.write_text("\n".join(lines))  # no newline at the end
+    whole = read_edge_list(f, 5, np.random.default_rng(0))
+    monkeypatch.setattr(network, "CHUNK_BYTES", 16)  # a few lines a piece
+    network._edge_list_info.cache_clear()
+    pieces = read_edge_list(f, 5, np.random.default_rng(0))
+    for a, b in zip(whole, pieces, strict=True):
+        assert np.array_equal(a, b)
+    assert edge_list_info(f) == (50, 50, 0)
+    f.write_text("\n".join([*lines[:40], "3 x", *lines[40:]]))
+    with pytest.raises(InputError) as err:
+        edge_list_info(f)
+    assert str(err.value) == f"network.edge_list: {f}, line 41: 'x' is not a whole-number id: '3 x'"
 
 
 def test_missing_edge_list_is_refused(tmp_path):
     with pytest.raises(InputError) as err:
         read_edge_list(tmp_path / "none.txt", 5, np.random.default_rng(0))
     assert str(err.value) == f"network.edge_list: file not found: {tmp_path / 'none.txt'}"
+    with pytest.raises(InputError) as err:
+        read_edge_list(tmp_path, 5, np.random.default_rng(0))
+    assert str(err.value) == f"network.edge_list: {tmp_path} is a folder, not an edge-list file"
+
+
+# ---------------------------------------------------------------- issue 17, item 6
+# An edge list is checked by load_scenario (validate, run, compare, experiments), relative
+# to the scenario file's folder, and its network sets the run's size everywhere.
+
+EDGE_FILE = 'extends = "eu-dsa"\n[network]\nsource = "edge_list"\nedge_list = "{path}"\n'
+
+
+def invoke(*args: object):
+    return CliRunner().invoke(main, [str(a) for a in args])
+
+
+def edge_scenario(tmp_path: Path, edges: str, path: str = "edges.txt") -> Path:
+    folder = tmp_path / "scenarios"
+    folder.mkdir(exist_ok=True)
+    (folder / "edges.txt").write_bytes(edges.encode("latin-1"))
+    scenario = folder / "net.toml"
+    scenario.write_text(EDGE_FILE.format(path=path))
+    return scenario
+
+
+def test_edge_list_is_relative_to_the_scenario_file_and_sets_the_users(tmp_path, monkeypatch):
+    scenario = edge_scenario(tmp_path, "# five users\n0 1\n1 2\n2 3\n3 4\n4 4\n")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)  # the path is not looked up from the current folder
+    sc = tightrope.load_scenario(scenario)
+    assert sc.network.edge_list == str(scenario.parent / "edges.txt")
+    assert sc.run.users == 5  # the largest id + 1, not the preset's 10,000
+    assert tightrope.load_scenario(scenario, users=5).run.users == 5  # agreeing is fine
+    # the size everywhere: the run's meta, the banner's --json, the stored run
+    result = invoke("run", scenario, "--days", "1", "--json", "--out", tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    head = json.loads(result.stdout[: result.stdout.rindex("}") + 1])
+    assert head["users"] == 5
+    manifest = json.loads(next((tmp_path / "out").glob("runs/*/manifest.json")).read_text())
+    assert manifest["config"]["run"]["users"] == 5
+    # from --set (or a preset) the path is the current folder's
+    monkeypatch.chdir(scenario.parent)
+    sc = tightrope.load_scenario(
+        "eu-dsa", ["network.source='edge_list'", "network.edge_list='edges.txt'"]
+    )
+    assert (sc.network.edge_list, sc.run.users) == ("edges.txt", 5)
+
+
+def test_users_that_disagree_with_the_edge_list_are_refused(tmp_path):
+    scenario = edge_scenario(tmp_path, "0 1\n1 2\n2 3\n3 4\n")
+    path = scenario.parent / "edges.txt"
+    line = (
+        f"run.users: --users asks for 10000 users, but the edge list {path} has 5 (its "
+        "largest id + 1); with network.source = 'edge_list' the network sets the number of "
+        "users: leave out --users or give 5"
+    )
+    with pytest.raises(InputError) as err:
+        tightrope.load_scenario(scenario, users=10_000)
+    assert err.value.problems == [line]
+    assert err.value.what == f"{scenario} is not valid"
+    with pytest.raises(InputError) as err:
+        tightrope.load_scenario(scenario, ["run.users=7"])
+    assert err.value.problems == [line.replace("--users", "--set run.users").replace("10000", "7")]
+    out = tmp_path / "out"
+    result = invoke("run", scenario, "--users", "10000", "--days", "1", "--out", out)
+    assert result.exit_code == 2
+    assert result.output == f"error: {scenario} is not valid:\n  - {line}\n"
+    assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("edges", "message"),
+    [
+        ("3 3\n1 1\n", "{f} has no usable edge: all 2 are self-loops (follower = followee); "
+         "self-loops are dropped"),
+        ("", "{f} has no edges"),
+        ("0 1\n-1 2\n", "{f}, line 2: negative id -1; ids must be 0 or more"),
+        ("0 1\n1 2 3\n", "{f}, line 2: need 2 ids (follower followee), found 3: '1 2 3'"),
+    ],
+)  # fmt: skip
+def test_validate_and_run_check_the_edge_list(tmp_path, edges, message):
+    scenario = edge_scenario(tmp_path, edges)
+    line = "network.edge_list: " + message.format(f=scenario.parent / "edges.txt")
+    with pytest.raises(InputError) as err:
+        tightrope.load_scenario(scenario)
+    assert err.value.problems == [line]
+    result = invoke("validate", scenario)
+    assert result.exit_code == 2
+    assert result.output == f"error: {scenario} is not valid:\n  - {line}\n"
+    out = tmp_path / "out"
+    result = invoke("run", scenario, "--days", "1", "--out", out)
+    assert (result.exit_code, result.output) == (
+        2,
+        f"error: {scenario} is not valid:\n  - {line}\n",
+    )
+    assert not out.exists()
+
+
+def test_missing_or_folder_edge_list_is_refused_by_validate(tmp_path):
+    scenario = edge_scenario(tmp_path, "0 1\n", path="nowhere.txt")
+    missing = scenario.parent / "nowhere.txt"
+    result = invoke("validate", scenario)
+    assert (result.exit_code, result.output) == (
+        2,
+        f"error: {scenario} is not valid:\n  - network.edge_list: file not found: {missing}\n",
+    )
+    scenario.write_text(EDGE_FILE.format(path="."))
+    folder = scenario.parent / "."
+    with pytest.raises(InputError) as err:
+        tightrope.load_scenario(scenario)
+    assert err.value.problems == [f"network.edge_list: {folder} is a folder, not an edge-list file"]
+
+
+def test_edge_list_problems_are_listed_with_the_others(tmp_path):
+    scenario = edge_scenario(tmp_path, "2 2\n")
+    with pytest.raises(InputError) as err:
+        tightrope.load_scenario(scenario, ["state.identity.real_name=2"])
+    assert err.value.problems == [
+        "state.identity.real_name: Input should be less than or equal to 1 (got 2)",
+        f"network.edge_list: {scenario.parent / 'edges.txt'} has no usable edge: its one edge "
+        "is a self-loop (follower = followee); self-loops are dropped",
+    ]
+
+
+def test_an_edge_list_is_read_once_per_load_and_a_synthetic_network_not_at_all(
+    tmp_path, monkeypatch
+):
+    scenario = edge_scenario(tmp_path, "0 1\n1 2\n")
+    reads = []
+    real = network._edge_chunks
+    monkeypatch.setattr(network, "_edge_chunks", lambda p: reads.append(p) or real(p))
+    network._edge_list_info.cache_clear()
+    tightrope.load_scenario(scenario, ["run.seed=3"], days=1)  # overrides: validated twice
+    assert len(reads) == 1
+    tightrope.load_scenario(scenario, seed=4)  # the same file, unchanged: not read again
+    assert len(reads) == 1
+    (scenario.parent / "edges.txt").write_text("0 1\n1 2\n2 3\n")  # changed: read again
+    assert tightrope.load_scenario(scenario).run.users == 4
+    assert len(reads) == 2
+    tightrope.load_scenario("eu-dsa", ["run.seed=3"], users=100, days=1)
+    assert len(reads) == 2
+
+
+def test_synthetic_scenarios_keep_their_users_and_config():
+    sc = tightrope.load_scenario("eu-dsa", users=1234, days=1)
+    assert sc.run.users == 1234
+    assert sc.network.edge_list == ""

@@ -58,6 +58,7 @@ from .scenario import Scenario
 from .scenario_files import (
     format_errors,
     load_scenario,
+    ordinary_is_the_rest,
     path_problem,
     preset_names,
     unknown_setting,
@@ -788,6 +789,7 @@ class _Checker:
                 for part in parts[:-1]:
                     node = node[part]
                 node[parts[-1]] = value
+            ordinary_is_the_rest(raw, point)  # as a --set of the same values would
             try:
                 Scenario.model_validate(raw)
             except ValidationError as exc:

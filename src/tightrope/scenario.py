@@ -90,15 +90,54 @@ class Baseline(Strict):
     illegitimate: list[str] = Field(default_factory=lambda: ["illegal_harm"])
 
 
+SHARE_TOLERANCE = 1e-6
+"""How far from 1 the shares of the kinds of account may add up (rounding in a file)."""
+
+
 class KindShares(Strict):
-    ordinary: NonNeg = 0.95
-    influencer: NonNeg = 0.005
-    media_accredited: NonNeg = 0.001
-    media_independent: NonNeg = 0.001
-    commercial: NonNeg = 0.03
-    bad_actor: NonNeg = 0.01
-    paid_commenter: NonNeg = 0.0
-    official: NonNeg = 0.003
+    """Shares of accounts by kind: each in [0, 1], adding up to 1. `ordinary` is the rest
+    (1 minus the others) when it is written "rest", or left out of a table that gives other
+    kinds; `scenario_files` also makes it the rest when a file that extends another, or a
+    `--set`, changes other kinds but not it. The validated value is that number."""
+
+    ordinary: Share = 0.95
+    influencer: Share = 0.005
+    media_accredited: Share = 0.001
+    media_independent: Share = 0.001
+    commercial: Share = 0.03
+    bad_actor: Share = 0.01
+    paid_commenter: Share = 0.0
+    official: Share = 0.003
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ordinary_is_the_rest(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data or data.get("ordinary", "rest") != "rest":
+            return data
+        others = [data.get(k, f.default) for k, f in cls.model_fields.items() if k != "ordinary"]
+        numbers = (isinstance(v, int | float) and not isinstance(v, bool) for v in others)
+        if not all(numbers) or not all(0 <= v <= 1 for v in others):
+            return {**data, "ordinary": 0.0}  # the others' own problems are reported
+        given = float(sum(others))
+        if given > 1.0 + SHARE_TOLERANCE:
+            raise ValueError(
+                f"the kinds other than ordinary add up to {given:.6g}, more than 1, which "
+                "leaves nothing for ordinary (the shares are each in [0, 1] and add up to 1)"
+            )
+        # rounded, so that the rest of shares written in decimals is that decimal
+        return {**data, "ordinary": round(max(0.0, 1.0 - given), 12)}
+
+    @model_validator(mode="after")
+    def _add_up_to_one(self) -> KindShares:
+        total = sum(self.model_dump().values())
+        if total <= 0:
+            raise ValueError("the shares must not all be zero")
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(
+                f"the shares of the kinds of account must add up to 1, not {total:.6g}; "
+                'leave out ordinary, or write ordinary = "rest", to make it 1 minus the others'
+            )
+        return self
 
 
 assert tuple(KindShares.model_fields) == KINDS
@@ -340,11 +379,35 @@ class Metrics(Strict):
     criticism_views_per_user_ref: Annotated[float, Field(gt=0)] = 5.0
 
 
+def _days(days: float) -> str:
+    return "1 day" if days == 1 else f"{days:.4g} days"
+
+
+MAX_DAYS = 3650.0
+"""The longest run, in days (ten years). The model has no births, deaths or newcomers, and a
+regime's settings (staff, rules, prices) stay as written except for events, so a longer run
+describes nothing the settings mean; it would also take hours to days of computing."""
+
+
 class Run(Strict):
+    """The size, length, tick and seed of a run. With an edge-list network, `users` is the
+    network's (set by `load_scenario`)."""
+
     users: Annotated[int, Field(ge=1)] = 10_000
     days: Annotated[float, Field(gt=0)] = 30.0
     tick_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
     seed: Count = 0
+
+    @field_validator("days")
+    @classmethod
+    def _days_at_most(cls, days: float) -> float:
+        if days > MAX_DAYS:
+            raise ValueError(
+                f"at most {MAX_DAYS:g} days (ten years): the population has no births, deaths "
+                "or newcomers and the regime's settings stay as written, so a longer run has "
+                "no meaning"
+            )
+        return days
 
     @field_validator("tick_minutes")
     @classmethod
@@ -352,6 +415,21 @@ class Run(Strict):
         if 1440 % tick_minutes:
             raise ValueError("must divide a day of 1440 minutes (for example 15, 30, 60 or 1440)")
         return tick_minutes
+
+    @model_validator(mode="after")
+    def _at_least_one_tick(self) -> Run:
+        # "days: ..." is reported at run.days (scenario_files.format_errors)
+        if self.days * 1440 < self.tick_minutes * (1 - 1e-9):
+            raise ValueError(
+                f"days: {_days(self.days)} is shorter than one tick of {self.tick_minutes} "
+                f"minutes (run.tick_minutes); a run needs at least one tick: "
+                f"{_days(self.tick_minutes / 1440)} or more"
+            )
+        return self
+
+    def ticks(self) -> int:
+        """Ticks the run lasts (as the simulation counts them)."""
+        return round(self.days * 1440 / self.tick_minutes)
 
 
 class Scenario(Strict):
@@ -427,8 +505,6 @@ class Scenario(Strict):
                 platform_ref(f"events[{i}].platform", ev.platform)
             for j, c in enumerate(ev.prohibit):
                 category_ref(f"events[{i}].prohibit[{j}]", c)
-        if sum(self.population.kinds.model_dump().values()) <= 0:
-            out.append("population.kinds: the shares must not all be zero")
         return out
 
     def platform_names(self) -> list[str]:
