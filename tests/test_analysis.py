@@ -28,7 +28,7 @@ import pytest
 import scipy.stats
 from click.testing import CliRunner
 
-from tightrope import analysis
+from tightrope import analysis, intervals
 from tightrope.analysis import analyze, current_analysis, pareto_front, short_names, t_intervals
 from tightrope.cli import main
 from tightrope.compare import child_seeds, t_interval
@@ -43,6 +43,19 @@ X1, X2, X3 = "a.x1", "a.x2", "a.x3"
 
 
 # ---------------------------------------------------------------- fixture folders
+
+
+def stored_run(folder: Path) -> None:
+    """A stand-in for a stored run folder (the outcomes here come from known functions, not
+    from runs): its files, and a manifest with their sha256, as readers check them."""
+    folder.mkdir(parents=True, exist_ok=True)
+    files = {}
+    for name in ("summary", "timeseries", "platforms", "histograms"):
+        pq.write_table(pa.table({"x": [0]}), folder / f"{name}.parquet")
+        files[f"{name}.parquet"] = hashlib.sha256((folder / f"{name}.parquet").read_bytes())
+    manifest = {"run_id": folder.name, "config_sha256": "0" * 64,
+                "files": {k: v.hexdigest() for k, v in files.items()}}  # fmt: skip
+    (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
 
 
 def make_experiment(
@@ -104,6 +117,8 @@ def make_experiment(
     for o, v in values.items():
         table[o] = pa.array([v[p, r] for p, r in keep], pa.float64())
     pq.write_table(pa.table(table), root / "results.parquet")
+    for p, r in keep:
+        stored_run(root / "runs" / f"test-p{p}-r{r}")
     if drop:
         failures = {
             "point": pa.array([p for p, _ in sorted(drop)], pa.int64()),
@@ -241,6 +256,59 @@ def test_pareto_front_matches_brute_force_with_many_ties() -> None:
         pareto_front(np.ones(3))
 
 
+def test_front_resolution_marks_what_the_replicates_cannot_tell_apart() -> None:
+    """Four settings, 5 replicates. 0 and 2 are a hair apart on every goal with noise of
+    their own: each may dominate the other, so both are on the front but unresolved. 1 is
+    below 0 on every goal by far more than the noise: dominated for certain. 3 trades order
+    for the rest and nobody comes near it: on the front, resolved."""
+    rng = np.random.default_rng(4)
+    means = np.array([[0.60, 0.60, 0.60], [0.40, 0.40, 0.40], [0.61, 0.59, 0.60],
+                      [0.95, 0.10, 0.10]])  # fmt: skip
+    noise = np.array([0.001, 0.001, 0.05, 0.001])
+    samples = means[:, :, None] + noise[:, None, None] * rng.standard_normal((4, 3, 5))
+    means = samples.mean(axis=2)
+    front = pareto_front(means)
+    assert front.tolist() == [True, False, True, True]
+    resolved = analysis.front_resolution(means, samples, front, 0.95)
+    assert resolved.tolist() == [False, True, False, True]
+    # without noise the replicates settle everything: the marks follow the means
+    exact = np.repeat(means[:, :, None], 5, axis=2)
+    assert analysis.front_resolution(means, exact, front).all()
+    # one replicate settles nothing that is not tied... and a tie dominates nobody
+    single = analysis.front_resolution(means, samples[:, :, :1], front)
+    assert not single.any()
+    nan_row = means.copy()
+    nan_row[1, 0] = np.nan
+    mask = pareto_front(nan_row)
+    assert not analysis.front_resolution(nan_row, samples, mask)[1]  # not compared
+
+
+def test_unresolved_front_settings_are_marked_in_the_table_and_the_report(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The grid's settings (10, 0.5) and (20, 0.0) have the same true order score: the
+    replicates cannot settle which of the two the front holds."""
+    monkeypatch.setattr(analysis, "_experiments_module", lambda: None)  # the files as written
+    root = grid_experiment(tmp_path / "exp")
+    a = analyze(root)
+    rows = a.pareto.to_pylist()
+    by = {(r[LEVER_A], r[LEVER_B]): r for r in rows}
+    assert by[(10.0, 0.5)]["on_front"]
+    assert by[(10.0, 0.5)]["resolved"] is False
+    assert by[(20.0, 1.0)]["resolved"] is True
+    for r in rows:  # each goal's own interval holds its mean (every replicate is there)
+        for g in GOALS:
+            assert 0 <= r[f"{g}_ci_low"] <= r[g] <= r[f"{g}_ci_high"] <= 1
+    assert any(n.startswith("Pareto front: the 4 replicate(s) do not settle 1 of the")
+               for n in a.notes)  # fmt: skip
+    text = write_report(root).read_text("utf-8")
+    assert "on the front, not resolved by the replicates" in text  # the scatter's legend
+    assert "<th>resolved by the replicates</th>" in text
+    assert "no: another setting may dominate it" in text
+    assert '"diamond-open"' in text
+    assert "error_x" in text  # whiskers
+
+
 # ---------------------------------------------------------------- interval math
 
 
@@ -280,7 +348,7 @@ def test_points_table_means_intervals_and_missing_runs(grid: analysis.Analysis) 
     for point in (0, 3, 7):
         values = [r["freedom_score"] for r in results if r["point"] == point]
         (row,) = _rows(pts, point=point, outcome="freedom_score")
-        mean, lo, hi, n = t_interval(values, 0.95)
+        mean, lo, hi, n = intervals.interval(values, "unit", 0.95)  # a score: in [0, 1]
         assert row["n"] == n == (3 if point == 3 else 4)
         assert row["mean"] == pytest.approx(mean, abs=1e-12)
         assert (row["ci_low"], row["ci_high"]) == (pytest.approx(lo), pytest.approx(hi))
@@ -345,7 +413,10 @@ def test_pairing_removes_the_common_replicate_effect(grid: analysis.Analysis) ->
 
 def test_pareto_table_of_a_grid(grid: analysis.Analysis) -> None:
     p = grid.pareto
-    assert p.column_names == [LEVER_A, LEVER_B, *GOALS, "points", "runs", "on_front"]
+    assert p.column_names == [
+        LEVER_A, LEVER_B, *GOALS, "points", "runs", "on_front", "resolved",
+        *(f"{g}_{b}" for g in GOALS for b in ("ci_low", "ci_high")),
+    ]  # fmt: skip
     assert p.num_rows == 6
     rows = p.to_pylist()
     pts = grid.points.to_pylist()
@@ -406,6 +477,7 @@ def test_categorical_levers_are_stored_as_text_and_matched(tmp_path: Path) -> No
     assert [r["diff_mean"] for r in rows] == pytest.approx([0.02, 0.04, 0.06])
     assert a.pareto["state.real_name"].type == pa.string()
     assert a.pareto["on_front"].to_pylist() == [True] * 4  # order up, development down
+    assert a.pareto["resolved"].to_pylist() == [True] * 4  # the same steps at every replicate
 
 
 # ---------------------------------------------------------------- Sobol and Morris
@@ -712,7 +784,7 @@ def test_report_reruns_a_stale_analysis(tmp_path: Path, monkeypatch: pytest.Monk
     assert invoke("analyze", root, "--level", "0.8").exit_code == 0
     text = write_report(root).read_text("utf-8")
     assert calls == [1, 1]  # the CLI's own analysis, which the report then keeps
-    assert "80% t intervals over replicates" in text
+    assert "mean [80% interval, t: " in text
 
 
 def test_report_of_an_experiment_with_stored_runs(tmp_path: Path) -> None:

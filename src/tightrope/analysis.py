@@ -6,16 +6,20 @@ An experiment folder DIR (written by the experiment runner; see docs/analysis.md
 `results.parquet` (one row per successful run). `analyze(DIR)` reads both and writes, each
 atomically, under `DIR/analysis/`:
 
-- `points.parquet`: per design point and outcome, the mean over replicates with a t interval;
-  `n` counts the runs with a finite value, so failed runs and undefined metrics reduce it. A
-  point without any run is listed with n = 0 and NaN (its factor values are null: the design
-  matrix is known only through the runs).
+- `points.parquet`: per design point and outcome, the mean over replicates with an interval
+  that stays in the outcome's range (`ci_low`, `ci_high`: `intervals.interval_rows` with the
+  outcome's support: a t interval on the logit scale for figures in [0, 1], clipped at 0 for
+  figures of 0 or more, plain t otherwise); `n` counts the runs with a finite value, so
+  failed runs and undefined metrics reduce it. A point without any run is listed with n = 0
+  and NaN (its factor values are null: the design matrix is known only through the runs).
 - `differences.parquet` (grid designs): per lever setting and outcome, the paired difference
   from the base setting (every lever at its first listed value), replicate by replicate on
-  the common seeds, averaged over the uncertainty combinations, with a t interval.
+  the common seeds, averaged over the uncertainty combinations, with a t interval (clipped to
+  [-1, 1] for figures in [0, 1]: `intervals.difference`).
 - `pareto.parquet`: per lever setting, the three goal means (averaged over uncertainties and
-  replicates) and `on_front`, true where no other setting is at least as good on all three
-  goals and better on one.
+  replicates), `on_front`, true where no other setting is at least as good on all three
+  goals and better on one, `resolved`, true where the replicates settle that membership
+  (`front_resolution`), and each goal's interval (`<goal>_ci_low`, `<goal>_ci_high`).
 - `sensitivity.parquet` (sobol and morris designs): SALib's Sobol' indices (S1, ST, S2) or
   Morris screening measures (mu_star, mu, sigma), long format.
 - `analysis.json`: the level, the notes, and a fingerprint of the inputs, so that a reader
@@ -41,15 +45,19 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
+from numba import njit
 
+from . import intervals
 from .errors import InputError
 from .storage import jsonable, write_table_atomic, write_text_atomic
 
 FORMAT = "tightrope-experiment/1"
 """The `format` of experiment.json that this module reads."""
 
-ANALYSIS_FORMAT = "tightrope-analysis/1"
-"""The `format` of analysis/analysis.json; part of the fingerprint, so a new format is stale."""
+ANALYSIS_FORMAT = "tightrope-analysis/2"
+"""The `format` of analysis/analysis.json; part of the fingerprint, so a new format is stale.
+2: intervals that respect each outcome's range, and the Pareto front's `resolved` and goal
+interval columns."""
 
 GOALS: tuple[str, ...] = ("order_score", "development_score", "freedom_score")
 """The three goals of the Pareto front, all maximised."""
@@ -377,17 +385,12 @@ def _inputs(root: Path, level: float) -> _Inputs:
 def t_intervals(
     mean: np.ndarray, sd: np.ndarray, n: np.ndarray, level: float = 0.95
 ) -> tuple[np.ndarray, np.ndarray]:
-    """(low, high) of t intervals, vectorised: mean ± t(level, n-1) * sd / sqrt(n).
+    """(low, high) of plain t intervals, vectorised: mean ± t(level, n-1) * sd / sqrt(n).
 
     The same interval as `tightrope.compare.t_interval` (sd with ddof=1); NaN where n < 2.
+    The tables use `intervals` instead, which keeps each outcome's interval in its range.
     """
-    from scipy.stats import t  # lazy: keeps the command line quick to start
-
-    mean, sd, n = (np.asarray(a, dtype=float) for a in (mean, sd, n))
-    ok = n >= 2
-    df = np.where(ok, n - 1, 1.0)
-    half = np.where(ok, t.ppf(0.5 + level / 2, df) * sd / np.sqrt(np.where(ok, n, 1.0)), np.nan)
-    return mean - half, mean + half
+    return intervals.bounds(mean, sd, n, "real", level)
 
 
 def _summarise(values: np.ndarray, axis: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -431,6 +434,85 @@ def pareto_front(values: Any) -> np.ndarray:
     return mask
 
 
+def front_resolution(means: Any, samples: Any, front: Any, level: float = 0.95) -> np.ndarray:
+    """Whether the replicates settle each setting's place on the Pareto front or off it.
+
+    `means`: settings x goals (the front's means; a row with a NaN is not compared);
+    `samples`: settings x goals x replicates, each setting's value at each replicate (NaN:
+    missing); `front`: the mask of `pareto_front(means)`. Settings are compared in pairs,
+    replicate by replicate (all points run the same seeds): d = j - i, with the t interval
+    of its mean at `level` on each goal (no interval where fewer than 2 replicates pair up).
+
+    - j dominates i *for certain* when every goal's interval of d lies at or above 0 and one
+      lies above 0 (the interval version of "at least as good on all, better on one");
+    - j *may dominate* i when every goal's interval of d reaches 0 or above and one reaches
+      above 0.
+
+    A setting on the front is resolved when no other setting may dominate it; a setting off
+    the front is resolved when some setting dominates it for certain. Every other setting's
+    membership is unresolved: more replicates could change it. Returns a boolean mask
+    (False for the settings not compared). The intervals are not adjusted for the many
+    comparisons: read the mark as a guide to what the replicates can tell apart, not as a
+    test at the stated level. At most O(n^2 k r) work, compiled, each setting's scan stopping
+    at the first setting that decides it.
+    """
+    from scipy.stats import t  # lazy: keeps the command line quick to start
+
+    y = np.ascontiguousarray(samples, dtype=float)
+    m = np.asarray(means, dtype=float)
+    on = np.asarray(front, dtype=bool)
+    R = y.shape[2]
+    quantile = np.full(R + 1, np.inf)
+    quantile[2:] = t.ppf(0.5 + level / 2, np.arange(1, R))
+    return _resolve(y, on, np.isfinite(m).all(axis=1), quantile)
+
+
+@njit(cache=True)
+def _resolve(y, on, compared, quantile):  # pragma: no cover - compiled
+    """front_resolution's pairs: for a setting on the front, stop at the first setting that
+    may dominate it; off the front, at the first that dominates it for certain."""
+    S, k, R = y.shape
+    out = np.zeros(S, dtype=np.bool_)
+    for i in range(S):
+        if not compared[i]:
+            continue
+        found = False
+        for j in range(S):
+            if j == i or not compared[j]:
+                continue
+            all_at_least = True
+            one_above = False
+            for g in range(k):
+                n = 0
+                total = 0.0
+                for r in range(R):
+                    d = y[j, g, r] - y[i, g, r]
+                    if np.isfinite(d):
+                        n += 1
+                        total += d
+                if n < 2:  # no interval: anything may be, nothing is certain
+                    bound = np.inf if on[i] else -np.inf
+                else:
+                    mean = total / n
+                    squares = 0.0
+                    for r in range(R):
+                        d = y[j, g, r] - y[i, g, r]
+                        if np.isfinite(d):
+                            squares += (d - mean) ** 2
+                    half = quantile[n] * np.sqrt(squares / (n - 1)) / np.sqrt(n)
+                    bound = mean + half if on[i] else mean - half
+                if bound < 0:
+                    all_at_least = False
+                    break
+                if bound > 0:
+                    one_above = True
+            if all_at_least and one_above:
+                found = True
+                break
+        out[i] = not found if on[i] else found
+    return out
+
+
 # ---------------------------------------------------------------- the parts
 
 
@@ -466,11 +548,14 @@ def _points_table(inp: _Inputs, level: float) -> tuple[pa.Table, dict[str, np.nd
     factor = _factor_values(res, paths, P)
     runs = np.bincount(res["point"].to_numpy(zero_copy_only=False), minlength=P)
     matrices = {o: _matrix(res, o, P, R) for o in outcomes}
-    mean, sd, n = (
+    # each P x O: the interval of the outcome's support (intervals.support)
+    mean, lo, hi, n = (
         np.stack(a, axis=1)
-        for a in zip(*(_summarise(matrices[o], axis=1) for o in outcomes), strict=True)
+        for a in zip(
+            *(intervals.interval_rows(matrices[o], intervals.support(o), level) for o in outcomes),
+            strict=True,
+        )
     )
-    lo, hi = t_intervals(mean, sd, n, level)  # each P x O
     point = np.repeat(np.arange(P), len(outcomes))
     take = pa.array(point)
     table: dict[str, Any] = {"point": pa.array(point, pa.int64())}
@@ -503,11 +588,15 @@ def _types(results: pa.Table, paths: Sequence[str]) -> dict[str, pa.DataType]:
     return {p: results.schema.field(p).type for p in paths}
 
 
-def _pareto_table(inp: _Inputs, matrices: dict[str, np.ndarray], notes: list[str]) -> pa.Table:
+def _pareto_table(
+    inp: _Inputs, matrices: dict[str, np.ndarray], notes: list[str], level: float = 0.95
+) -> pa.Table:
     exp, res = inp.experiment, inp.results
     levers = [f["path"] for f in exp["factors"] if f["role"] == "lever"]
     schema = {**_types(res, levers), **dict.fromkeys(GOALS, pa.float64())}
-    schema |= {"points": pa.int64(), "runs": pa.int64(), "on_front": pa.bool_()}
+    schema |= {"points": pa.int64(), "runs": pa.int64(), "on_front": pa.bool_(),
+               "resolved": pa.bool_()}  # fmt: skip
+    schema |= {f"{g}_{b}": pa.float64() for g in GOALS for b in ("ci_low", "ci_high")}
     missing = [g for g in GOALS if g not in matrices]
     if missing:
         notes.append(f"Pareto front: needs the outcomes {', '.join(missing)}; left out")
@@ -526,15 +615,35 @@ def _pareto_table(inp: _Inputs, matrices: dict[str, np.ndarray], notes: list[str
     pts = np.fromiter(key_of_point, dtype=np.int64)
     group = np.array([slot[key_of_point[p]] for p in pts.tolist()], dtype=np.int64)
     S = len(settings)
+    R = exp["replicates"]
     means = np.empty((S, len(GOALS)))
+    # per setting, goal and replicate: the mean over the setting's points (NaN where one of
+    # them lacks that replicate): the samples of the goal intervals and of the resolution
+    samples = np.empty((S, len(GOALS), R))
+    count = np.bincount(group, minlength=S)
     for j, g in enumerate(GOALS):
         point_mean = _summarise(matrices[g][pts], axis=1)[0]
         total = np.bincount(group, weights=np.nan_to_num(point_mean, nan=0.0), minlength=S)
         bad = np.bincount(group, weights=np.isnan(point_mean).astype(float), minlength=S)
-        count = np.bincount(group, minlength=S)
         means[:, j] = np.where(bad > 0, np.nan, total / count)
+        for r in range(R):
+            column = matrices[g][pts, r]
+            total = np.bincount(group, weights=np.nan_to_num(column, nan=0.0), minlength=S)
+            bad = np.bincount(group, weights=np.isnan(column).astype(float), minlength=S)
+            samples[:, j, r] = np.where(bad > 0, np.nan, total / count)
     runs = np.bincount(group, weights=np.bincount(point_of_run)[pts], minlength=S)
     front = pareto_front(means)
+    compared = np.isfinite(means).all(axis=1)
+    resolved = front_resolution(means, samples, front, level)
+    loose_on = int((front & ~resolved).sum())
+    loose_off = int((compared & ~front & ~resolved).sum())
+    if loose_on or loose_off:
+        notes.append(
+            f"Pareto front: the {R} replicate(s) do not settle {loose_on} of the "
+            f"{int(front.sum())} setting(s) on the front and {loose_off} of the "
+            f"{int((compared & ~front).sum())} off it (column resolved: paired intervals "
+            "that overlap 0)"
+        )
     if np.isnan(means).any():
         notes.append(
             f"Pareto front: {int(np.isnan(means).any(axis=1).sum())} lever setting(s) have an "
@@ -564,6 +673,11 @@ def _pareto_table(inp: _Inputs, matrices: dict[str, np.ndarray], notes: list[str
     table["points"] = pa.array(np.bincount(group, minlength=S), pa.int64())
     table["runs"] = pa.array(runs.astype(np.int64), pa.int64())
     table["on_front"] = pa.array(front, pa.bool_())
+    table["resolved"] = pa.array(resolved, pa.bool_(), mask=~compared)
+    for j, g in enumerate(GOALS):
+        _, lo, hi, _ = intervals.interval_rows(samples[:, j, :], intervals.support(g), level)
+        table[f"{g}_ci_low"] = pa.array(lo, pa.float64())
+        table[f"{g}_ci_high"] = pa.array(hi, pa.float64())
     return pa.table(table)
 
 
@@ -663,17 +777,16 @@ def _differences_table(
             pair = np.isfinite(y) & np.isfinite(y0)
             dropped |= bool((np.isfinite(y) | np.isfinite(y0)).sum() > pair.sum())
             d = (y - y0)[pair]
-            mean, sd, n = _summarise(d[None, :], axis=1)
-            lo, hi = t_intervals(mean, sd, n, level)
+            mean, lo, hi, n = intervals.difference(d, intervals.support(o), level)
             for i, path in enumerate(levers):
                 rows[path].append(key[i])
             rows["outcome"].append(o)
             rows["base_mean"].append(float(y0[pair].mean()) if pair.any() else math.nan)
             rows["mean"].append(float(y[pair].mean()) if pair.any() else math.nan)
-            rows["diff_mean"].append(float(mean[0]))
-            rows["diff_ci_low"].append(float(lo[0]))
-            rows["diff_ci_high"].append(float(hi[0]))
-            rows["diff_n"].append(int(n[0]))
+            rows["diff_mean"].append(mean)
+            rows["diff_ci_low"].append(lo)
+            rows["diff_ci_high"].append(hi)
+            rows["diff_n"].append(n)
     if dropped:
         notes.append(
             "paired differences: replicates where a setting or the base lacks a run (or a "
@@ -813,7 +926,7 @@ def analyze(directory: str | Path, level: float = 0.95, *, write: bool = True) -
         level=level,
         points=points,
         differences=_differences_table(inp, matrices, level, notes),
-        pareto=_pareto_table(inp, matrices, notes),
+        pareto=_pareto_table(inp, matrices, notes, level),
         sensitivity=_sensitivity_table(inp, matrices, level, notes),
         notes=notes,
         runs=inp.results.num_rows,

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from . import intervals
 from .cli import _console, _dump, _fmt, _interval, json_option, main
 
 MAX_ROWS = 30
@@ -78,8 +79,8 @@ def _print(a: Any) -> None:
     )
     expected = e["points"] * e["replicates"]
     click.echo(
-        f"Runs: {a.runs:,} of {expected:,} stored, {a.failures:,} failed. Means ±half-width "
-        f"of the {a.level:.0%} t interval over replicates (n = runs with a value)."
+        f"Runs: {a.runs:,} of {expected:,} stored, {a.failures:,} failed. Each cell: "
+        f"{intervals.label(a.level)} over replicates (n = runs with a value)."
     )
     for note in a.notes:
         click.echo(f"note: {note}")
@@ -174,11 +175,16 @@ def _print_front(a: Any, labels: dict[str, str], console: Any) -> None:
     for g in GOALS:
         table.add_column(g.removesuffix("_score"), justify="right")
     table.add_column("runs", justify="right")
+    table.add_column("resolved", justify="right")
     for r in front[:MAX_ROWS]:
+        resolved = {True: "yes", False: "no"}.get(r.get("resolved"), "n/a")
         table.add_row(*(_fmt(r[p]) for p in a.levers), *(_fmt(r[g]) for g in GOALS),
-                      _fmt(r["runs"]))  # fmt: skip
+                      _fmt(r["runs"]), resolved)  # fmt: skip
     console.print(table)
     _more(min(len(front), MAX_ROWS), len(front), "front settings", a.folder / "pareto.parquet")
+    if any(r.get("resolved") is False for r in front):
+        click.echo("resolved no: another setting may dominate it within the replicates' paired "
+                   "intervals (see docs/analysis.md)")  # fmt: skip
 
 
 def _print_sensitivity(a: Any, labels: dict[str, str], console: Any) -> None:

@@ -2,8 +2,10 @@
 
 Every function takes tidy pandas frames that `report.py` read from a results folder and a
 colour per scenario, and returns a `plotly.graph_objects.Figure`, or None when the runs hold
-nothing to draw. Lines are the mean over a scenario's runs. No figure uses geo or map
-traces: those would fetch topojson or map tiles, and the report must work offline.
+nothing to draw. Lines are the mean over a scenario's runs, with a band for its interval
+(`tightrope.intervals`, at LEVEL) where there are several runs; bars and markers carry the
+interval as whiskers. No figure uses geo or map traces: those would fetch topojson or map
+tiles, and the report must work offline.
 """
 
 from __future__ import annotations
@@ -11,12 +13,18 @@ from __future__ import annotations
 import html
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import plotly.colors
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
+
+from . import intervals
+
+LEVEL = 0.95
+"""The level of the intervals drawn on the run charts (as in `tightrope compare`)."""
 
 GOALS: tuple[tuple[str, str], ...] = (
     ("order_score", "order"),
@@ -27,7 +35,11 @@ GOALS: tuple[tuple[str, str], ...] = (
 
 # A part: (label, numerator column, denominator column or None, how a day is summarised).
 # "flow" is a count per tick, shown per day; "level" is a stock, shown as the day's mean;
-# a ratio is the day's sum of the numerator over the day's sum of the denominator.
+# a "ratio" is the day's sum of the numerator over the day's sum of the denominator (for
+# counts of the same items: self-censored intents among the day's intents); "cumulative" is
+# the numerator summed from the start to the end of the day over the denominator summed so
+# far (for answers, which may come days after their requests: a day's answers over the same
+# day's requests can pass 100%, the answers so far over the requests so far cannot).
 Part = tuple[str, str, str | None, str]
 PARTS: dict[str, tuple[Part, ...]] = {
     "order": (
@@ -47,7 +59,7 @@ PARTS: dict[str, tuple[Part, ...]] = {
     "freedom": (
         ("self-censored share of intents", "self_censored", "intents", "ratio"),
         ("wrongful removals / day", "wrongful_removed", None, "flow"),
-        ("answered share of requests", "answered", "requests", "ratio"),
+        ("answered share of requests so far", "answered", "requests", "cumulative"),
         ("criticism views / day", "criticism_views", None, "flow"),
         ("VPN users", "vpn_users", None, "level"),
     ),
@@ -105,19 +117,25 @@ _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-se
 
 NOTES: dict[str, str] = {
     "run": "Each run simulates one scenario with one seed; the charts show the mean over a "
-    "scenario's runs. The config hash names the exact settings: the same hash and seed give "
-    "the same results, to the bit.",
-    "summary": "End-of-run figures, mean over the scenario's runs (± the standard deviation "
-    "where there are several). Goal scores are in [0, 1], higher meets that goal better; "
-    "balance says how evenly the three are met, tilt names the goal that loses. The scores "
-    "summarise the parts listed below them: read the parts too.",
+    "scenario's runs, with a shaded band for its 95% interval where there are several. The "
+    "config hash names the exact settings: the same hash and seed give the same results, to "
+    "the bit.",
+    "summary": "End-of-run figures: the mean over the scenario's runs with its 95% interval "
+    "[low, high] where there are several runs (the same numbers as tightrope compare prints; "
+    "the caption names the method: the intervals stay inside what a figure can be, so they "
+    "are uneven near 0 or 1); n = runs with a value where some run has none. Goal scores are "
+    "in [0, 1], higher meets that goal better; balance says how evenly the three are met, "
+    "tilt names the goal that loses. The scores summarise the parts listed below them: read "
+    "the parts too.",
     "compare": "Each regime's three end-of-run scores on one triangle (axes in [0, 1], "
-    "further out is better). A large, even shape meets the goals evenly (balance); the short "
-    "axis is the tilt. Paired differences compare each scenario with the baseline on the same "
-    "seeds, which removes most of the seed noise.",
+    "further out is better), with radial whiskers for their 95% intervals (hover for the "
+    "numbers). A large, even shape meets the goals evenly (balance); the short axis is the "
+    "tilt. Paired differences compare each scenario with the baseline on the same seeds, "
+    "which removes most of the seed noise.",
     "goals": "Each goal's score after every tick, computed from the run so far (so early "
-    "values swing more). One line per scenario, the mean over its runs. No regime holds all "
-    "three at 1: watch which goal a regime gives up, and when.",
+    "values swing more). One line per scenario, the mean over its runs; the shaded band is "
+    "its 95% interval over the runs. No regime holds all three at 1: watch which goal a "
+    "regime gives up, and when.",
     "order": "The order score combines harm views per user, rumour views per user and "
     "incidents per 30 days; here they are per day, with the prohibited posts the regulator "
     "found in its checks (which also depend on how much it inspects). Less of each is more "
@@ -126,24 +144,28 @@ NOTES: dict[str, str] = {
     "per user and day, and the platforms' profit margin. Here, summed over platforms and per "
     "day: active users, views, revenue, what governance costs the companies (compliance: "
     "reviewers and filters; fines) and their profit.",
-    "freedom": "Self-censored share: intents to post that users suppressed, over all intents. "
-    "Wrongful removals: removed posts that the evaluation baseline counts as legitimate, "
-    "judged apart from the regime's own rules. Answered share: citizens' requests answered by "
-    "officials, over requests made. Criticism views: the reach of criticism of officials. VPN "
-    "users: people reaching blocked platforms. The score combines the first four with access "
-    "to blocked platforms.",
+    "freedom": "Self-censored share: intents to post that users suppressed, over the day's "
+    "intents. Wrongful removals: removed posts that the evaluation baseline counts as "
+    "legitimate, judged apart from the regime's own rules. Answered share of requests so far: "
+    "citizens' requests answered by officials from the start to the end of the day, over the "
+    "requests made in that time (an answer can come days after its request, so the answers "
+    "of one day over that day's requests could pass 100%; this share cannot, and on the last "
+    "day it is the summary's requests_answered_share). Criticism views: the reach of "
+    "criticism of officials. VPN users: people reaching blocked platforms. The score combines "
+    "the first four with access to blocked platforms. Bands: 95% intervals over the runs.",
     "times": "Minutes from posting to removal, and from a citizen's request to an official "
     "answer, on a log scale. Each bar is the share of the scenario's removals (or answers), "
     "pooled over its runs, that took that long; hover for counts. Dotted lines mark 8 "
     "minutes, 30 minutes and 24 hours, the marks that published studies of Weibo deletions "
     "use.",
-    "censorship": "End-of-run shares per scenario, mean over runs (whisker: one standard "
-    "deviation where there are several runs). Self-censorship is what users never said; "
-    "wrongful removals are the legitimate posts taken down; all removals and blocks give the "
-    "scale.",
+    "censorship": "End-of-run shares per scenario, mean over runs (whisker: its 95% "
+    "interval, t on the logit scale, where there are several runs). Self-censorship is what "
+    "users never said; wrongful removals are the legitimate posts taken down; all removals "
+    "and blocks give the scale.",
     "platforms": "Per platform (line style) and scenario (colour), per day: revenue, "
     "compliance cost, fines and profit, and the compliance effort in [0, 1] the platform ran "
-    "(fixed by the scenario, or adapted to the fines it expects).",
+    "(fixed by the scenario, or adapted to the fines it expects). Means over the runs only: "
+    "bands for every platform would hide the lines.",
 }
 """The "how to read this" note of each section of the report, by section anchor."""
 
@@ -222,27 +244,70 @@ def _thin(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.groupby(bucket).mean(numeric_only=True)
 
 
+def across_runs(
+    frame: pd.DataFrame, index: Sequence[str], column: str, kind: str, level: float = LEVEL
+) -> pd.DataFrame:
+    """Per value of `index`: the mean of `column` over the runs (run_id) and its interval
+    (`intervals.interval_rows` with support `kind`), as columns mean, low, high, n; sorted."""
+    wide = frame.pivot_table(index=list(index), columns="run_id", values=column, aggfunc="mean",
+                             dropna=False, sort=True)  # fmt: skip
+    mean, low, high, n = intervals.interval_rows(wide.to_numpy(dtype=float), kind, level)
+    return pd.DataFrame({"mean": mean, "low": low, "high": high, "n": n}, index=wide.index)
+
+
+def _band(
+    fig: go.Figure, x: object, low: object, high: object, color: str, group: str, **cell: int
+) -> None:
+    """A translucent band from `low` to `high` (its lower edge, then the upper edge filled
+    down to it); nothing where no point has an interval (a single run)."""
+    lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+    if not (np.isfinite(lo) & np.isfinite(hi)).any():
+        return
+    for edge, fill in ((lo, "none"), (hi, "tonexty")):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=edge,
+                name=f"{_label(group)} {LEVEL:.0%} interval",
+                legendgroup=group,
+                showlegend=False,
+                mode="lines",
+                line={"color": color, "width": 0},
+                fill=fill,
+                fillcolor=_translucent(color, 0.18),
+                hoverinfo="skip",
+            ),
+            **cell,
+        )
+
+
 def goals_over_time(ts: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
-    """The three goal scores per tick: one line per scenario, mean over its runs."""
+    """The three goal scores per tick: one line per scenario, the mean over its runs, in a
+    band for its interval over the runs (t on the logit scale: scores are in [0, 1])."""
     present = [(c, label) for c, label in GOALS if c in ts.columns]
     if ts.empty or not present:
         return None
     fig, height = _grid([label for _, label in present], cols=3)
-    means = ts.groupby(["scenario", "t_days"], sort=True)[[c for c, _ in present]].mean()
+    stats = {
+        c: across_runs(ts, ["scenario", "t_days"], c, intervals.support(c)) for c, _ in present
+    }
     for scenario, color in colors.items():
-        if scenario not in means.index.get_level_values(0):
+        if scenario not in stats[present[0][0]].index.get_level_values(0):
             continue
-        line = _thin(means.loc[scenario].reset_index())
         for i, (column, label) in enumerate(present):
+            line = _thin(stats[column].loc[scenario].reset_index())
+            _band(fig, line["t_days"], line["low"], line["high"], color, scenario, **_cell(i))
+            text = [intervals.text(*v) for v in line[["mean", "low", "high"]].to_numpy()]
             fig.add_trace(
                 go.Scatter(
                     x=line["t_days"],
-                    y=line[column],
+                    y=line["mean"],
                     name=_label(scenario),
                     legendgroup=scenario,
                     showlegend=i == 0,
                     line={"color": color, "width": 2},
-                    hovertemplate=f"{label} %{{y:.3f}}<extra>%{{fullData.name}}</extra>",
+                    customdata=text,
+                    hovertemplate=f"{label} %{{customdata}}<extra>%{{fullData.name}}</extra>",
                 ),
                 **_cell(i),
             )
@@ -251,28 +316,58 @@ def goals_over_time(ts: pd.DataFrame, colors: dict[str, str]) -> go.Figure | Non
     return _layout(fig, height)
 
 
-def daily(frame: pd.DataFrame, parts: Sequence[Part], keys: Sequence[str] = ()) -> pd.DataFrame:
+def part_support(part: Part) -> str:
+    """The support of a part's daily value (`intervals.KINDS`): shares are in [0, 1], profit
+    has either sign, every other flow or level is 0 or more."""
+    _, num, _, how = part
+    if how in ("ratio", "cumulative"):
+        return "unit"
+    return "real" if num == "profit" else "nonneg"
+
+
+def daily(
+    frame: pd.DataFrame, parts: Sequence[Part], keys: Sequence[str] = (), bands: bool = False
+) -> pd.DataFrame:
     """Each part per run and day (see PARTS), then the mean over runs per scenario and day.
 
     `frame` needs the columns run_id, scenario, day and ticks_per_day; the result has
-    scenario, *keys, x (the middle of the day, in days) and one column per part label.
-    Flows are the day's mean per tick times ticks per day, so a partial last day is not
-    shown as a dip.
+    scenario, *keys, x (the middle of the day, in days) and one column per part label (with
+    `bands`, also "<label> low" and "<label> high": the interval over the runs, see
+    `part_support`). Flows are the day's mean per tick times ticks per day, so a partial last
+    day is not shown as a dip. A "cumulative" part is the numerator summed over the run so
+    far over the denominator summed so far, at the end of each day.
     """
-    group = ["scenario", *keys, "run_id", "day"]
-    g = frame.groupby(group, sort=True)
-    out = pd.DataFrame(index=g.size().index)
-    for label, num, den, how in parts:
+    by_run = ["scenario", *keys, "run_id"]
+    g = frame.groupby([*by_run, "day"], sort=True)
+    per_run = pd.DataFrame(index=g.size().index)
+    shown: list[Part] = []
+    for part in parts:
+        label, num, den, how = part
         if num not in frame.columns or (den is not None and den not in frame.columns):
             continue
+        shown.append(part)
         if how == "flow":
-            out[label] = g[num].mean() * g["ticks_per_day"].first()
+            per_run[label] = g[num].mean() * g["ticks_per_day"].first()
         elif how == "level":
-            out[label] = g[num].mean()
+            per_run[label] = g[num].mean()
+        elif how == "cumulative":
+            top = g[num].sum().astype(float).groupby(level=by_run, sort=False).cumsum()
+            total = g[den].sum().astype(float).groupby(level=by_run, sort=False).cumsum()
+            per_run[label] = top / total.where(total > 0)
         else:
             total = g[den].sum().astype(float)
-            out[label] = g[num].sum() / total.where(total > 0)
-    out = out.groupby(["scenario", *keys, "day"], sort=True).mean().reset_index()
+            per_run[label] = g[num].sum() / total.where(total > 0)
+    days = ["scenario", *keys, "day"]
+    out = per_run.groupby(days, sort=True).mean()
+    if bands:
+        for part in shown:
+            label = part[0]
+            wide = per_run[label].unstack("run_id").reindex(out.index)
+            _, low, high, _ = intervals.interval_rows(
+                wide.to_numpy(dtype=float), part_support(part), LEVEL
+            )
+            out[f"{label} low"], out[f"{label} high"] = low, high
+    out = out.reset_index()
     out["x"] = out["day"] + 0.5
     return out
 
@@ -282,17 +377,19 @@ def parts_over_time(ts: pd.DataFrame, goal: str, colors: dict[str, str]) -> go.F
     parts = PARTS[goal]
     if ts.empty:
         return None
-    days = daily(ts, parts)
+    days = daily(ts, parts, bands=True)
     fig, height = _grid([label for label, *_ in parts])
     for i, (label, *_rest) in enumerate(parts):
         if label not in days.columns:
             _note(fig, i, "not recorded")
             continue
-        ratio = _rest[2] == "ratio"
+        ratio = _rest[2] in ("ratio", "cumulative")
         for scenario, color in colors.items():
             line = days[days["scenario"] == scenario]
             if line.empty:
                 continue
+            _band(fig, line["x"], line[f"{label} low"], line[f"{label} high"], color, scenario,
+                  **_cell(i))  # fmt: skip
             fig.add_trace(
                 go.Scatter(
                     x=line["x"],
@@ -421,26 +518,39 @@ def time_distributions(hist: pd.DataFrame, colors: dict[str, str]) -> go.Figure 
 
 def share_bars(summary: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
     """Self-censorship, wrongful and all removals: one bar per scenario (mean over runs,
-    whisker = one standard deviation where there are several runs)."""
+    whisker = its interval over the runs, `intervals` with the share's support, where there
+    are several runs)."""
     present = [(c, t) for c, t in SHARES if c in summary.columns]
     if summary.empty or not present:
         return None
     fig = make_subplots(rows=1, cols=len(present), subplot_titles=[t for _, t in present])
     grouped = summary.groupby("scenario")
     for i, (column, _title) in enumerate(present):
-        mean, std = grouped[column].mean(), grouped[column].std()
-        names = [s for s in colors if s in mean.index]
+        stats = {
+            s: intervals.interval(pd.to_numeric(v, errors="coerce"), intervals.support(column))
+            for s, v in grouped[column]
+        }
+        names = [s for s in colors if s in stats]
+        mean = [stats[s][0] for s in names]
+        plus, minus = _whiskers(mean, [stats[s][1] for s in names], [stats[s][2] for s in names])
         fig.add_trace(
             go.Bar(
                 x=[_label(s) for s in names],
-                y=[mean[s] for s in names],
-                error_y={"type": "data", "array": [std[s] for s in names], "visible": True},
+                y=mean,
+                error_y={
+                    "type": "data",
+                    "symmetric": False,
+                    "array": plus,
+                    "arrayminus": minus,
+                    "visible": True,
+                },
                 marker_color=[colors[s] for s in names],
-                text=[f"{mean[s]:.1%}" if pd.notna(mean[s]) else "n/a" for s in names],
+                text=[f"{m:.1%}" if pd.notna(m) else "n/a" for m in mean],
                 textposition="outside",
                 cliponaxis=False,
                 showlegend=False,
-                hovertemplate="%{x}: %{y:.2%}<extra></extra>",
+                customdata=[intervals.text(*stats[s][:3]) for s in names],
+                hovertemplate="%{x}: %{customdata}<extra></extra>",
             ),
             row=1,
             col=i + 1,
@@ -484,10 +594,28 @@ def platform_economics(pl: pd.DataFrame, colors: dict[str, str]) -> go.Figure | 
     return _layout(fig, height)
 
 
-def regimes_radar(scores: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
+def _whiskers(mean: object, low: object, high: object) -> tuple[list[Any], list[Any]]:
+    """Plotly's asymmetric error arrays (above, below the mean) of intervals; None where a
+    value has no interval."""
+    m, lo, hi = (np.asarray(a, dtype=float) for a in (mean, low, high))
+    ok = np.isfinite(m) & np.isfinite(lo) & np.isfinite(hi)
+    plus = np.where(ok, np.maximum(hi - m, 0.0), np.nan)
+    minus = np.where(ok, np.maximum(m - lo, 0.0), np.nan)
+    return ([None if not math.isfinite(v) else float(v) for v in plus],
+            [None if not math.isfinite(v) else float(v) for v in minus])  # fmt: skip
+
+
+def regimes_radar(
+    scores: pd.DataFrame,
+    colors: dict[str, str],
+    low: pd.DataFrame | None = None,
+    high: pd.DataFrame | None = None,
+) -> go.Figure | None:
     """The scenarios' mean end-of-run goal scores on order/development/freedom axes in [0, 1].
 
-    `scores` is indexed by scenario with the GOALS score columns.
+    `scores` is indexed by scenario with the GOALS score columns; `low` and `high`, shaped
+    alike, give each mean's interval: drawn as a radial whisker on each axis and named in
+    the hover (`intervals.text`).
     """
     columns = [c for c, _ in GOALS]
     if scores.empty or not set(columns) <= set(scores.columns):
@@ -498,17 +626,46 @@ def regimes_radar(scores: pd.DataFrame, colors: dict[str, str]) -> go.Figure | N
         if scenario not in scores.index:
             continue
         r = [float(scores.loc[scenario, c]) for c in columns]
+        bounds = [
+            (
+                math.nan if low is None else float(low.loc[scenario, c]),
+                math.nan if high is None else float(high.loc[scenario, c]),
+            )
+            for c in columns
+        ]
+        text = [intervals.text(m, lo, hi) for m, (lo, hi) in zip(r, bounds, strict=True)]
         fig.add_trace(
             go.Scatterpolar(
                 r=[*r, r[0]],
                 theta=[*labels, labels[0]],
                 name=_label(scenario),
+                legendgroup=scenario,
                 fill="toself",
                 opacity=0.75,
                 line={"color": color, "width": 2},
-                hovertemplate="%{theta}: %{r:.3f}<extra>%{fullData.name}</extra>",
+                customdata=[*text, text[0]],
+                hovertemplate="%{theta}: %{customdata}<extra>%{fullData.name}</extra>",
             )
         )
+        spokes_r: list[float | None] = []
+        spokes_theta: list[str | None] = []
+        for label, (lo, hi) in zip(labels, bounds, strict=True):
+            if math.isfinite(lo) and math.isfinite(hi):
+                spokes_r += [lo, hi, None]
+                spokes_theta += [label, label, None]
+        if spokes_r:
+            fig.add_trace(
+                go.Scatterpolar(
+                    r=spokes_r,
+                    theta=spokes_theta,
+                    name=f"{_label(scenario)} {LEVEL:.0%} interval",
+                    legendgroup=scenario,
+                    showlegend=False,
+                    mode="lines",
+                    line={"color": color, "width": 3},
+                    hoverinfo="skip",
+                )
+            )
     fig.update_layout(polar={"radialaxis": {"range": [0, 1], "tickvals": [0.25, 0.5, 0.75, 1]}})
     return _layout(
         fig,
@@ -525,6 +682,13 @@ _FRONT_COLOR = "#b2182b"
 _OTHER_COLOR = "#9aa3ad"
 _PAIRS = ((0, 2), (0, 1), (1, 2))  # order-freedom, order-development, development-freedom
 _MAX_SENSITIVITY_PANELS = 9
+MAX_WHISKERS = 200
+"""The trade-off scatter draws every setting's whiskers up to this many settings; beyond, only
+the front's (thousands of crossing whiskers would hide the markers)."""
+UNRESOLVED_ON = "on the front, not resolved by the replicates"
+UNRESOLVED_OFF = "dominated on the means, not resolved by the replicates"
+"""Legend names of the settings whose place the replicates do not settle
+(`analysis.front_resolution`)."""
 
 NOTES |= {
     "experiment": "An experiment runs a scenario at many design points: each point sets the "
@@ -532,10 +696,15 @@ NOTES |= {
     "design, and runs every point with the same seeds (common random numbers), so points "
     "differ by their settings and not by luck. Notes list what the analysis left out.",
     "tradeoffs": "Each marker is one lever setting: its mean goal scores, averaged over the "
-    "uncertainties and replicates. Red diamonds are the Pareto front: no other setting is at "
-    "least as good on all three goals and better on one. Grey settings are beaten by some "
-    "setting on every goal at once. Hover for the lever values. The front is the menu of "
-    "real trade-offs; every setting on it gives up one goal for another.",
+    "uncertainties and replicates, with whiskers for each score's own 95% interval over the "
+    "replicates. Red diamonds are the Pareto front: no other setting is at least as good on "
+    "all three goals and better on one. Grey settings are beaten by some setting on every "
+    "goal at once. Open markers are not resolved by the replicates: a setting on the front "
+    "that another setting may still dominate, or one off the front that no setting dominates "
+    "for certain; settings are compared replicate by replicate on the same seeds (paired "
+    "intervals, much narrower than the whiskers), see docs/analysis.md. Hover for the lever "
+    "values. The front is the menu of real trade-offs; every setting on it gives up one goal "
+    "for another.",
     "sensitivity": "How much each factor moves each outcome over the whole design. Sobol' "
     "indices: S1 is the share of the outcome's variance due to the factor alone, ST adds its "
     "interactions with the others (ST well above S1: the factor acts through interactions); "
@@ -547,7 +716,8 @@ NOTES |= {
     "uncertainties, then the mean difference with its t interval. * marks an interval that "
     "excludes 0.",
     "points": "Every design point: its factor values and, per outcome, the mean over its "
-    "replicates with the t interval (n = runs with a value). A point without runs (all "
+    "replicates with its interval (t on the logit scale for outcomes in [0, 1], clipped at 0 "
+    "for outcomes of 0 or more; n = runs with a value). A point without runs (all "
     "failed or not yet run) shows n/a.",
 }
 
@@ -563,11 +733,14 @@ def tradeoff_pairs(
     pareto: pd.DataFrame, levers: Sequence[str], labels: dict[str, str]
 ) -> go.Figure | None:
     """The lever settings' mean goal scores in three panels (order-freedom, order-development,
-    development-freedom); settings on the Pareto front are red diamonds, the rest grey.
+    development-freedom); settings on the Pareto front are red diamonds, the rest grey, open
+    markers where the replicates do not resolve the setting's place (column `resolved`).
 
-    `pareto` has the lever columns, the GOALS score columns and a boolean `on_front`;
+    `pareto` has the lever columns, the GOALS score columns, a boolean `on_front` and, from
+    analysis format 2, `resolved` and each goal's `<goal>_ci_low` / `<goal>_ci_high`
+    (whiskers: on every setting up to MAX_WHISKERS settings, else on the front's only);
     `labels` gives each lever path its display name. Hover shows the lever values and the
-    three scores.
+    three scores with their intervals.
     """
     goals = [c for c, _ in GOALS]
     if pareto.empty or not set(goals) <= set(pareto.columns):
@@ -579,27 +752,62 @@ def tradeoff_pairs(
         "<br>".join(f"{_label(labels.get(p, p))} = {_label(_short(row[p]))}" for p in levers)
         for row in pareto[list(levers)].to_dict("records")
     ]
-    custom = np.column_stack(
-        [np.asarray(text or [""] * len(pareto), dtype=object), pareto[goals].to_numpy(dtype=float)]
-    )
+    mean = pareto[goals].to_numpy(dtype=float)
+    bounds = {}
+    for j, g in enumerate(goals):
+        lo_hi = [f"{g}_ci_low", f"{g}_ci_high"]
+        have = set(lo_hi) <= set(pareto.columns)
+        lo, hi = (pareto[c].to_numpy(dtype=float) if have else np.full(len(pareto), np.nan)
+                  for c in lo_hi)  # fmt: skip
+        bounds[j] = (lo, hi)
+    shown = [
+        [intervals.text(m, lo, hi) for m, lo, hi in zip(mean[:, j], *bounds[j], strict=True)]
+        for j in range(len(goals))
+    ]
+    custom = np.column_stack([np.asarray(text or [""] * len(pareto), dtype=object),
+                              *(np.asarray(c, dtype=object) for c in shown)])  # fmt: skip
     hover = (
-        "%{customdata[0]}<br>order %{customdata[1]:.3f} · development %{customdata[2]:.3f}"
-        " · freedom %{customdata[3]:.3f}<extra>%{fullData.name}</extra>"
+        "%{customdata[0]}<br>order %{customdata[1]} · development %{customdata[2]}"
+        " · freedom %{customdata[3]}<extra>%{fullData.name}</extra>"
     )
     front = pareto["on_front"].fillna(False).to_numpy(dtype=bool)
+    if "resolved" in pareto.columns:
+        resolved = pareto["resolved"].fillna(False).to_numpy(dtype=bool)
+    else:  # an analysis stored before format 2: no resolution to show
+        resolved = np.ones(len(pareto), dtype=bool)
+    whiskers = front | (len(pareto) <= MAX_WHISKERS)
+    front_line = {"color": "#400", "width": 1}
     groups = (
-        (~front, "dominated", {"color": _OTHER_COLOR, "size": 7, "opacity": 0.7}),
-        (front, "on the Pareto front", {"color": _FRONT_COLOR, "size": 11, "symbol": "diamond",
-                                        "line": {"color": "#400", "width": 1}}),
+        (~front & resolved, "dominated", {"color": _OTHER_COLOR, "size": 7, "opacity": 0.7}),
+        (~front & ~resolved, UNRESOLVED_OFF,
+         {"color": _OTHER_COLOR, "size": 8, "symbol": "circle-open", "line": {"width": 2}}),
+        (front & resolved, "on the Pareto front",
+         {"color": _FRONT_COLOR, "size": 11, "symbol": "diamond", "line": front_line}),
+        (front & ~resolved, UNRESOLVED_ON,
+         {"color": _FRONT_COLOR, "size": 11, "symbol": "diamond-open", "line": {"width": 2}}),
     )  # fmt: skip
     for i, (x, y) in enumerate(_PAIRS):
         for mask, name, marker in groups:
             if not mask.any():
                 continue
+            err = {}
+            for axis, j in (("error_x", x), ("error_y", y)):
+                plus, minus = _whiskers(mean[mask, j], bounds[j][0][mask], bounds[j][1][mask])
+                keep = whiskers[mask]
+                err[axis] = {
+                    "type": "data",
+                    "symmetric": False,
+                    "array": [v if k else None for v, k in zip(plus, keep, strict=True)],
+                    "arrayminus": [v if k else None for v, k in zip(minus, keep, strict=True)],
+                    "thickness": 1,
+                    "width": 0,
+                    "color": marker["color"],
+                    "visible": True,
+                }
             fig.add_trace(
                 go.Scatter(
-                    x=pareto[goals[x]].to_numpy()[mask],
-                    y=pareto[goals[y]].to_numpy()[mask],
+                    x=mean[mask, x],
+                    y=mean[mask, y],
                     customdata=custom[mask],
                     mode="markers",
                     name=name,
@@ -607,6 +815,7 @@ def tradeoff_pairs(
                     showlegend=i == 0,
                     marker=marker,
                     hovertemplate=hover,
+                    **err,
                 ),
                 row=1,
                 col=i + 1,
