@@ -15,6 +15,10 @@ Parts:
   Tightrope, and a NumPy/SciPy sparse pass as the hardware reference.
 - `floor`: benchmarks/floor.py: the cost of one read at a random place of main memory (and
   of streaming), all threads at once: the floor under the target run's cost per view.
+- `contention`: benchmarks/contention.py: a small run idle and beside busy loops, under
+  the default thread policy, on one thread, on every thread as before the policy, and
+  under the alternatives measured (OpenMP's passive wait, Numba's workqueue and TBB
+  layers; TBB when it loads: TIGHTROPE_BENCH_TBB_LIB may name the folder of its library).
 
 Each measurement runs in a fresh process (benchmarks/scale.py) and is kept as JSON in
 benchmarks/results/ (or the --quick folder), so the page can be rebuilt from the parts
@@ -28,6 +32,7 @@ import importlib.util
 import itertools
 import json
 import math
+import os
 import statistics
 import sys
 import tempfile
@@ -44,7 +49,7 @@ from tightrope.storage import write_text_atomic  # noqa: E402
 
 PRESET = "china-comprehensive-2021"
 GIB = 1 << 30
-PARTS = ("target", "memory", "scaling", "peers", "floor")
+PARTS = ("target", "memory", "scaling", "peers", "floor", "contention")
 
 FULL = {
     "target": {"users": 1_000_000, "days": 30.0, "limit_s": 60.0},
@@ -54,6 +59,15 @@ FULL = {
     "scaling_days": 3.0,
     "floor": {"size_mib": 1024, "reads": 50_000_000, "repeats": 3},
     "threads": {"users": 1_000_000, "days": 1.0, "repeats": 3},
+    "contention": {
+        "users": 20_000,
+        "days": 2.0,
+        "loads": (0, 2, 4),
+        "fresh": True,
+        "settings": ("default", "one", "before", "passive", "workqueue", "tbb"),
+        "loaded_settings": None,
+        "quiet_s": 30.0,
+    },
 }
 QUICK = {
     "target": {"users": 20_000, "days": 1.0, "limit_s": 60.0},
@@ -63,6 +77,15 @@ QUICK = {
     "scaling_days": 0.5,
     "floor": {"size_mib": 64, "reads": 1_000_000, "repeats": 1},
     "threads": {"users": 20_000, "days": 0.25, "repeats": 1},
+    "contention": {
+        "users": 2_000,
+        "days": 1.0,
+        "loads": (0, 2),
+        "fresh": False,
+        "settings": ("default", "one", "before"),
+        "loaded_settings": ("default", "one"),  # `before` beside busy loops: a minute
+        "quiet_s": 0.0,
+    },
 }
 
 
@@ -170,6 +193,25 @@ def run_floor(cfg: dict, threads: dict) -> dict:
     }
     floor["day_length"] = days
     return floor
+
+
+def run_contention(cfg: dict, repeats: int) -> dict:
+    """benchmarks/contention.py: the same small run idle and beside busy loops, under each
+    thread setting, the settings taken in turn; medians of `repeats`."""
+    from contention import measure as measure_contention
+
+    return measure_contention(
+        cfg["users"],
+        cfg["days"],
+        tuple(cfg["loads"]),
+        repeats,
+        settings=tuple(cfg["settings"]),
+        fresh=cfg["fresh"],
+        loaded_settings=cfg["loaded_settings"],
+        tbb_lib=os.environ.get("TIGHTROPE_BENCH_TBB_LIB"),
+        quiet_s=cfg["quiet_s"],
+        log=log,
+    )
 
 
 def load_peers() -> Any:
@@ -304,6 +346,14 @@ def page(store: Store, quick: bool, command: str) -> str:
             "",
         ]
         lines += growth_lines(rows, mem)
+    else:
+        lines += ["Not measured yet.", ""]
+    lines += ["## Under load: other processes on the cores", ""]
+    busy = store.get("contention")
+    if busy:
+        from contention import markdown as contention_markdown
+
+        lines += [contention_markdown(busy).strip(), ""]
     else:
         lines += ["Not measured yet.", ""]
     peers = store.get("peers")
@@ -504,6 +554,8 @@ def main() -> int:
         store.put("target", run_target(cfg["target"], repeats))
     if "floor" in parts:
         store.put("floor", run_floor(cfg["floor"], cfg["threads"]))
+    if "contention" in parts:
+        store.put("contention", run_contention(cfg["contention"], repeats))
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
     text = page(store, args.quick, command)
     write_text_atomic(out, text)

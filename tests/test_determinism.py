@@ -75,7 +75,7 @@ def test_config_hash_tracks_settings():
     assert tightrope.config_sha256(a) != tightrope.config_sha256(scenario(6))
 
 
-def test_same_results_whatever_the_thread_count():
+def test_same_results_whatever_the_thread_count(monkeypatch):
     """The feed and the intents are drawn in parallel over fixed blocks of users
     (FEED_BLOCK_USERS, INTENT_BLOCK_USERS), the audiences of posts and reshares one stream
     per share, the minute loop's views over fixed parts of viewers (VIEWER_PART_USERS), the
@@ -96,6 +96,7 @@ def test_same_results_whatever_the_thread_count():
     sc = tightrope.load_scenario(PRESET, users=3 * FEED_BLOCK_USERS + 17, days=1, seed=8)
     assert viewer_parts(sc.run.users) == 4
     assert intent_blocks(sc.run.users) == 4
+    monkeypatch.setenv("TIGHTROPE_THREADS", "fixed")  # these threads, whatever the load
     before = numba.get_num_threads()
     try:
         numba.set_num_threads(1)
@@ -107,6 +108,81 @@ def test_same_results_whatever_the_thread_count():
     assert_same_summary(one.summary, many.summary)
     assert one.timeseries.equals(many.timeseries)
     assert one.summary["views"] > 0
+
+
+def test_threads_paced_between_ticks_give_the_same_results(monkeypatch):
+    """The thread policy (`tightrope.threads`) changes Numba's thread count between ticks
+    when other processes take cores or free them. A run whose count goes 2, 1, 2, 1, ...
+    from one tick to the next is the same to the bit as a run on one thread throughout,
+    and the caller's thread count is back afterwards."""
+    import itertools
+
+    import numba
+    import pytest
+
+    from tightrope import threads
+    from tightrope.feed import FEED_BLOCK_USERS
+
+    most = numba.config.NUMBA_NUM_THREADS
+    if most < 2:
+        pytest.skip("this machine runs Numba on one thread only")
+    sc = tightrope.load_scenario(PRESET, users=2 * FEED_BLOCK_USERS + 11, days=1, seed=9)
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = tightrope.run(sc)
+        numba.set_num_threads(2)
+        monkeypatch.delenv("TIGHTROPE_THREADS", raising=False)
+        flip = itertools.cycle((2, 1))
+        monkeypatch.setattr(threads.Pacer, "threads", lambda self: next(flip))
+        used = []
+        paced = tightrope.run(sc, progress=lambda done, total: used.append(numba.get_num_threads()))
+        assert numba.get_num_threads() == 2  # the caller's count, back
+    finally:
+        numba.set_num_threads(before)
+    assert set(used[:-1]) == {1, 2}
+    assert_same_summary(one.summary, paced.summary)
+    assert one.timeseries.equals(paced.timeseries)
+    assert one.platforms.equals(paced.platforms)
+    assert one.histograms.equals(paced.histograms)
+
+
+def test_thread_policy_takes_the_free_cores(monkeypatch):
+    """`auto` uses the cores that other processes leave free (at least one, at most the
+    caller's threads and the usable cores); `fixed` leaves the threads alone; anything
+    else is refused."""
+    import numba
+    import pytest
+
+    from tightrope import threads
+    from tightrope.errors import InputError
+
+    assert threads.free_threads(0, most=4, cores=8, total_cores=8) == 4
+    assert threads.free_threads(6, most=4, cores=8, total_cores=8) == 2
+    assert threads.free_threads(20, most=4, cores=8, total_cores=8) == 1  # never none
+    assert threads.free_threads(0, most=4, cores=2, total_cores=8) == 2  # affinity, quota
+    assert threads.free_threads(None, most=4, cores=8, total_cores=8) == 4
+    most = numba.config.NUMBA_NUM_THREADS
+    before = numba.get_num_threads()
+    monkeypatch.delenv("TIGHTROPE_THREADS", raising=False)
+    monkeypatch.setattr(threads, "others_runnable", lambda: most + 5)  # every core taken
+    try:
+        numba.set_num_threads(most)
+        pacer = threads.pace(None)
+        if most > 1:
+            assert isinstance(pacer, threads.Pacer)
+            assert numba.get_num_threads() == 1
+            pacer(1, 2)
+            assert numba.get_num_threads() == 1
+            pacer(2, 2)  # the last tick: the caller's count back
+        assert numba.get_num_threads() == most
+    finally:
+        numba.set_num_threads(before)
+    monkeypatch.setenv("TIGHTROPE_THREADS", "fixed")
+    assert threads.pace(None) is None
+    monkeypatch.setenv("TIGHTROPE_THREADS", "many")
+    with pytest.raises(InputError, match="TIGHTROPE_THREADS"):
+        threads.pace(None)
 
 
 def test_population_statistics_are_the_same_whatever_the_thread_count():
