@@ -374,7 +374,7 @@ def test_cli_json_output(fitted):
     spec, out, *_ = fitted
     result = CliRunner().invoke(main, ["calibrate", str(spec), "--out", str(out), "--json"])
     assert result.exit_code == 0, result.output
-    data = json.loads(result.output)
+    data = json.loads(result.stdout)  # progress lines go to stderr
     assert data["trials"] == 5
     assert data["name"] == "tiny-calibrated"
     assert set(data["values"]) == {f"{WEIBO}.reviewers_per_100k_users", "content.rumor.share",

@@ -401,9 +401,7 @@ def test_memory_estimate_of_an_edge_list_counts_the_file_users_and_edges(tmp_pat
     lines = ["# follower followee"] + [f"{i} {(i * 7 + 1) % 5000}" for i in range(5000)]
     lines += [f"{i},{(i + 3) % 5000}" for i in range(0, 5000, 2)]
     f.write_text("\n".join(lines) + "\n")
-    sc = tightrope.load_scenario(
-        PRESET, ["network.source='edge_list'", f"network.edge_list='{f}'"]
-    )
+    sc = tightrope.load_scenario(PRESET, ["network.source='edge_list'", f"network.edge_list='{f}'"])
     assert sc.run.users == 5000  # the file sets the number of users
     est = memory.estimate(sc)
     assert est.users == 5000

@@ -66,7 +66,8 @@ def test_comparison_rows_are_paired() -> None:
     # each scenario's own interval is wide
     assert b["diff_ci_low"] == pytest.approx(0.1)
     assert b["diff_ci_high"] == pytest.approx(0.1)
-    assert b["ci_high"] - b["ci_low"] > 1.0
+    assert b["ci_high"] - b["ci_low"] > 0.9
+    assert 0 <= b["ci_low"] < b["mean"] < b["ci_high"] <= 1  # a score's interval stays in [0, 1]
     a = next(r for r in rows if r["scenario"] == "a" and r["metric"] == "order_score")
     assert math.isnan(a["diff_mean"])
     assert a["diff_n"] == 0
@@ -76,6 +77,41 @@ def test_comparison_rows_are_paired() -> None:
     table = cmp.rows_table(rows)
     assert table.column_names == list(cmp.COMPARISON_COLUMNS)
     assert table.column("diff_mean").null_count == len(metrics) + 3  # baseline + missing
+
+
+def test_comparison_intervals_stay_in_each_metrics_range() -> None:
+    """Means get the interval of their metric's support (tightrope.intervals): a score never
+    a bound below 0 (the plain t interval gave 0.25 [-0.198, 0.698]), a count no bound below 0;
+    a figure of either sign keeps the t interval; differences keep it, clipped to [-1, 1]."""
+    from tightrope import intervals
+
+    cases = ((0.1, 0, -5.0), (0.2, 0, 1.0), (0.45, 6, 3.0))
+    base = [{"order_score": x, "incidents": c, "profit": p} for x, c, p in cases]
+    other = [{"order_score": 1.0 - x / 10, "incidents": c, "profit": p} for x, c, p in cases]
+    rows = cmp.comparison_rows(["a", "b"], {"a": base, "b": other})
+
+    def row(scenario: str, metric: str) -> dict[str, float]:
+        return next(r for r in rows if r["scenario"] == scenario and r["metric"] == metric)
+
+    score = row("a", "order_score")
+    assert cmp.t_interval([0.1, 0.2, 0.45])[1] < 0  # what the terminal showed before
+    assert 0 < score["ci_low"] < score["mean"] < score["ci_high"] < 1
+    assert (score["mean"], score["ci_low"], score["ci_high"], score["n"]) == intervals.interval(
+        [0.1, 0.2, 0.45], "unit"
+    )
+    count = row("a", "incidents")
+    _, t_lo, t_hi, _ = cmp.t_interval([0, 0, 6])
+    assert t_lo < 0
+    assert (count["ci_low"], count["mean"], count["ci_high"]) == (0.0, 2.0, t_hi)  # clipped at 0
+    profit = row("a", "profit")
+    assert (profit["mean"], profit["ci_low"], profit["ci_high"], profit["n"]) == cmp.t_interval(
+        [-5.0, 1.0, 3.0]
+    )
+    diff = row("b", "order_score")
+    d = [1.0 - x / 10 - x for x, _, _ in cases]
+    _, t_lo, t_hi, _ = cmp.t_interval(d)
+    assert t_hi > 1  # the t interval of these differences passes 1
+    assert (diff["diff_ci_low"], diff["diff_ci_high"]) == (pytest.approx(t_lo), 1.0)
 
 
 def test_bad_input_is_refused_before_any_run(
@@ -102,7 +138,7 @@ def test_same_names_get_their_sources_as_labels(tmp_path: Path) -> None:
     a = write(tmp_path / "a.toml", "")  # both are named "custom"
     b = write(tmp_path / "b.toml", "[population]\nlurker_share = 0.4\n")
     labels, _, seeds = cmp.prepare([str(a), str(b)], replicates=2, root_seed=1)
-    assert labels == [str(a), str(b)]
+    assert labels == ["a.toml", "b.toml"]  # the files' names tell them apart
     assert seeds == cmp.child_seeds(1, 2)
 
 

@@ -7,6 +7,7 @@ The results folder is made up here (small, fabricated Parquet files in the layou
 from __future__ import annotations
 
 import hashlib
+import html
 import itertools
 import json
 import math
@@ -22,9 +23,11 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tightrope import storage
+from tightrope import compare as cmp
+from tightrope import intervals, storage
+from tightrope import report_figures as figures
 from tightrope.errors import InputError
-from tightrope.report import fmt, write_report
+from tightrope.report import ID_COLUMNS, _differences, fmt, load_results, write_report
 from tightrope.report_figures import display_bins
 from tightrope.results import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS
 
@@ -90,7 +93,9 @@ def _run(
         "revenue": [1234.4], "compliance_cost": [300.0], "fines": [0.0], "profit": [934.4],
     }  # fmt: skip
     _write(summary, folder / "summary.parquet")
-    if not tables:
+    if not tables:  # a run with empty tables: nothing to draw from them
+        for name in ("timeseries", "platforms", "histograms"):
+            _write({"run_id": pa.array([], pa.string())}, folder / f"{name}.parquet")
         return
     keys = {"run_id": rid, "scenario": scenario, "seed": seed}
     n = days * 24
@@ -246,8 +251,8 @@ def test_report_has_every_section_with_a_note(page: tuple[Path, str]) -> None:
     assert "<h3>Paired differences</h3>" in text
     assert "0.200 [0.100, 0.300] *" not in text  # numbers are short
     assert "0.2 [0.1, 0.3] *" in text
-    assert "<th>strict − laissez [CI]</th>" in text
-    assert "<th>laissez [CI]</th>" in text
+    assert "<th>strict − laissez</th>" in text
+    assert "<th>laissez (baseline)</th>" in text
     for mark in ("8 min", "30 min", "24 h"):
         assert mark in text
 
@@ -359,9 +364,16 @@ def test_folder_without_runs_is_an_input_error(tmp_path: Path, layout: str) -> N
         (tmp_path / "runs" / "x-seed1" / "manifest.json").write_text("{}", "utf-8")
     with pytest.raises(InputError) as err:
         write_report(tmp_path)
-    assert str(err.value) == (
-        f"results folder {tmp_path} holds no runs (no runs/<run_id>/summary.parquet)"
-    )
+    if layout == "unfinished":  # a run folder without its files is named, not skipped
+        assert str(err.value) == (
+            f"results folder {tmp_path} holds 1 damaged run(s), not read: run the command "
+            "that stored them again (it stores damaged runs afresh) or delete those folders:\n"
+            "  - runs/x-seed1: manifest.json is not a Tightrope run manifest"
+        )
+    else:
+        assert str(err.value) == (
+            f"results folder {tmp_path} holds no runs (no runs/<run_id>/summary.parquet)"
+        )
     assert not (tmp_path / "report.html").exists()
 
 
@@ -369,8 +381,11 @@ def test_unreadable_table_names_the_file(tmp_path: Path) -> None:
     _run(tmp_path, "x", 1)
     bad = tmp_path / "runs" / "x-seed1-0123456789ab" / "timeseries.parquet"
     bad.write_bytes(b"not parquet")
-    with pytest.raises(InputError, match=re.escape(f"cannot read {bad}: ")):
+    with pytest.raises(InputError) as err:
         write_report(tmp_path)
+    assert str(err.value).endswith(
+        "  - runs/x-seed1-0123456789ab: timeseries.parquet cannot be read (ArrowInvalid)"
+    )
 
 
 @pytest.mark.parametrize(
@@ -400,3 +415,160 @@ def test_display_bins_merge_minute_bins_and_keep_coarse_ones() -> None:
                            "count": [1, 1, 1]})  # fmt: skip
     bars = display_bins(coarse)
     assert bars[["lo", "hi"]].to_numpy().tolist() == [[2, 4], [4, 8], [2880, 5760]]
+
+
+# ---------------------------------------------------------------- intervals, captions, figures
+
+
+def _summaries(root: Path) -> dict[str, list[dict[str, object]]]:
+    """The fabricated runs' summaries per scenario, without the run's identity columns (as
+    `tightrope compare` holds them)."""
+    out: dict[str, list[dict[str, object]]] = {}
+    for folder in sorted((root / "runs").iterdir()):
+        (row,) = pq.read_table(folder / "summary.parquet").to_pylist()
+        out.setdefault(str(row["scenario"]), []).append(
+            {k: v for k, v in row.items() if k not in ID_COLUMNS}
+        )
+    return out
+
+
+class _Compared:
+    """What cli._print_comparison reads of a comparison result."""
+
+    def __init__(self, labels: list[str], rows: list[dict[str, object]]) -> None:
+        self.labels, self.rows = labels, rows
+        self.seeds, self.users, self.days, self.notes = [1, 2, 3], 500, 3.0, []
+        self.baseline = labels[0]
+
+    def row(self, scenario: str, metric: str) -> dict[str, object]:
+        return next(r for r in self.rows if (r["scenario"], r["metric"]) == (scenario, metric))
+
+
+def test_terminal_and_report_show_the_same_intervals_with_the_same_label(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`tightrope compare` and the report's summary table: the same `mean [low, high]` text
+    for every figure and scenario, under the same caption (before: ±half-width of a t
+    interval in the terminal, ± a standard deviation in the report)."""
+    from tightrope.cli import _print_comparison
+
+    labels = ["laissez", "strict"]
+    root = make_results(tmp_path, scenarios=tuple(labels), seeds=(1, 2, 3), comparison=False)
+    rows = cmp.comparison_rows(labels, _summaries(root))
+    _print_comparison(_Compared(labels, rows), 0)
+    terminal = capsys.readouterr().out
+    page = write_report(root).read_text("utf-8")
+    label = intervals.label(0.95)
+    assert label in terminal
+    assert html.escape(label, quote=True) in page
+    shown = 0
+    for metric in ("freedom_score", "order_score", "self_censored_share", "revenue"):
+        row = re.search(rf"<td>{metric}</td>(.*?)</tr>", page)  # the summary table's row
+        assert row is not None
+        for scenario in labels:
+            r = next(x for x in rows if (x["scenario"], x["metric"]) == (scenario, metric))
+            cell = intervals.text(r["mean"], r["ci_low"], r["ci_high"])
+            assert cell in terminal, (metric, scenario, cell)
+            assert f">{html.escape(cell)}<" in row.group(1), (metric, scenario, cell)
+            shown += "[" in cell
+    assert shown == 2  # the freedom scores vary by seed: intervals; the others agree: a number
+
+
+def test_paired_differences_say_what_is_compared_and_why_a_row_is_empty() -> None:
+    def runs(removal: float | None, answer: float | None) -> list[dict[str, object]]:
+        return [
+            {"order_score": 0.5 + 0.01 * i, "median_minutes_to_removal": removal,
+             "median_minutes_to_answer": answer, "requests_answered_share": 0.5}
+            for i in range(3)
+        ]  # fmt: skip
+
+    summaries = {"laissez": runs(None, 30.0), "strict": runs(20.0, None)}
+    table = cmp.rows_table(cmp.comparison_rows(["laissez", "strict"], summaries)).to_pandas()
+    text = _differences(table)
+    assert "(n = 0, 3)" not in text
+    assert "3 replicate(s) per scenario" in text
+    assert "scenario − laissez, computed replicate by replicate on the same seeds" in text
+    assert html.escape(intervals.difference_label(0.95)) in text
+    assert (
+        "n/a: the baseline, laissez, removed no post in any run, so there is no time to "
+        "removal to compare" in text
+    )
+    assert (
+        "strict − laissez n/a: strict answered no request in any run, so there is no time to "
+        "answer to compare" in text
+    )
+    assert "<th>why n/a</th>" in text
+
+
+def test_time_series_have_interval_bands(tmp_path: Path) -> None:
+    root = make_results(tmp_path / "three", scenarios=("a", "b"), seeds=(1, 2, 3),
+                        comparison=False)  # fmt: skip
+    res = load_results(root)
+    colors = figures.scenario_colors(res.scenarios)
+    for fig in (figures.goals_over_time(res.timeseries, colors),
+                figures.parts_over_time(res.timeseries, "freedom", colors)):  # fmt: skip
+        assert fig is not None
+        data = list(fig.data)
+        bands = [i for i, t in enumerate(data) if t.fill == "tonexty"]
+        assert bands
+        widths = 0.0
+        for i in bands:  # lower edge, upper edge (filled to it), then the mean line
+            low, high = (np.asarray(data[j].y, dtype=float) for j in (i - 1, i))
+            mean = np.asarray(data[i + 1].y, dtype=float)
+            ok = np.isfinite(low) & np.isfinite(mean)
+            assert (low[ok] <= mean[ok] + 1e-12).all()
+            assert (mean[ok] <= high[ok] + 1e-12).all()
+            assert data[i + 1].legendgroup == data[i].legendgroup
+            widths += float(np.nansum(high - low))
+        assert widths >= 0
+    parts = figures.parts_over_time(res.timeseries, "freedom", colors)
+    assert sum(np.nansum(np.asarray(t.y, float)) for t in parts.data if t.fill == "tonexty") > 0
+    one = load_results(make_results(tmp_path / "one", scenarios=("a",), seeds=(1,),
+                                    comparison=False))  # fmt: skip
+    fig = figures.goals_over_time(one.timeseries, figures.scenario_colors(one.scenarios))
+    assert not [t for t in fig.data if t.fill == "tonexty"]  # one run: no interval to draw
+
+
+def test_radar_and_share_bars_show_intervals(page: tuple[Path, str]) -> None:
+    scores = pd.DataFrame({"order_score": [0.5], "development_score": [0.6],
+                           "freedom_score": [0.7]}, index=["a"])  # fmt: skip
+    fig = figures.regimes_radar(scores, {"a": "#123456"}, scores - 0.1, scores + 0.05)
+    assert fig is not None
+    shape, spokes = fig.data
+    assert list(shape.customdata[:3]) == ["0.5 [0.4, 0.55]", "0.6 [0.5, 0.65]", "0.7 [0.6, 0.75]"]
+    assert "customdata" in shape.hovertemplate
+    whiskers = [r for r in spokes.r if r is not None]
+    assert whiskers == pytest.approx([0.4, 0.55, 0.5, 0.65, 0.6, 0.75])
+    summary = pd.DataFrame({"scenario": ["a"] * 3, "self_censored_share": [0.0, 0.01, 0.08]})
+    bars = figures.share_bars(summary, {"a": "#123456"})
+    (bar,) = bars.data
+    mean, lo, hi, _ = intervals.interval([0.0, 0.01, 0.08], "unit")
+    assert bar.error_y.arrayminus[0] == pytest.approx(mean - lo)
+    assert bar.error_y.array[0] == pytest.approx(hi - mean)
+    assert mean - bar.error_y.arrayminus[0] >= 0  # the whisker stays at or above 0
+    _, text = page
+    assert "radial whiskers for their 95% intervals" in text
+
+
+def test_answered_share_is_a_share() -> None:
+    """Answers can come a day after their requests: a day's answers over that day's requests
+    reached 400% here (113% in a real run); the plotted share is the answers so far over the
+    requests so far, which cannot pass 100%."""
+    ticks = 48
+    requests = np.zeros(ticks)
+    answered = np.zeros(ticks)
+    requests[0], answered[5] = 10, 2  # day 0
+    requests[30], answered[26] = 2, 8  # day 1: 8 answers (to day 0's requests) for 2 requests
+    ts = pd.DataFrame({"run_id": "r", "scenario": "a", "tick": np.arange(ticks),
+                       "requests": requests, "answered": answered})  # fmt: skip
+    ts = ts.assign(day=ts["tick"] // 24, ticks_per_day=24.0, t_days=(ts["tick"] + 1) / 24)
+    parts = figures.PARTS["freedom"]
+    (label,) = [p[0] for p in parts if p[1] == "answered"]
+    days = figures.daily(ts, parts)
+    assert days[label].tolist() == pytest.approx([0.2, 10 / 12])
+    fig = figures.parts_over_time(ts, "freedom", {"a": "#123456"})
+    (line,) = [t for t in fig.data if t.fill != "tonexty" and t.mode == "lines" and t.y is not None
+               and len(t.y) == 2]  # fmt: skip
+    assert max(line.y) <= 1
+    assert "so far" in label
+    assert "requests made in that time" in figures.NOTES["freedom"]

@@ -134,3 +134,46 @@ def test_nothing_but_the_file_is_requested(loaded: dict[str, Any]) -> None:
     assert [u for u in requests if not u.startswith(LOCAL_SCHEMES)] == []
     files = {u for u in requests if u.startswith("file://")}
     assert files == {loaded["path"].as_uri()}
+
+
+def test_two_regimes_that_share_a_name_are_shown_as_two(tmp_path: Path) -> None:
+    """Two runs of differently configured regimes, both named "same", stored in one folder:
+    the page shows two regimes, each in the tables and as its own line in the charts."""
+    if reason := _missing():
+        pytest.fail(f"CI is set but the browser test cannot run: {reason}")
+    from click.testing import CliRunner
+    from playwright.sync_api import sync_playwright
+
+    from tightrope.cli import main
+    from tightrope.storage import load_summaries
+
+    out = tmp_path / "out"
+    for name, extra in (("a", ""), ("b", "[state.punishment]\nseverity = 0.9\n")):
+        (tmp_path / f"{name}.toml").write_text(f'name = "same"\n{extra}')
+        args = ["run", str(tmp_path / f"{name}.toml"), "--users", "1000", "--days", "1"]
+        result = CliRunner().invoke(main, [*args, "--out", str(out), "--quiet"])
+        assert result.exit_code == 0, result.output
+    labels = sorted(f"same #{r['regime_sha256'][:8]}" for r in load_summaries(out).to_pylist())
+    path = out / "report.html"
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=ARGS, headless=True
+        )
+        try:
+            page = context.new_page()
+            page.goto(path.as_uri(), wait_until="load")
+            page.wait_for_function(
+                "() => [...document.querySelectorAll('.js-plotly-plot')]"
+                ".every(d => d.querySelector('.main-svg'))",
+                timeout=30_000,
+            )
+            text = page.inner_text("body")
+            names = page.eval_on_selector_all(
+                ".js-plotly-plot", "p => p.flatMap(d => (d.data || []).map(t => t.name || ''))"
+            )
+        finally:
+            context.close()
+    assert "2 run(s) of 2 scenario(s)" in text
+    for label in labels:
+        assert label in text
+        assert label in names  # each regime has its own line, not one averaged line

@@ -84,8 +84,9 @@ def test_save_run_layout_and_manifest(tmp_path: Path) -> None:
 
     summary = pq.read_table(folder / "summary.parquet")
     assert summary.column_names == [
-        "run_id", "scenario", "seed", "users", "days", "config_sha256", "replicate",
-        "order_score", "development_score", "freedom_score", "balance", "tilt", "incidents",
+        "run_id", "scenario", "label", "seed", "users", "days", "config_sha256",
+        "regime_sha256", "replicate", "order_score", "development_score", "freedom_score",
+        "balance", "tilt", "incidents",
         "median_minutes_to_removal",
     ]  # fmt: skip
     row = summary.to_pylist()[0]

@@ -1,7 +1,8 @@
 """The `tightrope` command: a thin layer over the library.
 
 Exit status: 0 on success, 2 on bad input (files, options, values; nothing is written),
-1 on an internal error (a short message; the traceback only with TIGHTROPE_DEBUG=1).
+1 on an internal error (a short message; the traceback only with TIGHTROPE_DEBUG=1),
+130 when stopped by Ctrl-C and 143 by SIGTERM (at a safe point, saying what was kept).
 """
 
 from __future__ import annotations
@@ -45,8 +46,14 @@ class InternalError(click.ClickException):
 
 class _Group(click.Group):
     def invoke(self, ctx: click.Context) -> Any:
+        from .stops import Stopped, handling_stops
+
         try:
-            return super().invoke(ctx)
+            with handling_stops():
+                return super().invoke(ctx)
+        except Stopped as stop:
+            click.echo(str(stop), err=True)
+            ctx.exit(stop.exit_code)
         except InputError as exc:
             raise BadInput(str(exc)) from None
         except (click.ClickException, click.exceptions.Exit, click.Abort):
@@ -95,13 +102,62 @@ def _dump(obj: Any) -> str:
     return json.dumps(jsonable(obj), allow_nan=False, indent=2)
 
 
+PROGRESS_EVERY_SECONDS = 30.0
+"""Off a terminal, a progress line at least this often (and at each tenth of the work)."""
+
+
+class _ProgressLines:
+    """Progress as plain lines on stderr, for logs (nohup, CI, a redirect): a start line,
+    a line at each tenth of the work or every PROGRESS_EVERY_SECONDS, and an end line."""
+
+    def __init__(self, label: str, unit: str) -> None:
+        import time
+
+        self.clock = time.monotonic
+        self.label, self.unit = label, unit
+        self.started = self.last = self.clock()
+        self.next_share = 0.1
+        click.echo(f"{label}: started", err=True)
+
+    def __call__(self, done: float, total: float) -> None:
+        now = self.clock()
+        share = done / total if total else 0.0
+        if share < self.next_share and now - self.last < PROGRESS_EVERY_SECONDS:
+            return
+        if share >= 1.0:
+            return  # the end line says it
+        self.last = now
+        self.next_share = math.floor(share * 10 + 1e-9) / 10 + 0.1
+        elapsed = now - self.started
+        left = elapsed * (1 - share) / share if share > 0 else math.nan
+        unit = f" {self.unit}" if self.unit else ""
+        count = f"{done:,.0f}/{total:,.0f}{unit}" if float(done).is_integer() else ""
+        click.echo(
+            f"{self.label}: {share:.0%} {count}".rstrip()
+            + f", {elapsed:.0f} s elapsed"
+            + (f", about {left:.0f} s left" if math.isfinite(left) else ""),
+            err=True,
+        )
+
+    def finish(self) -> None:
+        click.echo(f"{self.label}: finished in {self.clock() - self.started:.1f} s", err=True)
+
+
 @contextlib.contextmanager
-def _progress(label: str, unit: str = "") -> Iterator[Callable[[float, float], None] | None]:
-    """A rich progress bar on a terminal; None (no bar) in pipes and tests.
+def _progress(
+    label: str, unit: str = "", quiet: bool = False
+) -> Iterator[Callable[[float, float], None] | None]:
+    """A rich progress bar on a terminal; lines on stderr elsewhere (see _ProgressLines);
+    nothing with `quiet`.
 
     With `unit` (e.g. "ticks") the bar also shows how many of them per second."""
-    if not sys.stdout.isatty():
+    if quiet:
         yield None
+        return
+    if not sys.stdout.isatty():
+        lines = _ProgressLines(label, unit)
+        yield lines
+        lines.finish()
         return
     from rich.progress import (
         BarColumn,
@@ -192,6 +248,13 @@ out_option = click.option(
     help="Results folder: store the run(s) there and write report.html.",
 )
 json_option = click.option("--json", "as_json", is_flag=True, help="Print one JSON object only.")
+quiet_option = click.option(
+    "--quiet",
+    "-q",
+    is_flag=True,
+    help="No progress (off a terminal progress goes to stderr as lines: a start line, "
+    "then at each tenth of the work or every 30 s).",
+)
 
 
 # ---------------------------------------------------------------- commands
@@ -271,6 +334,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], sets: tuple[str, ...]) 
     help="Start even if the run looks too large for this machine's memory.",
 )
 @json_option
+@quiet_option
 def run(
     scenario: str,
     users: int | None,
@@ -283,22 +347,25 @@ def run(
     resume: bool,
     no_memory_check: bool,
     as_json: bool,
+    quiet: bool,
 ) -> None:
-    """Run SCENARIO (a preset name or a TOML file) once and show the three goals."""
-    from datetime import UTC, datetime
+    """Run SCENARIO (a preset name or a TOML file) once and show the three goals.
 
-    from . import simulation
+    Stopped by Ctrl-C or SIGTERM, the run ends between two ticks; with --out (or
+    --checkpoint) its state is kept in the checkpoint file, and the same command with
+    --resume goes on from there."""
     from .memory import check_fits
     from .scenario_files import load_scenario
-    from .storage import check_out_dir, save_run
+    from .storage import check_folder_kind, check_out_dir, folder_lock
 
     config = load_scenario(scenario, sets, users=users, days=days, seed=seed)
-    report: Path | None = None
     if out is not None:
         check_out_dir(out)
+        check_folder_kind(out, "runs", "run")
+    if checkpoint_path is None and out is not None:
+        checkpoint_path = out / "checkpoint.ckpt"  # written when stopped, or every so often
     if checkpoint_path is None and (resume or checkpoint_every is not None):
-        name = f"{config.name}-seed{config.run.seed}.ckpt"
-        checkpoint_path = out / "checkpoint.ckpt" if out is not None else Path(name)
+        checkpoint_path = Path(f"{config.name}-seed{config.run.seed}.ckpt")
     if resume:
         assert checkpoint_path is not None
         if not checkpoint_path.is_file():
@@ -306,9 +373,46 @@ def run(
                 f"--resume: no checkpoint at {checkpoint_path}; give the checkpoint file with "
                 "--checkpoint, or start without --resume"
             )
+    if resume:
+        from .checkpoints import check_compatible
+
+        assert checkpoint_path is not None
+        check_compatible(checkpoint_path, config)  # refused before anything is written
     if not no_memory_check:
         check_fits(config)
-    with _progress(f"{config.name} seed {config.run.seed}", unit="ticks") as bar:
+    with contextlib.ExitStack() as held:
+        if out is not None:
+            held.enter_context(folder_lock(out, "run"))
+            check_folder_kind(out, "runs", "run")  # again, now that no other command writes
+        result, report = _run_and_store(config, out, checkpoint_path, checkpoint_every, resume,
+                                        quiet)  # fmt: skip
+    if as_json:
+        head = {"scenario": config.name, "seed": result.seed, "users": config.run.users}
+        head |= {"days": config.run.days, "config_sha256": result.config_sha256}
+        click.echo(_dump({**head, "summary": result.summary}))
+    else:
+        _print_run(result)
+    if out is not None:
+        _stored(out, report, as_json)
+
+
+def _run_and_store(
+    config: Any,
+    out: Path | None,
+    checkpoint_path: Path | None,
+    checkpoint_every: float | None,
+    resume: bool,
+    quiet: bool,
+) -> tuple[Any, Path | None]:
+    """Run, store the run and its report in `out`, remove the checkpoint once stored."""
+    from datetime import UTC, datetime
+
+    from . import simulation
+    from .storage import save_run
+
+    report: Path | None = None
+    label = f"{config.name} seed {config.run.seed}"
+    with _progress(label, unit="ticks", quiet=quiet) as bar:
         started = datetime.now(UTC)
         result = simulation.run(
             config,
@@ -322,15 +426,12 @@ def run(
         save_run(result, out, started_at=started, finished_at=finished)
         report = _write_report(out)
     if checkpoint_path is not None and checkpoint_path.is_file():
-        checkpoint_path.unlink()  # the run is finished: its checkpoint is no longer needed
-    if as_json:
-        head = {"scenario": config.name, "seed": result.seed, "users": config.run.users}
-        head |= {"days": config.run.days, "config_sha256": result.config_sha256}
-        click.echo(_dump({**head, "summary": result.summary}))
-    else:
-        _print_run(result)
-    if out is not None:
-        _stored(out, report, as_json)
+        from .checkpoints import read_header
+
+        with contextlib.suppress(InputError, OSError):  # another run's checkpoint stays
+            if read_header(checkpoint_path).get("config_sha256") == result.config_sha256:
+                checkpoint_path.unlink()  # the run is finished: its checkpoint is not needed
+    return result, report
 
 
 def _print_run(result: Any) -> None:
@@ -365,7 +466,13 @@ def _print_run(result: Any) -> None:
 @days_option
 @set_option
 @out_option
+@click.option(
+    "--workers", type=click.IntRange(min=1), default=1, show_default=True,
+    help="Runs at once: 1 runs in this process on all cores; more runs that many in a "
+    "process pool, one core each.",
+)  # fmt: skip
 @json_option
+@quiet_option
 def compare(
     scenarios: tuple[str, ...],
     replicates: int,
@@ -374,16 +481,26 @@ def compare(
     days: float | None,
     sets: tuple[str, ...],
     out: Path | None,
+    workers: int,
     as_json: bool,
+    quiet: bool,
 ) -> None:
-    """Compare scenarios over replicates: means with 95% CIs and paired differences vs the first."""
+    """Compare scenarios over replicates: means with 95% CIs and paired differences vs the first.
+
+    With --out, the folder belongs to this comparison: each run is stored as it finishes,
+    and the same command run again (after a stop or a failure) runs only what is missing."""
     from . import compare as cmp
 
     args = {"replicates": replicates, "root_seed": seed, "users": users, "days": days}
     args |= {"overrides": sets, "out_dir": out}
-    cmp.prepare(scenarios, **args)  # validate everything before any run
-    with _progress(f"{len(scenarios)} scenarios x {replicates} replicates") as bar:
-        res = cmp.compare(scenarios, **args, progress=bar)
+    labels, scenario_list, seeds = cmp.prepare(scenarios, **args)  # everything before any run
+    if out is not None:
+        cmp.check_comparison_folder(
+            out, cmp.comparison_json(scenarios, labels, scenario_list, seeds, seed)
+        )
+    label = f"{len(scenarios)} scenarios x {replicates} replicates"
+    with _progress(label, unit="runs", quiet=quiet) as bar:
+        res = cmp.compare(scenarios, **args, progress=bar, workers=workers)
     report = _write_report(out) if out is not None else None
     if as_json:
         head = {"baseline": res.baseline, "scenarios": res.labels, "replicates": replicates}
@@ -396,13 +513,11 @@ def compare(
 
 
 def _interval(mean: float, lo: float, hi: float, signed: bool = False) -> str:
-    """`mean ±half` of a symmetric t interval; the mean alone where there is no interval."""
-    text = _fmt(mean)
-    if signed and math.isfinite(mean) and mean > 0:
-        text = "+" + text
-    if math.isfinite(lo) and math.isfinite(hi):
-        text += f" ±{_fmt((hi - lo) / 2)}"
-    return text
+    """`mean [low, high]`, as the HTML report shows it (`intervals.text`: the same numbers
+    and digits); the mean alone where there is no interval. Intervals may be asymmetric."""
+    from .intervals import text
+
+    return text(mean, lo, hi, signed)
 
 
 def _print_comparison(res: Any, seed: int) -> None:
@@ -413,8 +528,11 @@ def _print_comparison(res: Any, seed: int) -> None:
         f"{len(res.labels)} scenarios x {len(res.seeds)} replicates (seeds spawned from "
         f"root seed {seed}), {res.users:,} users, {_fmt(float(res.days))} days."
     )
-    click.echo("Means ±half-width of the 95% t interval; differences are paired (same seeds) "
-               f"against the first scenario, {base}.")  # fmt: skip
+    from . import intervals  # the same label as the report's
+
+    click.echo(f"Differences are paired (same seeds, replicate by replicate) against the first "
+               f"scenario, {base}: {intervals.difference_label(0.95)}.")  # fmt: skip
+    click.echo(f"Each scenario: {intervals.label(0.95)}.")
     for note in res.notes:
         click.echo(f"note: {note}")
     table = Table()
@@ -438,8 +556,13 @@ def _print_comparison(res: Any, seed: int) -> None:
 
 
 def _pick(res: Any, label: str, metric: str, prefix: str) -> tuple[float, float, float]:
+    """(mean, low, high) of one comparison row: the mean's interval (prefix "") or the
+    paired difference's ("diff_"); None (a null read back from a file) as NaN."""
     row = res.row(label, metric)
-    return row[f"{prefix}mean"], row[f"{prefix}ci_low"], row[f"{prefix}ci_high"]
+    return tuple(  # type: ignore[return-value]
+        math.nan if row[f"{prefix}{c}"] is None else float(row[f"{prefix}{c}"])
+        for c in ("mean", "ci_low", "ci_high")
+    )
 
 
 @main.command()

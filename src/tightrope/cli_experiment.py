@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from .cli import _console, _dump, _progress, json_option, main
+from .cli import _console, _dump, _progress, json_option, main, quiet_option
 from .errors import InputError
 
 if TYPE_CHECKING:
@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     show_default=True, metavar="SECONDS", help="How long to wait for the Dask scheduler.",
 )  # fmt: skip
 @json_option
+@quiet_option
 @click.pass_context
 def experiment(
     ctx: click.Context,
@@ -49,6 +50,7 @@ def experiment(
     scheduler: str | None,
     connect_timeout: float,
     as_json: bool,
+    quiet: bool,
 ) -> None:
     """Run the experiment in FILE (design points x replicates) and store it in --out.
 
@@ -64,7 +66,7 @@ def experiment(
     for note in spec.notes:
         click.echo(f"note: {note}", err=as_json)
     label = f"{spec.name}: {len(spec.points)} points x {spec.replicates} replicates"
-    with _progress(label) as bar:
+    with _progress(label, unit="runs", quiet=quiet) as bar:
         summary = run_experiment(
             spec, out, backend=backend, workers=workers, scheduler=scheduler,
             connect_timeout=connect_timeout, progress=bar,

@@ -3,14 +3,21 @@
 Every scenario is run with the same `replicates` seeds, spawned from one root seed, so the
 differences between scenarios are paired: replicate i of scenario B is compared with
 replicate i of the baseline (the first scenario), which removes most of the seed noise.
-For each metric the comparison gives the mean over replicates with a 95% t interval, and
-the mean paired difference against the baseline with a 95% t interval.
+For each metric the comparison gives the mean over replicates with a 95% interval that stays
+in the metric's range (`tightrope.intervals`: a t interval on the logit scale for figures in
+[0, 1], clipped at 0 for figures of 0 or more, plain t otherwise), and the mean paired
+difference against the baseline with a 95% t interval (clipped to [-1, 1] for figures in
+[0, 1]).
 """
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import math
-from collections.abc import Callable, Iterable, Sequence
+import tempfile
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,10 +26,11 @@ from typing import Any
 import numpy as np
 import pyarrow as pa
 
+from . import intervals
 from .errors import InputError
 from .results import Result
 from .scenario import Scenario
-from .scenario_files import load_scenario
+from .scenario_files import canonical_json, load_scenario
 
 HEADLINE: tuple[str, ...] = ("order_score", "development_score", "freedom_score", "balance")
 """Metrics listed first in every comparison: the three goal scores (in [0, 1]) and balance."""
@@ -60,8 +68,13 @@ COMPARISON_COLUMNS: tuple[str, ...] = (
     "diff_ci_low", "diff_ci_high", "n", "diff_n",
 )  # fmt: skip
 """Columns of `comparison.parquet`. `n`: replicates with a finite value of the metric;
-`diff_n`: replicate pairs (scenario, baseline) both finite. Intervals need n >= 2 and are
-null otherwise; the baseline's own diff columns are null. Units are the metric's own."""
+`diff_n`: replicate pairs (scenario, baseline) both finite. `ci_low`, `ci_high`: the 95%
+interval of the mean from `intervals.interval` with the metric's support
+(`intervals.support`): inside [0, 1] for scores and shares, at or above 0 for counts and
+times, and asymmetric about the mean near those bounds (files written before this rule hold
+symmetric t intervals). `diff_ci_low`, `diff_ci_high`: the paired t interval of the mean
+difference (`intervals.difference`). Intervals need n >= 2 and are null otherwise; the
+baseline's own diff columns are null. Units are the metric's own."""
 
 ONE_REPLICATE_NOTE = "one replicate only: confidence intervals need at least two (shown as NaN)"
 
@@ -77,18 +90,12 @@ def child_seeds(root_seed: int, replicates: int) -> list[int]:
 
 
 def t_interval(values: Sequence[float], level: float = 0.95) -> tuple[float, float, float, int]:
-    """(mean, low, high, n) of the finite values; the interval is NaN when n < 2."""
-    x = np.asarray([v for v in values if v is not None and math.isfinite(v)], dtype=float)
-    n = int(x.size)
-    if n == 0:
-        return math.nan, math.nan, math.nan, 0
-    mean = float(x.mean())
-    if n < 2:
-        return mean, math.nan, math.nan, n
-    from scipy.stats import t  # lazy: keeps the command line quick to start
+    """(mean, low, high, n) of the finite values with the plain, symmetric t interval
+    mean ± t(level, n-1) · sd / sqrt(n); the interval is NaN when n < 2.
 
-    half = float(t.ppf(0.5 + level / 2, n - 1)) * float(x.std(ddof=1)) / math.sqrt(n)
-    return mean, mean - half, mean + half, n
+    For a figure with a bounded range use `intervals.interval(values, intervals.support(name))`,
+    as `comparison_rows` does: this one may leave the range."""
+    return intervals.interval(values, "real", level)
 
 
 def numeric_metrics(summaries: Iterable[dict[str, Any]]) -> list[str]:
@@ -117,14 +124,18 @@ def _value(summary: dict[str, Any], key: str) -> float:
 def comparison_rows(
     labels: Sequence[str], summaries: dict[str, list[dict[str, Any]]]
 ) -> list[dict[str, Any]]:
-    """One row per scenario and metric (see COMPARISON_COLUMNS); the first label is the baseline."""
+    """One row per scenario and metric (see COMPARISON_COLUMNS); the first label is the baseline.
+
+    Means get the interval of the metric's support (`intervals.interval`), paired differences
+    the t interval (`intervals.difference`)."""
     base = labels[0]
     metrics = numeric_metrics(s for label in labels for s in summaries[label])
     rows: list[dict[str, Any]] = []
     for label in labels:
         for metric in metrics:
             values = [_value(s, metric) for s in summaries[label]]
-            mean, lo, hi, n = t_interval(values)
+            kind = intervals.support(metric)
+            mean, lo, hi, n = intervals.interval(values, kind)
             row = {"scenario": label, "baseline": base, "metric": metric, "mean": mean}
             row |= {"ci_low": lo, "ci_high": hi}
             d_mean = d_lo = d_hi = math.nan
@@ -132,7 +143,7 @@ def comparison_rows(
             if label != base:
                 base_values = [_value(s, metric) for s in summaries[base]]
                 diffs = [a - b for a, b in zip(values, base_values, strict=True)]
-                d_mean, d_lo, d_hi, d_n = t_interval(diffs)
+                d_mean, d_lo, d_hi, d_n = intervals.difference(diffs, kind)
             row |= {"diff_mean": d_mean, "diff_ci_low": d_lo, "diff_ci_high": d_hi}
             row |= {"n": n, "diff_n": d_n}
             rows.append(row)
@@ -193,15 +204,81 @@ class ComparisonResult:
 
 
 def _labels(sources: Sequence[str], scenarios: Sequence[Scenario]) -> list[str]:
+    """Each scenario's label: its name, or where two share a name its file's name (its
+    path where the file names are the same too), so that every regime is told apart."""
     names = [s.name for s in scenarios]
+    short = [Path(str(src)).name for src in sources]
     labels = [
-        name if names.count(name) == 1 else str(src)
-        for name, src in zip(names, sources, strict=True)
+        name if names.count(name) == 1 else (base if short.count(base) == 1 else str(src))
+        for name, base, src in zip(names, short, sources, strict=True)
     ]
     if len(set(labels)) != len(labels):
         dup = sorted({x for x in labels if labels.count(x) > 1})
         raise InputError(f"each scenario may be compared once; repeated: {', '.join(dup)}")
     return labels
+
+
+COMPARISON_FORMAT = "tightrope-comparison/1"
+"""The `format` of DIR/comparison.json, which says what comparison a folder holds."""
+
+
+def comparison_json(
+    sources: Sequence[str], labels: Sequence[str], scenarios: Sequence[Scenario],
+    seeds: Sequence[int], root_seed: int,
+) -> dict[str, Any]:  # fmt: skip
+    """What a comparison is: its regimes (labels and config hashes without the seed) and
+    its replicate seeds. `comparison_sha256` identifies it: running the same comparison
+    again into its folder goes on where it stopped; another one is refused."""
+    from .storage import regime_sha256
+
+    regimes = [regime_sha256(sc) for sc in scenarios]
+    ident = {"labels": list(labels), "regimes": regimes, "seeds": [int(x) for x in seeds]}
+    text = json.dumps(ident, sort_keys=True, separators=(",", ":"))
+    return {
+        "format": COMPARISON_FORMAT,
+        "comparison_sha256": hashlib.sha256(text.encode()).hexdigest(),
+        "labels": list(labels),
+        "sources": [str(x) for x in sources],
+        "scenarios": [sc.name for sc in scenarios],
+        "regime_sha256": regimes,
+        "replicates": len(seeds),
+        "root_seed": int(root_seed),
+        "seeds": [int(x) for x in seeds],
+        "users": [int(sc.run.users) for sc in scenarios],
+        "days": [float(sc.run.days) for sc in scenarios],
+    }
+
+
+def check_comparison_folder(out: Path, meta: Mapping[str, Any]) -> None:
+    """Refuse a folder that holds anything but this comparison's runs (InputError)."""
+    from .storage import check_folder_kind, check_out_dir
+
+    check_out_dir(out)
+    check_folder_kind(out, "comparison", "compare")
+    file = out / "comparison.json"
+    if not file.exists():
+        if (out / "comparison.parquet").exists():
+            raise InputError(
+                f"{out} holds the results of another comparison (written by an older "
+                "Tightrope, without comparison.json): give another --out folder"
+            )
+        return
+    try:
+        old = json.loads(file.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{file} cannot be read ({exc}); give another --out folder") from None
+    if not isinstance(old, dict) or old.get("comparison_sha256") != meta["comparison_sha256"]:
+        old = old if isinstance(old, dict) else {}
+        keys = ("labels", "regime_sha256", "seeds", "users", "days")
+        diff = [k for k in keys if old.get(k) != meta.get(k)] or ["their settings"]
+        theirs = ", ".join(map(str, old.get("labels") or []))
+        raise InputError(
+            f"{out} holds the results of another comparison ({theirs}"
+            f"; sha256 {str(old.get('comparison_sha256'))[:12]}), not of this one "
+            f"({', '.join(meta['labels'])}; sha256 {meta['comparison_sha256'][:12]}): they "
+            f"differ in {', '.join(diff)}. Results of different comparisons are never mixed: "
+            f"give another --out folder (or delete {out} to start again)"
+        )
 
 
 def timed_run(
@@ -260,13 +337,21 @@ def compare(
     overrides: Iterable[str] = (),
     out_dir: str | Path | None = None,
     progress: Progress | None = None,
+    workers: int = 1,
 ) -> ComparisonResult:
     """Run every scenario with the same `replicates` seeds and compare them with the first.
 
     `sources` are preset names or TOML files; `users`, `days` and `overrides` apply to all.
-    With `out_dir`, each run is stored (storage.save_run, replicate set) as it finishes and
-    `out_dir/comparison.parquet` is written at the end. All input is validated first; bad
-    input raises InputError before any run.
+    `workers`: 1 runs in this process (each run on all cores), more runs that many at once
+    in a process pool (each on one core).
+
+    With `out_dir`, the folder belongs to this comparison (DIR/comparison.json; another
+    comparison, an experiment or single runs there are refused, and so is a second command
+    writing there meanwhile): each run is stored (storage.save_run) as it finishes, and
+    `out_dir/comparison.parquet` is written at the end. Running the same comparison again
+    into the same folder runs only what is missing (a stop, a failed or damaged run). All
+    input is validated first; bad input raises InputError before any run. Runs that fail
+    are stored apart from the others and raise RuntimeError at the end.
     """
     labels, scenarios, seeds = prepare(
         sources,
@@ -277,45 +362,136 @@ def compare(
         overrides=overrides,
         out_dir=out_dir,
     )
-    from . import storage
-
-    total = len(scenarios) * len(seeds)
-    summaries: dict[str, list[dict[str, Any]]] = {label: [] for label in labels}
-    run_dirs: list[Path] = []
-    done = 0
-    for label, base in zip(labels, scenarios, strict=True):
-        for rep, seed in enumerate(seeds):
-            scenario = load_scenario(base, seed=seed)
-
-            def tick(d: int, t: int, _done: int = done) -> None:
-                if progress is not None and t > 0:
-                    progress(_done + d / t, total)
-
-            result, started, finished = timed_run(scenario, tick)
-            summaries[label].append(dict(result.summary))
-            if out_dir is not None:
-                run_dirs.append(
-                    storage.save_run(
-                        result, out_dir, replicate=rep, started_at=started, finished_at=finished
-                    )
-                )
-            done += 1
-            if progress is not None:
-                progress(done, total)
-    rows = comparison_rows(labels, summaries)
-    first = scenarios[0].run
-    out = ComparisonResult(
-        labels=labels,
-        seeds=seeds,
-        users=first.users,
-        days=first.days,
-        summaries=summaries,
-        rows=rows,
-        notes=[ONE_REPLICATE_NOTE] if replicates == 1 else [],
-        run_dirs=run_dirs,
-    )
+    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
+        raise InputError(f"workers must be a whole number, 1 or more, got {workers!r}")
+    meta = comparison_json(sources, labels, scenarios, seeds, root_seed)
     if out_dir is not None:
-        out.comparison_path = storage.write_table_atomic(
-            out.table(), Path(out_dir) / "comparison.parquet"
+        check_comparison_folder(Path(out_dir), meta)
+    with contextlib.ExitStack() as stack:
+        if out_dir is None:  # the runs are stored all the same, in a folder removed after
+            out = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="tightrope-")))
+        else:
+            from .storage import folder_lock
+
+            out = Path(out_dir)
+            out.mkdir(parents=True, exist_ok=True)
+            stack.enter_context(folder_lock(out, "compare"))
+            check_comparison_folder(out, meta)  # again, now that no other command writes
+            if not (out / "comparison.json").exists():
+                from .storage import write_text_atomic
+
+                text = json.dumps(meta, indent=2, allow_nan=False) + "\n"
+                write_text_atomic(out / "comparison.json", text)
+        records = _run_missing(meta, scenarios, out, workers, progress, out_dir is not None)
+        summaries = {
+            label: [_summary(records[(p, r)]) for r in range(len(seeds))]
+            for p, label in enumerate(labels)
+        }
+        run_dirs = [
+            out / "runs" / records[(p, r)]["run_id"]
+            for p in range(len(labels))
+            for r in range(len(seeds))
+        ]
+        rows = comparison_rows(labels, summaries)
+        first = scenarios[0].run
+        result = ComparisonResult(
+            labels=labels,
+            seeds=seeds,
+            users=first.users,
+            days=first.days,
+            summaries=summaries,
+            rows=rows,
+            notes=[ONE_REPLICATE_NOTE] if replicates == 1 else [],
+            run_dirs=run_dirs if out_dir is not None else [],
         )
-    return out
+        if out_dir is not None:
+            from . import storage
+
+            result.comparison_path = storage.write_table_atomic(
+                result.table(), out / "comparison.parquet"
+            )
+    return result
+
+
+def _summary(record: Mapping[str, Any]) -> dict[str, Any]:
+    """A run's summary from its record; null (a NaN when stored) becomes NaN again."""
+    return {k: math.nan if v is None else v for k, v in record["summary"].items()}
+
+
+def _run_missing(
+    meta: Mapping[str, Any],
+    scenarios: Sequence[Scenario],
+    out: Path,
+    workers: int,
+    progress: Progress | None,
+    kept: bool,
+) -> dict[tuple[int, int], dict[str, Any]]:
+    """Run what the folder lacks of the comparison; return every run's record."""
+    from .experiments import RunTask, _open_backend, _Processes, _records, _Serial
+    from .stops import Stopped
+
+    seeds = list(meta["seeds"])
+    index = {"experiment_sha256": meta["comparison_sha256"], "seeds": seeds}
+    index["points"] = len(scenarios)
+    done = _records(out, index)
+    total = len(scenarios) * len(seeds)
+    tasks = [
+        RunTask(
+            experiment_sha256=meta["comparison_sha256"],
+            out_dir=str(out),
+            point=p,
+            replicate=r,
+            seed=seed,
+            scenario_name=sc.name,
+            base=json.loads(canonical_json(sc)),
+            values={},
+            users=sc.run.users,
+            days=sc.run.days,
+            outcomes=(),
+            label=meta["labels"][p],
+            keep_summary=True,
+        )
+        for p, sc in enumerate(scenarios)
+        for r, seed in enumerate(seeds)
+        if (p, r) not in done
+    ]
+    settled = len(done)
+    failed: list[str] = []
+    if progress is not None:
+        progress(settled, total)
+
+    def ticks(task: RunTask, t: int, n: int) -> None:
+        if progress is not None and n > 0:
+            progress(settled + t / n, total)
+
+    def on_result(task: RunTask, record: dict[str, Any] | None, error: str | None,
+                  detail: str) -> None:  # fmt: skip
+        nonlocal settled
+        settled += 1
+        if record is None:
+            failed.append(f"{meta['labels'][task.point]}, replicate {task.replicate}: {error}")
+        if progress is not None:
+            progress(settled, total)
+
+    engine: _Serial | _Processes = (
+        _Serial(ticks) if workers == 1 else _open_backend("process", workers, None, 1.0)
+    )  # type: ignore[assignment]
+    try:
+        engine.run(tasks, on_result)
+    except Stopped as stop:
+        stored = len(_records(out, index))
+        if kept:
+            stop.kept.append(f"{stored} of {total} runs are stored in {out}")
+            stop.resume = "run the same command again to go on: only the missing runs run"
+        else:
+            stop.kept.append(f"{stored} of {total} runs had finished, nothing is kept")
+            stop.resume = "give --out next time to keep the finished runs and go on later"
+        raise
+    finally:
+        engine.close()
+    records = _records(out, index)
+    if failed or len(records) < total:
+        lines = "; ".join(failed[:5]) + (f"; and {len(failed) - 5} more" if len(failed) > 5 else "")
+        where = " The other runs are stored: run the same command again to retry." if kept else ""
+        raise RuntimeError(f"{total - len(records)} of {total} runs failed: {lines}.{where}")
+    return records

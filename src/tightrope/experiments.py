@@ -19,6 +19,7 @@ worker process that dies is replaced and its run retried once.
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import logging
 import math
@@ -46,7 +47,7 @@ from .experiment_files import (
     parse_experiment,
     toml_value,
 )
-from .storage import write_text_atomic
+from .storage import folder_lock, run_problem, write_text_atomic
 
 BACKENDS: tuple[str, ...] = ("serial", "process", "dask")
 """Where runs are executed: in this process, in a local process pool, or on Dask."""
@@ -60,7 +61,6 @@ TEST_HOOK_ENV = "TIGHTROPE_TEST_FAIL_RUNS"
 exit (the worker process dies) or exit-once (dies the first time only)."""
 
 DEFAULT_CONNECT_TIMEOUT = 10.0
-_LOCK_NAME = ".experiment.lock"
 _DIED = "the worker process died while running this run"
 
 Progress = Callable[[float, float], None]
@@ -85,6 +85,8 @@ class RunTask:
     users: int
     days: float
     outcomes: tuple[str, ...]
+    label: str | None = None  # the name the user sees for the point (default: scenario_name)
+    keep_summary: bool = False  # put the whole summary in the record (comparisons)
 
 
 def _finite_or_none(value: Any) -> float | None:
@@ -122,26 +124,28 @@ def _test_hook(task: RunTask) -> None:
         )
 
 
-def run_task(task: RunTask) -> dict[str, Any]:
+def run_task(task: RunTask, progress: Callable[[int, int], None] | None = None) -> dict[str, Any]:
     """Run and store one run; return its record (small: no Result crosses processes).
 
     The run is `load_scenario(base, overrides for the point, users, days, seed)`, with the
     scenario named `<experiment>-p<point>`, stored with storage.save_run; the record is
-    written atomically into the run folder after it.
+    written atomically into the run folder after it. `progress(ticks_done, ticks)` is
+    passed to the engine (in-process runs only).
     """
     from .compare import timed_run
     from .scenario_files import load_scenario
     from .simulation import one_thread_in_workers
-    from .storage import save_run
+    from .storage import jsonable, save_run
 
     one_thread_in_workers()
     _test_hook(task)
     overrides = [f"name={toml_value(task.scenario_name)}", *overrides_for(task.values)]
     scenario = load_scenario(task.base, overrides, users=task.users, days=task.days, seed=task.seed)
-    result, started, finished = timed_run(scenario)
+    result, started, finished = timed_run(scenario, progress)
     folder = save_run(
-        result, task.out_dir, replicate=task.replicate, started_at=started, finished_at=finished
-    )
+        result, task.out_dir, replicate=task.replicate, started_at=started,
+        finished_at=finished, label=task.label,
+    )  # fmt: skip
     record = {
         "format": RECORD_FORMAT,
         "experiment_sha256": task.experiment_sha256,
@@ -153,6 +157,8 @@ def run_task(task: RunTask) -> dict[str, Any]:
         "values": dict(task.values),
         "outcomes": {k: _finite_or_none(result.summary.get(k)) for k in task.outcomes},
     }
+    if task.keep_summary:
+        record["summary"] = jsonable(result.summary)
     _write_json_atomic(folder / RUN_RECORD, record)
     return record
 
@@ -173,16 +179,26 @@ def _describe(exc: BaseException) -> tuple[str, str]:
     return text, str(detail)
 
 
+TaskProgress = Callable[[RunTask, int, int], None]
+"""progress(task, ticks_done, ticks) of the run going on in this process."""
+
+
 class _Serial:
     """Runs in this process, one at a time (a dying run ends the command)."""
 
     name = "serial"
     workers = 1
 
+    def __init__(self, progress: TaskProgress | None = None) -> None:
+        self.progress = progress
+
     def run(self, tasks: Iterable[RunTask], on_result: OnResult) -> None:
         for task in tasks:
+            ticks = None
+            if self.progress is not None:
+                ticks = functools.partial(self.progress, task)
             try:
-                record = run_task(task)
+                record = run_task(task, ticks)
             except Exception as exc:
                 on_result(task, None, *_describe(exc))
             else:
@@ -209,8 +225,12 @@ class _Processes:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from .stops import ignore_in_worker
+
         ctx = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx)
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=ctx, initializer=ignore_in_worker
+        )
 
     def run(self, tasks: Iterable[RunTask], on_result: OnResult) -> None:
         from concurrent.futures import FIRST_COMPLETED, wait
@@ -281,10 +301,25 @@ class _Processes:
                     pool = renew(pool)
             clean = True
         finally:
+            if not clean:  # stopped or failed: end the runs in flight, leave no process
+                _end_workers(pool)
             pool.shutdown(wait=clean, cancel_futures=True)
 
     def close(self) -> None:
         pass
+
+
+def _end_workers(pool: Any) -> None:
+    """Terminate a process pool's workers now (their runs in flight are abandoned: a run
+    is stored only once whole, so nothing half-written is left) and wait for them."""
+    processes = list(getattr(pool, "_processes", None) or {})
+    procs = [pool._processes[pid] for pid in processes if pid in pool._processes]
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.terminate()
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(5)
 
 
 class _Dask:
@@ -457,9 +492,10 @@ def load_experiment(out_dir: str | Path) -> dict[str, Any]:
 
 def _check_folder(out: Path, spec: ExperimentSpec) -> None:
     """Refuse a folder that holds another experiment's results, or plain stored runs."""
-    from .storage import check_out_dir
+    from .storage import check_folder_kind, check_out_dir
 
     check_out_dir(out)
+    check_folder_kind(out, "experiment", "experiment")
     file = out / "experiment.json"
     if file.exists():
         try:
@@ -482,12 +518,6 @@ def _check_folder(out: Path, spec: ExperimentSpec) -> None:
                 "to start again)"
             )
         return
-    runs = out / "runs"
-    if runs.is_dir() and any(not p.name.startswith(".") for p in runs.iterdir()):
-        raise InputError(
-            f"{out} already holds stored runs that are not from an experiment (no "
-            "experiment.json); give another --out folder"
-        )
 
 
 def prepare_experiment(
@@ -511,6 +541,8 @@ def _records(out: Path, meta: Mapping[str, Any]) -> dict[tuple[int, int], dict[s
     for folder in sorted(runs.iterdir()):
         if folder.name.startswith(".") or not (folder / "manifest.json").is_file():
             continue
+        if run_problem(folder) is not None:
+            continue  # damaged: as if missing, so that running again stores it afresh
         try:
             rec = json.loads((folder / RUN_RECORD).read_text("utf-8"))
             key = (int(rec["point"]), int(rec["replicate"]))
@@ -600,9 +632,24 @@ def load_results(out_dir: str | Path) -> pa.Table:
     path = Path(out_dir)
     meta = load_experiment(path)
     file = path / "results.parquet"
-    if file.is_file():
-        return pq.read_table(file)
-    return results_table(meta, _records(path, meta).values())
+    if not file.is_file():
+        return results_table(meta, _records(path, meta).values())
+    table = pq.read_table(file)
+    if "run_id" in table.column_names:  # every run it lists must still be whole
+        damaged = []
+        for rid in table.column("run_id").to_pylist():
+            problem = run_problem(path / "runs" / str(rid))
+            if problem is not None:
+                gone = not (path / "runs" / str(rid)).is_dir()
+                damaged.append(f"runs/{rid}: " + ("the folder is missing" if gone else problem))
+        if damaged:
+            raise InputError(
+                f"experiment folder {path} lists {len(damaged)} run(s) in results.parquet "
+                "that are missing or damaged, not read: run the experiment again (it runs "
+                "them afresh)",
+                damaged,
+            )
+    return table
 
 
 def load_failures(out_dir: str | Path) -> pa.Table:
@@ -691,27 +738,6 @@ class ExperimentSummary:
         }
 
 
-@contextlib.contextmanager
-def _locked(out: Path) -> Iterator[None]:
-    try:
-        import fcntl
-    except ImportError:  # not on POSIX: no lock
-        yield
-        return
-    fd = os.open(out / _LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            raise InputError(
-                f"another experiment is running in {out} right now; wait for it to end "
-                "(or give another --out folder)"
-            ) from None
-        yield
-    finally:
-        os.close(fd)
-
-
 def _tasks(spec: ExperimentSpec, out: Path, done: set[tuple[int, int]]) -> Iterator[RunTask]:
     outcomes = tuple(spec.outcomes)
     for p, values in enumerate(spec.points):
@@ -762,7 +788,7 @@ def run_experiment(
     engine = _open_backend(backend, workers, scheduler, connect_timeout)
     try:
         out.mkdir(parents=True, exist_ok=True)
-        with _locked(out):
+        with folder_lock(out, "experiment"):
             _check_folder(out, spec)  # again, now that no other run can write here
             meta = spec.experiment_json()
             if not (out / "experiment.json").exists():
@@ -821,7 +847,14 @@ def _execute(
         if progress is not None:
             progress(state["settled"], total)
 
-    engine.run(_tasks(spec, out, done), on_result)
+    from .stops import Stopped
+
+    try:
+        engine.run(_tasks(spec, out, done), on_result)
+    except Stopped as stop:
+        stop.kept.append(f"{len(_records(out, meta))} of {total} runs are stored in {out}")
+        stop.resume = "run the same command again to go on: only the missing runs run"
+        raise
     records = _records(out, meta)
     pending_failures = [v for k, v in _failure_files(out, spec.sha256).items() if k not in records]
     from .storage import write_table_atomic

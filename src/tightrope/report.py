@@ -24,11 +24,18 @@ import plotly.offline
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from . import intervals
 from . import report_figures as figures
 from .analysis import GOALS, short_names
 from .analysis import TABLES as ANALYSIS_TABLES
 from .errors import InputError
-from .storage import write_text_atomic
+from .storage import (
+    check_runs,
+    config_regime_sha256,
+    display_labels,
+    run_folders,
+    write_text_atomic,
+)
 
 REPORT_NAME = "report.html"
 PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
@@ -169,10 +176,12 @@ def load_results(results_dir: Path) -> Results:
         raise InputError(f"results folder not found: {root}")
     if not root.is_dir():
         raise InputError(f"results folder {root} is a file, not a folder")
-    folders = sorted(p for p in (root / "runs").glob("[!.]*") if p.is_dir())
+    check_runs(root)  # a damaged or incomplete run is named, never read
+    folders = run_folders(root)
     manifests: dict[str, dict[str, Any]] = {}
     tables: dict[str, list[pd.DataFrame]] = {n: [] for n in ("s", "ts", "pl", "hist")}
     skipped: list[str] = []
+    regimes: dict[str, dict[str, Any]] = {}  # run id -> label and regime
     for folder in folders:
         summary = _read(folder / "summary.parquet")
         if summary is None or summary.empty:
@@ -181,21 +190,32 @@ def load_results(results_dir: Path) -> Results:
         manifest = _manifest(folder / "manifest.json")
         row = summary.iloc[0]
         rid = _given(row.get("run_id"), manifest.get("run_id"), folder.name)
-        scenario = _given(row.get("scenario"), manifest.get("scenario"), "unnamed")
+        name = _given(row.get("scenario"), manifest.get("scenario"), "unnamed")
+        regime = _given(row.get("regime_sha256"), manifest.get("regime_sha256"))
+        if not regime and isinstance(manifest.get("config"), dict):  # stored before regimes
+            regime = config_regime_sha256(manifest["config"])
+        label = _given(row.get("label"), manifest.get("label"), name)
+        regimes[rid] = {"label": label, "regime_sha256": regime or f"run {rid}"}
         manifests[rid] = manifest
-        tables["s"].append(summary.iloc[:1].assign(run_id=rid, scenario=scenario))
+        tables["s"].append(summary.iloc[:1].assign(run_id=rid, scenario=name))
         run_cfg = (manifest.get("config") or {}).get("run") or {}
         tick_minutes = float(run_cfg.get("tick_minutes") or 60)
-        for key, name in (("ts", "timeseries"), ("pl", "platforms"), ("hist", "histograms")):
-            frame = _read(folder / f"{name}.parquet")
+        for key, table in (("ts", "timeseries"), ("pl", "platforms"), ("hist", "histograms")):
+            frame = _read(folder / f"{table}.parquet")
             if frame is None or frame.empty or not _NEEDED[key] <= set(frame.columns):
                 continue  # nothing to draw from it (the summary still counts the run)
-            frame = frame.assign(run_id=rid, scenario=scenario)
+            frame = frame.assign(run_id=rid)
             if key != "hist":
                 frame = _timed(frame, tick_minutes)
             tables[key].append(frame)
     if not manifests:
         raise InputError(f"results folder {root} holds no runs (no runs/<run_id>/summary.parquet)")
+    # runs are grouped by what was run (the config without its seed), under the label the
+    # user saw; two regimes that share a label are told apart by their hash
+    shown = display_labels(list(regimes.values()))
+    by_run = {rid: shown[r["regime_sha256"]] for rid, r in regimes.items()}
+    for key in ("s", "ts", "pl", "hist"):
+        tables[key] = [f.assign(scenario=f["run_id"].map(by_run)) for f in tables[key]]
     summary = _concat(tables["s"])
     comparison = _read(root / "comparison.parquet")
     order: list[str] = []
@@ -250,7 +270,7 @@ def _what_was_run(res: Results) -> str:
             versions.setdefault(str(name), set()).add(str(version))
     soft = " · ".join(f"{_e(n)} {_e(', '.join(sorted(v)))}" for n, v in sorted(versions.items()))
     run_rows = [
-        [rid, m.get("scenario", s.loc[s.run_id == rid, "scenario"].iloc[0]), fmt(m.get("seed"))]
+        [rid, s.loc[s.run_id == rid, "scenario"].iloc[0], fmt(m.get("seed"))]
         + [m.get(k, "n/a") for k in ("status", "started_at", "finished_at")]
         for rid, m in res.manifests.items()
     ]
@@ -295,17 +315,23 @@ def _summary_table(res: Results) -> str:
                 if key == "tilt":
                     cells.append(_tilt(values))
                 else:
-                    cells.append(_mean_sd(pd.to_numeric(values, errors="coerce"), key))
+                    cells.append(_mean_interval(values, key))
             rows.append(cells)
-    return _table(["figure", *res.scenarios], rows)
+    caption = (
+        f'<p class="muted">Each cell: {_e(intervals.label(0.95))} over the scenario\'s runs, '
+        "as <code>tightrope compare</code> prints it; one run, or runs that all agree, show "
+        "the mean alone; (n=k): only k runs have a value (the others have none, such as a "
+        "time to removal where nothing was removed).</p>"
+    )
+    return caption + _table(["figure", *res.scenarios], rows)
 
 
-def _mean_sd(values: pd.Series, key: str) -> object:
-    percent = "share" in key.split("_") or key == "profit_margin"
-    mean = fmt(values.mean(), percent)
-    if values.count() < 2 or mean == "n/a" or not values.std() > 0:
-        return mean  # one run, or all runs agree
-    return _Raw(f'{_e(mean)} <span class="sd">± {_e(fmt(values.std(), percent))}</span>')
+def _mean_interval(values: pd.Series, key: str) -> object:
+    """`mean [low, high]` of one figure over a scenario's runs (`intervals.interval` with the
+    figure's support), then (n=k) where only k of the runs have a value."""
+    mean, lo, hi, n = intervals.interval(pd.to_numeric(values, errors="coerce"),
+                                         intervals.support(key))  # fmt: skip
+    return _cell(mean, lo, hi, n=n if 0 < n < len(values) else None)
 
 
 def _tilt(values: pd.Series) -> str:
@@ -317,49 +343,131 @@ def _tilt(values: pd.Series) -> str:
     return ", ".join(f"{t} ({n}/{counts.sum()})" for t, n in counts.items())
 
 
+def _group_intervals(
+    summary: pd.DataFrame, scenarios: Sequence[str], cols: Sequence[str]
+) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(means, lows, highs) of `cols` per scenario (rows) over its runs, each column with the
+    interval of its support (`intervals.interval`)."""
+    grouped = summary.groupby("scenario")
+    stats = {
+        c: [intervals.interval(pd.to_numeric(grouped.get_group(sc)[c], errors="coerce"),
+                               intervals.support(c)) for sc in scenarios]
+        for c in cols
+    }  # fmt: skip
+    frames = (
+        pd.DataFrame({c: [v[i] for v in stats[c]] for c in cols}, index=list(scenarios))
+        for i in range(3)
+    )
+    means, lows, highs = frames
+    return means, lows, highs
+
+
 def _comparison(res: Results, figs: _Figures) -> str:
     parts = []
     if len(res.scenarios) > 1:
         goals = [c for c, _ in figures.GOALS]
         cols = [c for c in (*goals, "balance") if c in res.summary.columns]
-        means = res.summary.groupby("scenario")[cols].mean()
-        radar = figures.regimes_radar(means, figures.scenario_colors(res.scenarios))
+        means, lows, highs = _group_intervals(res.summary, res.scenarios, cols)
+        colors = figures.scenario_colors(res.scenarios)
+        radar = figures.regimes_radar(means, colors, lows, highs)
         parts.append(figs.embed(radar, "The runs hold no goal scores."))
         tilts = res.summary.groupby("scenario")["tilt"] if "tilt" in res.summary else None
         rows = []
         for sc in res.scenarios:
             tilt = _tilt(tilts.get_group(sc)) if tilts is not None else "n/a"
-            rows.append([sc, *(fmt(means.loc[sc, c]) for c in cols), tilt])
-        parts.append("<h3>Balance and tilt</h3>" + _table(["scenario", *cols, "tilt"], rows))
+            cells = [_cell(means.loc[sc, c], lows.loc[sc, c], highs.loc[sc, c]) for c in cols]
+            rows.append([sc, *cells, tilt])
+        parts.append(
+            "<h3>Balance and tilt</h3>"
+            f'<p class="muted">Each cell: {_e(intervals.label(0.95))} over the runs.</p>'
+            + _table(["scenario", *cols, "tilt"], rows)
+        )
     if res.comparison is not None and not res.comparison.empty:
         parts.append(_differences(res.comparison))
     return "".join(parts)
 
 
+_UNDEFINED: dict[str, tuple[str, str]] = {
+    "median_minutes_to_removal": ("removed no post", "time to removal"),
+    "deleted_within_8min_share": ("removed no post", "time to removal"),
+    "deleted_5_to_30min_share": ("removed no post", "time to removal"),
+    "deleted_within_24h_share": ("removed no post", "time to removal"),
+    "median_minutes_to_answer": ("answered no request", "time to answer"),
+    "requests_answered_share": ("received no request", "answered share"),
+    "wrongful_share_of_removals": ("removed or blocked no post", "share of removals"),
+    "published_deleted_share": ("published no post", "share of published posts"),
+    "held_never_published_share": ("held no post for review", "share of held posts"),
+    "removed_share": ("had no post", "share of posts"),
+    "blocked_share": ("had no post", "share of posts"),
+    "held_share": ("had no post", "share of posts"),
+    "access_share": ("had no foreign platform, or no user who wanted one", "access share"),
+}
+"""Why a summary figure can be undefined in a run: (what the run did not do, what there is
+then nothing of); see docs/model.md 11.2 ("shares with a zero denominator are NaN")."""
+
+
+def _why_empty(metric: str, who: str) -> str:
+    """Why `metric` has no value in any run of `who` (a scenario, described)."""
+    did, what = _UNDEFINED.get(metric, ("", ""))
+    if not did:
+        return f"{metric} is undefined in every run of {who}, so there is nothing to compare"
+    return f"{who} {did} in any run, so there is no {what} to compare"
+
+
+def _count(value: object) -> int:
+    try:
+        v = float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0
+    return int(v) if math.isfinite(v) else 0
+
+
 def _differences(c: pd.DataFrame) -> str:
-    """Paired differences, one row per metric: the baseline's mean, then each scenario's
-    difference from it, each with its 95% interval (* where the interval excludes 0)."""
+    """Paired differences, one row per metric: the baseline's mean with its interval, then
+    each scenario's difference from it with its paired t interval (* where that interval
+    excludes 0), then why any cell of the row is empty. The caption says what is compared."""
     pairs = [
         p for p in dict.fromkeys(zip(c["scenario"], c["baseline"], strict=True)) if p[0] != p[1]
     ]
     bases = list(dict.fromkeys(c["baseline"]))
-    headers = ["metric", *(f"{b} [CI]" for b in bases), *(f"{s} − {b} [CI]" for s, b in pairs)]
+    replicates = max([_count(v) for v in c.get("n", [])] or [0])
+    headers = ["metric", *(f"{b} (baseline)" for b in bases),
+               *(f"{s} − {b}" for s, b in pairs), "why n/a"]  # fmt: skip
     rows = []
     for metric, group in c.groupby("metric", sort=False):
         by = {(r["scenario"], r["baseline"]): r for r in group.to_dict("records")}
-        means = [by.get((b, b), {}) for b in bases]
-        cells = [_interval(r.get("mean"), r.get("ci_low"), r.get("ci_high")) for r in means]
-        for pair in pairs:
-            r = by.get(pair, {})
-            lo, hi = r.get("diff_ci_low"), r.get("diff_ci_high")
-            sig = " *" if _excludes_zero(lo, hi) else ""
-            cells.append(_interval(r.get("diff_mean"), lo, hi) + sig)
-        rows.append([metric, *cells])
-    n, pairs_n = _values(c.get("n", [])), _values(c.get("diff_n", []))
+        cells: list[object] = []
+        why: list[str] = []
+        for b in bases:
+            r = by.get((b, b), {})
+            n = _count(r.get("n"))
+            cells.append(_cell(r.get("mean"), r.get("ci_low"), r.get("ci_high"),
+                               n=n if 0 < n < replicates else None))  # fmt: skip
+            if n == 0:
+                why.append("n/a: " + _why_empty(str(metric), f"the baseline, {b},"))
+        for s, b in pairs:
+            r = by.get((s, b), {})
+            n, d_n = _count(r.get("n")), _count(r.get("diff_n"))
+            base_n = _count(by.get((b, b), {}).get("n"))
+            cells.append(_cell(r.get("diff_mean"), r.get("diff_ci_low"), r.get("diff_ci_high"),
+                               mark=True, n=d_n if 0 < d_n < replicates else None,
+                               signed=True))  # fmt: skip
+            if n == 0 and base_n > 0:
+                why.append(f"{s} − {b} n/a: " + _why_empty(str(metric), str(s)))
+            elif n > 0 and base_n > 0 and d_n == 0:
+                why.append(f"{s} − {b} n/a: no replicate has a value in both")
+        rows.append([metric, *cells, "; ".join(why)])
+    base_text = ", ".join(bases)
     return (
-        f'<h3>Paired differences</h3><p class="muted">Mean [95% interval] over replicates '
-        f"(n = {_e(n)}); difference = scenario − baseline on the same seeds (pairs = "
-        f"{_e(pairs_n)}); * the interval excludes 0.</p>{_table(headers, rows)}"
+        '<h3>Paired differences</h3><p class="muted">'
+        f"Column {_e(base_text)} (the baseline): {_e(intervals.label(0.95))} over its "
+        f"replicates. Each other column: {_e(intervals.difference_label(0.95))} of that "
+        f"scenario − {_e(base_text)}, computed replicate by replicate on the same seeds, so the "
+        f"noise the two share cancels. {replicates} replicate(s) per scenario; (n=k): only k "
+        "of them have a value (for a difference: in both scenarios). * the difference's "
+        "interval excludes 0. A figure that is undefined in every run of a scenario (a time to "
+        "removal where nothing was removed) leaves its cells n/a; the last column says why."
+        f"</p>{_table(headers, rows)}"
     )
 
 
@@ -370,10 +478,9 @@ def _excludes_zero(lo: object, hi: object) -> bool:
         return False
 
 
-def _interval(mean: object, lo: object, hi: object) -> str:
-    if fmt(lo) == "n/a" and fmt(hi) == "n/a":
-        return fmt(mean)
-    return f"{fmt(mean)} [{fmt(lo)}, {fmt(hi)}]"
+def _interval(mean: object, lo: object, hi: object, signed: bool = False) -> str:
+    """`mean [lo, hi]` as the terminal prints it (`intervals.text`), or the mean alone."""
+    return intervals.text(mean, lo, hi, signed)
 
 
 class _Figures:
@@ -513,7 +620,7 @@ def _experiment_overview(an: Any) -> str:
          f"{e['replicates']} (seeds {_values(map(str, e['seeds']))}, root seed {e['root_seed']})"],
         ["size of each run", f"{fmt(e.get('users'))} users, {fmt(e.get('days'))} days"],
         ["runs", f"{fmt(an.runs)} of {fmt(expected)} stored, {fmt(an.failures)} failed"],
-        ["intervals", f"{an.level:.0%} t intervals over replicates"],
+        ["intervals", f"{intervals.label(an.level)} over replicates"],
     ]  # fmt: skip
     labels = short_names([f["path"] for f in e["factors"]])
     factor_rows = [
@@ -539,16 +646,46 @@ def _tradeoffs(an: Any, figs: _Figures) -> str:
                  "No lever setting has all three goal means.")  # fmt: skip
     parts = [figs.embed(fig, empty)]
     if not pareto.empty:
-        front = pareto[pareto["on_front"]]
-        rows = [[*(fmt(r[p]) for p in levers), *(fmt(r[g]) for g in GOALS), fmt(r["runs"])]
-                for r in front.to_dict("records")]  # fmt: skip
-        rows, cut = _cut(rows, "settings on the front", "analysis/pareto.parquet")
-        parts.append(
-            f"<h3>The Pareto front: {len(front)} of {len(pareto)} lever settings</h3>"
-            + _table([*(labels[p] for p in levers), *GOALS, "runs"], rows, numeric=len(levers))
-            + cut
-        )
+        parts.append(_front_table(pareto, levers, labels, an.level))
     return "".join(parts)
+
+
+def _front_table(pareto: pd.DataFrame, levers: list[str], labels: dict[str, str],
+                 level: float) -> str:  # fmt: skip
+    """The settings on the front with their goal intervals and whether the replicates
+    resolve their place (analysis.front_resolution), and how many off it are unresolved."""
+    front = pareto[pareto["on_front"].fillna(False).astype(bool)]
+    has = "resolved" in pareto.columns
+
+    def goal(r: dict[str, Any], g: str) -> object:
+        return _cell(r[g], r.get(f"{g}_ci_low"), r.get(f"{g}_ci_high"))
+
+    def settled(r: dict[str, Any]) -> str:
+        if not has or r["resolved"] is None or r["resolved"] != r["resolved"]:
+            return "n/a"
+        return "yes" if r["resolved"] else "no: another setting may dominate it"
+
+    rows = [[*(fmt(r[p]) for p in levers), *(goal(r, g) for g in GOALS), fmt(r["runs"]),
+             settled(r)] for r in front.to_dict("records")]  # fmt: skip
+    rows, cut = _cut(rows, "settings on the front", "analysis/pareto.parquet")
+    off = pareto[~pareto["on_front"].fillna(False).astype(bool)]
+    loose = int((off["resolved"] == False).sum()) if has else 0  # noqa: E712
+    unresolved = int((front["resolved"] == False).sum()) if has else 0  # noqa: E712
+    caption = (
+        f'<p class="muted">Goals: {_e(intervals.label(level))} over the replicates. '
+        f"Resolved: whether the replicates settle the setting's place on the front; "
+        f"{unresolved} of the {len(front)} settings on the front are not resolved (some other "
+        f"setting may dominate them), and {loose} of the {len(off)} settings off the front are "
+        "dominated on the means only (no setting dominates them for certain). Settings are "
+        "compared replicate by replicate on the same seeds (docs/analysis.md).</p>"
+    )
+    headers = [*(labels[p] for p in levers), *GOALS, "runs", "resolved by the replicates"]
+    return (
+        f"<h3>The Pareto front: {len(front)} of {len(pareto)} lever settings</h3>"
+        + caption
+        + _table(headers, rows, numeric=len(levers))
+        + cut
+    )
 
 
 def _sensitivity(an: Any, figs: _Figures) -> str:
@@ -577,10 +714,19 @@ def _sensitivity(an: Any, figs: _Figures) -> str:
     )
 
 
-def _cell(mean: object, lo: object, hi: object, mark: bool = False, n: object = None) -> _Raw:
+def _cell(
+    mean: object,
+    lo: object,
+    hi: object,
+    mark: bool = False,
+    n: object = None,
+    signed: bool = False,
+) -> object:
     """`mean [lo, hi]` kept on one line, then * where `mark` and the interval excludes 0,
-    then (n=...) in small print where `n` is given."""
-    text = _interval(mean, lo, hi) + (" *" if mark and _excludes_zero(lo, hi) else "")
+    then (n=...) in small print where `n` is given; a bare number (or n/a) as plain text."""
+    text = _interval(mean, lo, hi, signed) + (" *" if mark and _excludes_zero(lo, hi) else "")
+    if n is None and "[" not in text:
+        return text
     count = f' <span class="sd">(n={_e(n)})</span>' if n is not None else ""
     return _Raw(f'<span class="nw">{_e(text)}</span>{count}')
 
@@ -612,7 +758,9 @@ def _differences_section(an: Any) -> str:
     headers = ["", *(labels[p] for p in levers), *outcomes, "pairs"]
     return (
         f'<p class="muted">First row: the base setting\'s mean on the paired replicates. '
-        f"Other rows: setting − base, mean [{an.level:.0%} interval].</p>"
+        f"Other rows: setting − base, {_e(intervals.difference_label(an.level))} over the "
+        "replicates (the same seeds at both settings, averaged over the uncertainties); "
+        "* the interval excludes 0; pairs: the replicates compared.</p>"
         + _table(headers, rows, numeric=1 + len(levers))
         + cut
     )
@@ -646,7 +794,11 @@ def _points_section(an: Any) -> str:
     total = int(an.experiment["points"])
     rows, cut = _cut(rows, "design points", "analysis/points.parquet", total)
     headers = ["point", *(labels[p] for p in paths), "runs", *outcomes]
-    return _table(headers, rows, numeric=1 + len(paths)) + cut
+    caption = (
+        f'<p class="muted">Each outcome: {_e(intervals.label(an.level))} over the point\'s '
+        "replicates; n = runs with a value.</p>"
+    )
+    return caption + _table(headers, rows, numeric=1 + len(paths)) + cut
 
 
 def _experiment_sections(an: Any, figs: _Figures) -> list[Section]:

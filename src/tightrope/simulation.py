@@ -6,6 +6,7 @@ The step order is the list `PHASES`; `Simulation.step` runs them in that order a
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ import numpy as np
 import pyarrow as pa
 
 from . import counters as K
+from . import stops
 from .content import CATEGORIES
 from .diffusion import view_log_size, viewer_parts
 from .errors import InputError
@@ -551,6 +553,7 @@ def run(
     another config or version); the result is bit-identical to an uninterrupted run.
     """
     from .checkpoints import load_checkpoint, save_checkpoint
+    from .threads import Pacer, pace
 
     if (resume or checkpoint_every_days is not None) and checkpoint is None:
         raise InputError("a checkpoint file is needed to resume or to write checkpoints")
@@ -561,17 +564,41 @@ def run(
                 f"the checkpoint interval must be more than 0 days, got {checkpoint_every_days}"
             )
         every_ticks = max(1, round(checkpoint_every_days * 1440 / scenario.run.tick_minutes))
+    progress = pace(progress)  # threads: no more than the free cores (tightrope.threads)
     if resume:
         assert checkpoint is not None
         sim = load_checkpoint(checkpoint, scenario)
     else:
         sim = Simulation(scenario)
     every = max(1, sim.n_ticks // 100)
-    while sim.t < sim.n_ticks:
-        sim.step()
-        if progress is not None and (sim.t % every == 0 or sim.t == sim.n_ticks):
-            progress(sim.t, sim.n_ticks)
-        if every_ticks and sim.t % every_ticks == 0 and sim.t < sim.n_ticks:
-            assert checkpoint is not None
-            save_checkpoint(sim, checkpoint)
+    with contextlib.ExitStack() as done:
+        if isinstance(progress, Pacer):  # a stop or an error gives the threads back too
+            done.callback(progress.restore)
+        done.enter_context(stops.deferred())  # a signal stops the run between ticks only
+        while sim.t < sim.n_ticks:
+            sim.step()
+            if progress is not None and (sim.t % every == 0 or sim.t == sim.n_ticks):
+                progress(sim.t, sim.n_ticks)
+            if every_ticks and sim.t % every_ticks == 0 and sim.t < sim.n_ticks:
+                assert checkpoint is not None
+                save_checkpoint(sim, checkpoint)
+            if stops.requested() is not None and sim.t < sim.n_ticks:
+                _stop_at_tick(sim, checkpoint)
     return sim.result()
+
+
+def _stop_at_tick(sim: Simulation, checkpoint: str | Path | None) -> None:
+    """Raise stops.Stopped between ticks, after writing the checkpoint if the run has one."""
+    from .checkpoints import save_checkpoint
+
+    per_day = 1440 / sim.scenario.run.tick_minutes
+    stop = stops.Stopped(stops.requested() or 2)
+    where = f"at tick {sim.t:,} of {sim.n_ticks:,} (day {sim.t / per_day:.4g})"
+    if checkpoint is not None:
+        save_checkpoint(sim, checkpoint)
+        stop.kept.append(f"{where}, the run's state is kept in the checkpoint {checkpoint}")
+        stop.resume = "run the same command with --resume to go on from there"
+    else:
+        stop.kept.append(f"{where}, nothing of the run is kept")
+        stop.resume = "give --out or --checkpoint FILE next time to keep a checkpoint when stopped"
+    raise stop
