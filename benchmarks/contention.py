@@ -10,7 +10,7 @@ The same run (laissez-faire, warm kernel cache) is timed under several thread se
 change in the machine's load hits them alike:
 
 - `default`: Tightrope's thread policy (`TIGHTROPE_THREADS` unset: `auto`, see
-  `tightrope.threads`), with Numba's threads (one per core) as the most;
+  `tightrope.engine.threads`), with Numba's threads (one per core) as the most;
 - `one`: `NUMBA_NUM_THREADS=1`;
 - `before`: `TIGHTROPE_THREADS=fixed`: Numba's threads throughout, whatever the load, as
   Tightrope ran before the policy;
@@ -83,7 +83,7 @@ WHY = (
 )
 
 POLICY = (
-    "The fix (`tightrope.threads`, the default `TIGHTROPE_THREADS=auto`): `tightrope.run` "
+    "The fix (`tightrope.engine.threads`, the default `TIGHTROPE_THREADS=auto`): `tightrope.run` "
     "counts, before the first tick and then at most every 50 ms between ticks, the tasks of "
     "other processes that are running or waiting for a core (/proc/loadavg's instantaneous "
     "count less the run's own running threads, the median of the last 5 counts), and sets "
@@ -107,7 +107,7 @@ RUN_LIMIT_S = 300.0
 
 CHILD = r"""
 import json, os, sys, time
-import numba, tightrope, tightrope.threads
+import numba, tightrope, tightrope.engine.threads
 preset, users, days, seed = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4])
 plan = sys.argv[5].split(",")  # the settings, in order, each one run
 tightrope.run(tightrope.load_scenario(preset, users=300, days=1.0, seed=seed))  # warm
@@ -120,7 +120,7 @@ for setting in plan:
     if setting == "before":
         os.environ["TIGHTROPE_THREADS"] = "fixed"
     threads = []
-    others = tightrope.threads.others_runnable()
+    others = tightrope.engine.threads.others_runnable()
     def progress(done, total):
         if done < total:
             threads.append(numba.get_num_threads())
@@ -169,7 +169,7 @@ QUIET_WAIT_S = 30.0
 def wait_for_quiet(most_s: float = QUIET_WAIT_S) -> None:
     """Wait until no task of another process has been running for a few tenths of a
     second (on a machine shared with others), or at most `most_s`."""
-    from tightrope.threads import others_runnable
+    from tightrope.engine.threads import others_runnable
 
     end = time.monotonic() + most_s
     calm = 0
@@ -332,7 +332,7 @@ def markdown(res: dict[str, Any]) -> str:
         + "; ".join(f"`{s}`: {DESCRIBE[s]}" for s in settings)
         + f". Measured {res['date']} with `python benchmarks/contention.py` (the `contention` "
         "part of benchmarks/run.py). 'Others running': tasks of other processes running or "
-        "waiting for a core when each run started (`tightrope.threads.others_runnable`; "
+        "waiting for a core when each run started (`tightrope.engine.threads.others_runnable`; "
         "median, lowest to highest): the busy loops and whatever else ran on the machine; "
         + (
             f"each idle run (0 busy loops) waited up to {res['quiet_s']:.0f} s for a moment "

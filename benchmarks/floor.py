@@ -22,8 +22,8 @@ from typing import Any
 import numpy as np
 from numba import get_num_threads, njit, prange
 
-from tightrope.memory_hints import prefetch
-from tightrope.rng import _GOLDEN, _mix
+from tightrope.core.memory_hints import prefetch
+from tightrope.core.rng import _GOLDEN, _mix
 
 DISTANCES = (0, 8, 16, 32, 64)
 MIB = 1 << 20

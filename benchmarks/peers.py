@@ -4,14 +4,14 @@
     python benchmarks/peers.py --quick         # small and fast (CI), still tests the statistics
     python benchmarks/peers.py --out docs/peers.md --json /tmp/peers.json
 
-Three comparisons, all on the model's follower graph (`tightrope.cascades.follower_graph`):
+Three comparisons, all on the model's follower graph (`tightrope.peers.cascades.follower_graph`):
 
-1. Cascades: `tightrope.cascades.independent_cascades` against NDlib's
+1. Cascades: `tightrope.peers.cascades.independent_cascades` against NDlib's
    IndependentCascadesModel (benchmarks/baselines/ndlib_cascades.py), same graph, seeds and p,
    many runs. Time per run (NDlib's configuration built once, not counted; Tightrope's kernel
    compiled first, not counted), and a two-sample Kolmogorov-Smirnov and Anderson-Darling test
    of the final-size distributions.
-2. Reference subset: `tightrope.reference` against the same rules in Mesa 3.3.1
+2. Reference subset: `tightrope.peers.reference` against the same rules in Mesa 3.3.1
    (benchmarks/baselines/mesa_reference.py), same graph and posting rates, several run seeds
    each. Time per run, and for every summary statistic both means with 95% intervals and a
    Welch test; a KS test of the pooled per-post cascade sizes.
@@ -45,7 +45,7 @@ import numba
 import numpy as np
 from scipy import stats
 
-from tightrope.storage import write_text_atomic
+from tightrope.results.storage import write_text_atomic
 
 HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
@@ -203,10 +203,10 @@ def _ks(a: np.ndarray, b: np.ndarray) -> dict:
 
 
 def bench_cascades(cfg: dict, g) -> dict:
-    """NDlib against the cascade kernel on graph g (a `tightrope.network.Graph`)."""
+    """NDlib against the cascade kernel on graph g (a `tightrope.model.network.Graph`)."""
     from baselines import ndlib_cascades
 
-    from tightrope.cascades import independent_cascades
+    from tightrope.peers.cascades import independent_cascades
 
     ptr, idx = g.followers_ptr, g.followers_idx
     seeds = np.sort(np.random.default_rng(cfg["graph_seed"]).choice(g.n, cfg["k"], replace=False))
@@ -320,11 +320,11 @@ def _welch(a: list[float], b: list[float]) -> float:
 
 
 def bench_reference(cfg: dict) -> dict:
-    """Mesa against `tightrope.reference` on one model graph, several run seeds."""
+    """Mesa against `tightrope.peers.reference` on one model graph, several run seeds."""
     from baselines import mesa_reference
 
-    from tightrope.compare import t_interval
-    from tightrope.reference import ReferenceParams, reference_world, run_reference
+    from tightrope.peers.reference import ReferenceParams, reference_world, run_reference
+    from tightrope.results.intervals import t_interval
 
     g, rates = reference_world(cfg["users"], cfg["graph_seed"])
     ptr, idx = g.followers_ptr, g.followers_idx
@@ -444,7 +444,7 @@ def run_peers(quick: bool = False) -> dict:
         )
     mode = "quick" if quick else "full"
     cfg = CONFIG[mode]
-    from tightrope.cascades import follower_graph
+    from tightrope.peers.cascades import follower_graph
 
     started = time.perf_counter()
     out = {"mode": mode, "date": time.strftime("%Y-%m-%d %H:%M"), "machine": machine()}
@@ -521,7 +521,7 @@ def markdown(results: dict) -> str:
             else ""
         ),
         "",
-        "### Cascades: `tightrope.cascades` vs NDlib IndependentCascadesModel",
+        "### Cascades: `tightrope.peers.cascades` vs NDlib IndependentCascadesModel",
         "",
         f"Model follower graph of {c['users']:,} users and {c['edges']:,} edges (u -> v when v "
         f"follows u); seeds {c['seeds']}; activation probability p = {c['p']} on every edge. "
@@ -557,7 +557,7 @@ def markdown(results: dict) -> str:
         f"{ALPHA}: {_yes(c['same_distribution'])}. (Scalar p against a per-edge array of p, "
         f"both Tightrope: KS p = {c['scalar_vs_edge_prob_test']['ks_p']:.3g}.)",
         "",
-        "### Reference subset: `tightrope.reference` vs the same rules in Mesa",
+        "### Reference subset: `tightrope.peers.reference` vs the same rules in Mesa",
         "",
         f"Model follower graph of {r['users']:,} users and {r['edges']:,} edges, "
         f"{r['ticks']} hourly ticks, q = {r['params']['q']}, r = {r['params']['r']}, "

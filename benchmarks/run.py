@@ -45,7 +45,7 @@ sys.path.insert(0, str(HERE))
 
 from scale import measure  # noqa: E402
 
-from tightrope.storage import write_text_atomic  # noqa: E402
+from tightrope.results.storage import write_text_atomic  # noqa: E402
 
 PRESET = "china-comprehensive-2021"
 GIB = 1 << 30

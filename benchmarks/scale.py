@@ -27,8 +27,8 @@ def measure_here(
 ) -> dict[str, Any]:
     """Run once in this process and return the measurements."""
     import tightrope
-    from tightrope.memory import estimate
-    from tightrope.simulation import Simulation
+    from tightrope.engine.memory import estimate
+    from tightrope.engine.simulation import Simulation
 
     t = time.perf_counter()
     tightrope.run(tightrope.load_scenario(preset, users=1000, days=1.0, seed=seed))

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import tightrope
-from tightrope.storage import write_text_atomic
+from tightrope.results.storage import write_text_atomic
 
 GOLDEN = Path(__file__).resolve().parent.parent / "tests" / "golden" / "summary.json"
 PRESET = "china-weibo-2013"

@@ -1,4 +1,5 @@
-"""The analysis of experiment folders (tightrope.analysis, `tightrope analyze`, the report).
+"""The analysis of experiment folders (tightrope.experiments.analysis, `tightrope analyze`,
+the report).
 
 The experiment folders are made up here, written directly in the on-disk format of the
 experiment contract (experiment.json + results.parquet), with outcomes from known functions,
@@ -15,8 +16,6 @@ import json
 import math
 import os
 import re
-import sys
-import types
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -28,12 +27,20 @@ import pytest
 import scipy.stats
 from click.testing import CliRunner
 
-from tightrope import analysis, intervals
-from tightrope.analysis import analyze, current_analysis, pareto_front, short_names, t_intervals
-from tightrope.cli import main
-from tightrope.compare import child_seeds, t_interval
+from tightrope.cli.app import main
 from tightrope.errors import InputError
-from tightrope.report import write_report
+from tightrope.experiments import analysis
+from tightrope.experiments.analysis import (
+    analyze,
+    current_analysis,
+    pareto_front,
+    short_names,
+    t_intervals,
+)
+from tightrope.experiments.seeds import child_seeds
+from tightrope.report.html import write_report
+from tightrope.results import intervals
+from tightrope.results.intervals import t_interval
 
 GOALS = ("order_score", "development_score", "freedom_score")
 LEVER_A = "platforms.weibo.reviewers_per_100k"
@@ -284,11 +291,10 @@ def test_front_resolution_marks_what_the_replicates_cannot_tell_apart() -> None:
 
 
 def test_unresolved_front_settings_are_marked_in_the_table_and_the_report(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path,
 ) -> None:
     """The grid's settings (10, 0.5) and (20, 0.0) have the same true order score: the
     replicates cannot settle which of the two the front holds."""
-    monkeypatch.setattr(analysis, "_experiments_module", lambda: None)  # the files as written
     root = grid_experiment(tmp_path / "exp")
     a = analyze(root)
     rows = a.pareto.to_pylist()
@@ -448,8 +454,8 @@ def test_files_are_written_atomically_and_only_there(grid: analysis.Analysis) ->
     meta = json.loads((grid.folder / "analysis.json").read_text("utf-8"))
     assert meta["fingerprint"] == grid.fingerprint
     assert meta["notes"] == grid.notes
-    module = importlib.util.find_spec("tightrope.experiments") is not None
-    assert grid.source == ("tightrope.experiments" if module else "files")
+    module = importlib.util.find_spec("tightrope.experiments.runner") is not None
+    assert grid.source == ("tightrope.experiments.runner" if module else "files")
 
 
 def test_categorical_levers_are_stored_as_text_and_matched(tmp_path: Path) -> None:
@@ -670,45 +676,14 @@ def test_analyze_json(tmp_path: Path) -> None:
     assert all(r["mean"] is None for r in doc["points_rows"] if r["point"] == 5)
 
 
-def test_the_experiments_module_is_used_where_it_exists(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    root = grid_experiment(tmp_path / "exp")
-    calls: list[str] = []
-    fake = types.ModuleType("tightrope.experiments")
-
-    def load_experiment(d: Path) -> dict[str, Any]:
-        calls.append("experiment")
-        return json.loads((Path(d) / "experiment.json").read_text("utf-8"))
-
-    def load_results(d: Path) -> pa.Table:
-        calls.append("results")
-        return pq.read_table(Path(d) / "results.parquet")
-
-    fake.load_experiment = load_experiment  # type: ignore[attr-defined]
-    fake.load_results = load_results  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "tightrope.experiments", fake)
-    import tightrope
-
-    monkeypatch.setattr(tightrope, "experiments", fake, raising=False)
-    a = analyze(root, write=False)
-    assert calls == ["experiment", "results"]
-    assert a.source == "tightrope.experiments"
-    assert a.points.num_rows == 48
-
-
-def test_files_are_read_directly_without_the_experiments_module(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_runners_readers_are_used_and_a_folder_without_results_is_refused(
+    tmp_path: Path,
 ) -> None:
     root = grid_experiment(tmp_path / "exp", drop={(1, 1)})
-    through_module = analyze(root, write=False)
-    monkeypatch.setattr(analysis, "_experiments_module", lambda: None)
-    direct = analyze(root, write=False)
-    assert direct.source == "files"
-    assert direct.points.to_pandas().equals(through_module.points.to_pandas())
-    assert direct.pareto.equals(through_module.pareto)
-    assert direct.failures == through_module.failures == 1
-    (root / "results.parquet").unlink()
+    a = analyze(root, write=False)
+    assert a.source == "tightrope.experiments.runner"
+    assert a.failures == 1
+    (root / "results.parquet").unlink()  # rebuilt from run records, which these runs lack
     with pytest.raises(InputError, match="has no results yet"):
         analyze(root)
 
@@ -812,8 +787,8 @@ def test_report_of_an_experiment_with_stored_runs(tmp_path: Path) -> None:
 
 
 def test_with_the_experiment_runner(tmp_path: Path) -> None:
-    """End to end: a tiny grid experiment run by tightrope.experiments, then analysed."""
-    experiments = pytest.importorskip("tightrope.experiments")
+    """End to end: a tiny grid experiment run by tightrope.experiments.runner, then analysed."""
+    experiments = pytest.importorskip("tightrope.experiments.runner")
     file = tmp_path / "exp.toml"
     file.write_text(
         'name = "tiny"\nbase = "laissez-faire"\nusers = 300\ndays = 1\nseed = 2\n'

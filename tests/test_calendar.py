@@ -4,7 +4,7 @@ only then (a dropped-event count from long ago must not make it double every tic
 from __future__ import annotations
 
 import tightrope
-from tightrope.simulation import Simulation
+from tightrope.engine.simulation import Simulation
 
 
 def test_old_drops_do_not_grow_the_pool_again() -> None:
@@ -22,7 +22,7 @@ def test_old_drops_do_not_grow_the_pool_again() -> None:
 
 def _events(cal, minute):
     """The events scheduled at `minute`, in the order the minute loop reads them."""
-    from tightrope.world import BLOCK_EVENTS, HORIZON_MINUTES
+    from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
 
     s = minute % HORIZON_MINUTES
     b, last, fill = (int(x) for x in cal.slots[s])
@@ -38,8 +38,8 @@ def _events(cal, minute):
 
 
 def test_events_of_a_minute_come_out_in_the_order_they_were_scheduled() -> None:
-    from tightrope.exposure import push_event
-    from tightrope.world import BLOCK_EVENTS, new_calendar
+    from tightrope.core.world import BLOCK_EVENTS, new_calendar
+    from tightrope.model.exposure import push_event
 
     cal = new_calendar(8)
     n = 2 * BLOCK_EVENTS + 5  # three blocks
@@ -52,8 +52,8 @@ def test_events_of_a_minute_come_out_in_the_order_they_were_scheduled() -> None:
 
 
 def test_a_full_pool_refuses_and_counts_the_event() -> None:
-    from tightrope.exposure import push_event
-    from tightrope.world import BLOCK_EVENTS, new_calendar
+    from tightrope.core.world import BLOCK_EVENTS, new_calendar
+    from tightrope.model.exposure import push_event
 
     cal = new_calendar(2)
     for k in range(2 * BLOCK_EVENTS):
@@ -91,8 +91,8 @@ def test_access_bits_agree_with_the_full_test_of_who_can_use_a_platform() -> Non
     for suspensions that end or begin during the tick."""
     import numpy as np
 
-    from tightrope.exposure import can_use, may_use, refresh_access
-    from tightrope.moderation import punish
+    from tightrope.model.exposure import can_use, may_use, refresh_access
+    from tightrope.model.moderation import punish
 
     sim = Simulation(tightrope.load_scenario("eu-dsa", users=2000, days=1, seed=3))
     people = sim.people
@@ -136,7 +136,7 @@ def test_access_bits_agree_with_the_full_test_of_who_can_use_a_platform() -> Non
 
 
 def _calendar_contents(cal):
-    from tightrope.world import HORIZON_MINUTES
+    from tightrope.core.world import HORIZON_MINUTES
 
     return [_events(cal, m) for m in range(HORIZON_MINUTES)]
 
@@ -148,13 +148,13 @@ def test_an_audience_that_overflows_its_region_is_drawn_again_the_same() -> None
     events, in the same order."""
     import numpy as np
 
-    from tightrope.exposure import (
+    from tightrope.core.world import new_calendar
+    from tightrope.model.exposure import (
         audience_regions,
         draw_audiences,
         push_audiences,
         redraw_overflows,
     )
-    from tightrope.world import new_calendar
 
     sim = Simulation(
         tightrope.load_scenario("china-comprehensive-2021", users=3000, days=1, seed=4)
@@ -195,8 +195,8 @@ def test_a_serial_audience_is_the_same_whatever_its_first_room() -> None:
     that draw does; a region too small is reported (-1), which is what makes it redraw."""
     import numpy as np
 
-    from tightrope.exposure import audience, draw_audience, schedule_audience
-    from tightrope.world import new_calendar
+    from tightrope.core.world import new_calendar
+    from tightrope.model.exposure import audience, draw_audience, schedule_audience
 
     sim = Simulation(
         tightrope.load_scenario("china-comprehensive-2021", users=3000, days=1, seed=4)

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 from scipy import stats
 
-from tightrope import calibration as cal
-from tightrope.cli import main
+from tightrope.cli.app import main
 from tightrope.errors import InputError
-from tightrope.scenario_files import load_scenario, preset_names, preset_text
+from tightrope.experiments import calibration as cal
+from tightrope.scenario.files import load_scenario, preset_names, preset_text
 
 WEIBO = "platforms.weibo.moderation"
 

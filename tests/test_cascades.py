@@ -12,13 +12,13 @@ import pytest
 from scipy import stats
 
 import tightrope
-from tightrope.cascades import (
+from tightrope.errors import InputError
+from tightrope.peers.cascades import (
     SKIP_BELOW,
     follower_graph,
     independent_cascades,
     run_states,
 )
-from tightrope.errors import InputError
 
 
 def csr(n: int, edges: list[tuple[int, int]]) -> tuple[np.ndarray, np.ndarray]:

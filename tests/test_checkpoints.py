@@ -16,9 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 import tightrope
-from tightrope import checkpoints, memory
-from tightrope.cli import main
-from tightrope.simulation import Simulation, run
+import tightrope.version
+from tightrope.cli.app import main
+from tightrope.engine import checkpoints, memory
+from tightrope.engine.driver import run
+from tightrope.engine.simulation import Simulation
 
 PRESET = "china-comprehensive-2021"
 
@@ -79,7 +81,7 @@ def test_checkpoint_of_another_version_is_refused(tmp_path: Path, monkeypatch) -
     sim = Simulation(sc)
     sim.step()
     checkpoints.save_checkpoint(sim, ck)
-    monkeypatch.setattr(tightrope, "__version__", "99.0")
+    monkeypatch.setattr(tightrope.version, "__version__", "99.0")
     with pytest.raises(
         tightrope.InputError, match=r"written by Tightrope 0\.\d+\.\d+, this is 99\.0"
     ):
@@ -338,7 +340,7 @@ def test_a_value_the_format_cannot_store_fails_the_save(tmp_path: Path) -> None:
         checkpoints.save_checkpoint(sim, ck)
     assert str(err.value) == (
         "a checkpoint cannot store extra.1 (builtins.object): add its type to "
-        "tightrope.checkpoints (or leave it out of the Simulation's state)"
+        "tightrope.engine.checkpoints (or leave it out of the Simulation's state)"
     )
     sim.extra = sim.tc[2:5]  # type: ignore[attr-defined]
     with pytest.raises(TypeError) as err:
@@ -375,7 +377,7 @@ def test_memory_estimate_has_room_for_every_ticks_feed_candidates(monkeypatch) -
     """The candidate arrays are as long as the post ring but only filled up to a tick's
     candidates: the estimate counts room for the most any tick of a run ranks, and less
     than the ring."""
-    from tightrope import feed
+    from tightrope.model import feed
 
     most = []
     rank = feed.rank_candidates

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -13,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from tightrope import compare as cmp
-from tightrope.cli import main
-from tightrope.scenario_files import (
+from tightrope.cli.app import main
+from tightrope.experiments import compare as cmp
+from tightrope.scenario.files import (
     config_sha256,
     load_scenario,
     preset_description,
@@ -34,7 +33,6 @@ SUMMARY_KEYS = {
     "median_minutes_to_answer", "vpn_share", "active_users", "revenue", "compliance_cost",
     "fines", "profit",
 }  # fmt: skip
-HAS_REPORT = importlib.util.find_spec("tightrope.report") is not None
 
 
 def invoke(*args: str | Path) -> Result:
@@ -165,9 +163,8 @@ def test_run_out_stores_the_run_and_the_report(small: Path, tmp_path: Path) -> N
     assert ts.column_names[:3] == ["run_id", "scenario", "seed"]
     assert ts.num_rows > 0
     assert f"stored in {out}" in result.stderr
-    if HAS_REPORT:
-        assert (out / "report.html").is_file()
-        assert f"report: {out / 'report.html'}" in result.stderr
+    assert (out / "report.html").is_file()
+    assert f"report: {out / 'report.html'}" in result.stderr
 
     listing = invoke("runs", out)
     assert listing.exit_code == 0, listing.output
@@ -175,12 +172,8 @@ def test_run_out_stores_the_run_and_the_report(small: Path, tmp_path: Path) -> N
     assert run_id in listing.output
 
     report = invoke("report", out)
-    if HAS_REPORT:
-        assert report.exit_code == 0, report.output
-        assert report.output == f"{out / 'report.html'}\n"
-    else:
-        assert report.exit_code == 1
-        assert "the report module is not installed" in report.output
+    assert report.exit_code == 0, report.output
+    assert report.output == f"{out / 'report.html'}\n"
 
 
 def test_runs_on_an_empty_folder(tmp_path: Path) -> None:
@@ -211,8 +204,7 @@ def test_compare_table_and_json(small: Path, tmp_path: Path) -> None:
     assert any("order_score" in line and " [" in line for line in lines)  # mean [low, high]
     assert (out / "comparison.parquet").is_file()
     assert len(list((out / "runs").iterdir())) == 4
-    if HAS_REPORT:
-        assert (out / "report.html").is_file()
+    assert (out / "report.html").is_file()
 
     data = strict_json(invoke(*args, "--json").stdout)
     assert data["baseline"] == "small"
@@ -399,9 +391,9 @@ def test_internal_error_is_short(small: Path, monkeypatch: pytest.MonkeyPatch) -
     def boom(*args: object, **kwargs: object) -> None:
         raise RuntimeError("boom")
 
-    import tightrope.simulation
+    import tightrope.engine.driver
 
-    monkeypatch.setattr(tightrope.simulation, "run", boom)
+    monkeypatch.setattr(tightrope.engine.driver, "run", boom)
     monkeypatch.delenv("TIGHTROPE_DEBUG", raising=False)
     result = invoke("run", small, "--quiet")
     assert result.exit_code == 1
@@ -419,7 +411,7 @@ def test_progress_bar_on_a_terminal_shows_ticks_per_second(monkeypatch: pytest.M
     import io
     import sys
 
-    from tightrope import cli
+    from tightrope.cli import app as cli
 
     class Tty(io.StringIO):
         def isatty(self) -> bool:

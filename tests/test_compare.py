@@ -10,9 +10,10 @@ import numpy as np
 import pyarrow.parquet as pq
 import pytest
 
-from tightrope import compare as cmp
-from tightrope import storage
 from tightrope.errors import InputError
+from tightrope.experiments import compare as cmp
+from tightrope.experiments import runner
+from tightrope.results import intervals, storage
 
 SMALL = {"users": 2000, "days": 2}
 
@@ -35,7 +36,7 @@ def test_child_seeds_are_spawned_from_the_root() -> None:
 
 
 def test_t_interval_matches_the_t_table() -> None:
-    mean, lo, hi, n = cmp.t_interval([1.0, 2.0, 3.0])
+    mean, lo, hi, n = intervals.t_interval([1.0, 2.0, 3.0])
     half = 4.302652729749464 / math.sqrt(3)  # t(0.975, df=2) * sd(=1) / sqrt(3)
     assert (mean, n) == (2.0, 3)
     assert lo == pytest.approx(2.0 - half, rel=1e-12)
@@ -43,14 +44,14 @@ def test_t_interval_matches_the_t_table() -> None:
 
 
 def test_t_interval_with_one_value_or_none() -> None:
-    mean, lo, hi, n = cmp.t_interval([5.0])
+    mean, lo, hi, n = intervals.t_interval([5.0])
     assert (mean, n) == (5.0, 1)
     assert math.isnan(lo)
     assert math.isnan(hi)
-    mean, lo, hi, n = cmp.t_interval([math.nan, math.nan])
+    mean, lo, hi, n = intervals.t_interval([math.nan, math.nan])
     assert n == 0
     assert math.isnan(mean)
-    assert cmp.t_interval([1.0, math.nan, 3.0])[0] == 2.0  # NaN replicates are left out
+    assert intervals.t_interval([1.0, math.nan, 3.0])[0] == 2.0  # NaN replicates are left out
 
 
 def test_comparison_rows_are_paired() -> None:
@@ -80,10 +81,10 @@ def test_comparison_rows_are_paired() -> None:
 
 
 def test_comparison_intervals_stay_in_each_metrics_range() -> None:
-    """Means get the interval of their metric's support (tightrope.intervals): a score never
+    """Means get the interval of their metric's support (tightrope.results.intervals): a score never
     a bound below 0 (the plain t interval gave 0.25 [-0.198, 0.698]), a count no bound below 0;
     a figure of either sign keeps the t interval; differences keep it, clipped to [-1, 1]."""
-    from tightrope import intervals
+    from tightrope.results import intervals
 
     cases = ((0.1, 0, -5.0), (0.2, 0, 1.0), (0.45, 6, 3.0))
     base = [{"order_score": x, "incidents": c, "profit": p} for x, c, p in cases]
@@ -94,22 +95,25 @@ def test_comparison_intervals_stay_in_each_metrics_range() -> None:
         return next(r for r in rows if r["scenario"] == scenario and r["metric"] == metric)
 
     score = row("a", "order_score")
-    assert cmp.t_interval([0.1, 0.2, 0.45])[1] < 0  # what the terminal showed before
+    assert intervals.t_interval([0.1, 0.2, 0.45])[1] < 0  # what the terminal showed before
     assert 0 < score["ci_low"] < score["mean"] < score["ci_high"] < 1
     assert (score["mean"], score["ci_low"], score["ci_high"], score["n"]) == intervals.interval(
         [0.1, 0.2, 0.45], "unit"
     )
     count = row("a", "incidents")
-    _, t_lo, t_hi, _ = cmp.t_interval([0, 0, 6])
+    _, t_lo, t_hi, _ = intervals.t_interval([0, 0, 6])
     assert t_lo < 0
     assert (count["ci_low"], count["mean"], count["ci_high"]) == (0.0, 2.0, t_hi)  # clipped at 0
     profit = row("a", "profit")
-    assert (profit["mean"], profit["ci_low"], profit["ci_high"], profit["n"]) == cmp.t_interval(
-        [-5.0, 1.0, 3.0]
-    )
+    assert (
+        profit["mean"],
+        profit["ci_low"],
+        profit["ci_high"],
+        profit["n"],
+    ) == intervals.t_interval([-5.0, 1.0, 3.0])
     diff = row("b", "order_score")
     d = [1.0 - x / 10 - x for x, _, _ in cases]
-    _, t_lo, t_hi, _ = cmp.t_interval(d)
+    _, t_lo, t_hi, _ = intervals.t_interval(d)
     assert t_hi > 1  # the t interval of these differences passes 1
     assert (diff["diff_ci_low"], diff["diff_ci_high"]) == (pytest.approx(t_lo), 1.0)
 
@@ -120,7 +124,7 @@ def test_bad_input_is_refused_before_any_run(
     def no_run(*args: object, **kwargs: object) -> None:
         raise AssertionError("the engine must not run on bad input")
 
-    monkeypatch.setattr(cmp, "timed_run", no_run)
+    monkeypatch.setattr(runner, "timed_run", no_run)
     good = write(tmp_path / "good.toml", 'name = "good"\n')
     bad = write(tmp_path / "bad.toml", "[run]\nusers = -1\n")
     with pytest.raises(InputError, match=r"run\.users: Input should be greater than or equal to 1"):

@@ -86,9 +86,9 @@ def test_same_results_whatever_the_thread_count(monkeypatch):
     import numba
     import pytest
 
-    from tightrope.diffusion import viewer_parts
-    from tightrope.feed import FEED_BLOCK_USERS
-    from tightrope.posting import intent_blocks
+    from tightrope.model.diffusion import viewer_parts
+    from tightrope.model.feed import FEED_BLOCK_USERS
+    from tightrope.model.posting import intent_blocks
 
     most = numba.config.NUMBA_NUM_THREADS
     if most < 2:
@@ -111,7 +111,7 @@ def test_same_results_whatever_the_thread_count(monkeypatch):
 
 
 def test_threads_paced_between_ticks_give_the_same_results(monkeypatch):
-    """The thread policy (`tightrope.threads`) changes Numba's thread count between ticks
+    """The thread policy (`tightrope.engine.threads`) changes Numba's thread count between ticks
     when other processes take cores or free them. A run whose count goes 2, 1, 2, 1, ...
     from one tick to the next is the same to the bit as a run on one thread throughout,
     and the caller's thread count is back afterwards."""
@@ -120,8 +120,8 @@ def test_threads_paced_between_ticks_give_the_same_results(monkeypatch):
     import numba
     import pytest
 
-    from tightrope import threads
-    from tightrope.feed import FEED_BLOCK_USERS
+    from tightrope.engine import threads
+    from tightrope.model.feed import FEED_BLOCK_USERS
 
     most = numba.config.NUMBA_NUM_THREADS
     if most < 2:
@@ -154,7 +154,7 @@ def test_thread_policy_takes_the_free_cores(monkeypatch):
     import numba
     import pytest
 
-    from tightrope import threads
+    from tightrope.engine import threads
     from tightrope.errors import InputError
 
     assert threads.free_threads(0, most=4, cores=8, total_cores=8) == 4
@@ -193,8 +193,8 @@ def test_population_statistics_are_the_same_whatever_the_thread_count():
     import numpy as np
     import pytest
 
-    from tightrope.metrics import STATS_BLOCK_USERS, population_stats
-    from tightrope.simulation import Simulation
+    from tightrope.engine.simulation import Simulation
+    from tightrope.model.metrics import STATS_BLOCK_USERS, population_stats
 
     most = numba.config.NUMBA_NUM_THREADS
     if most < 2:
@@ -220,7 +220,7 @@ def test_feed_blocks_that_outgrow_their_room_draw_the_same(monkeypatch):
     a block that needs more makes every block draw again with more room, from the same
     streams. With a room of 5 slots every block outgrows it every tick, and the run is the
     same to the bit."""
-    from tightrope import feed
+    from tightrope.model import feed
 
     sc = tightrope.load_scenario(PRESET, users=2 * feed.FEED_BLOCK_USERS + 5, days=1, seed=4)
     roomy = tightrope.run(sc)

@@ -231,11 +231,40 @@ def test_step_order_is_documented_and_timed():
         "daily",
         "record",
     )
-    print("PHASES:", " -> ".join(tightrope.PHASES))
-    assert expected == tightrope.PHASES
+    names = tuple(name for name, _ in tightrope.PHASES)
+    print("PHASES:", " -> ".join(names))
+    assert expected == names
     sim = tightrope.Simulation(tightrope.load_scenario("eu-dsa", users=1000, days=1, seed=3))
     for _ in range(sim.n_ticks):
         sim.step()
     assert tuple(sim.phase_seconds) == expected
     assert all(v > 0.0 for v in sim.phase_seconds.values()), sim.phase_seconds
     assert sim.result().meta["phase_seconds"] == sim.phase_seconds
+
+
+def test_step_runs_the_phase_table_in_its_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    """`step` runs exactly the phases of PHASES, each once a tick, in the table's order:
+    the table is the step order, not a list of labels beside it."""
+    from tightrope.engine import simulation
+
+    calls: list[str] = []
+
+    def recorded(name: str, phase: simulation.Phase) -> simulation.Phase:
+        def run(sim: simulation.Simulation, tick: simulation.Tick) -> None:
+            calls.append(name)
+            phase(sim, tick)
+
+        return run
+
+    table = tuple((n, recorded(n, f)) for n, f in simulation.PHASES)
+    monkeypatch.setattr(simulation, "PHASES", table)
+    sim = tightrope.Simulation(tightrope.load_scenario("eu-dsa", users=500, days=1, seed=3))
+    sim.step()
+    sim.step()
+    names = [n for n, _ in table]
+    assert calls == names * 2
+    swapped = (table[1], table[0], *table[2:])  # the same phases, two of them swapped
+    monkeypatch.setattr(simulation, "PHASES", swapped)
+    calls.clear()
+    sim.step()
+    assert calls == [names[1], names[0], *names[2:]]

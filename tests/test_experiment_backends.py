@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tightrope import experiments
 from tightrope.errors import InputError
-from tightrope.experiments import TEST_HOOK_ENV, run_experiment
+from tightrope.experiments import runner as experiments
+from tightrope.experiments.runner import TEST_HOOK_ENV, run_experiment
 
 TINY = """
 name = "tiny"

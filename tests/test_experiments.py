@@ -18,13 +18,12 @@ import pytest
 from click.testing import CliRunner
 
 import tightrope
-import tightrope.storage
-from tightrope import designs
-from tightrope.cli import main
-from tightrope.compare import child_seeds
+import tightrope.results.storage
+from tightrope.cli.app import main
 from tightrope.errors import InputError
-from tightrope.experiment_files import load_experiment_file, overrides_for, parse_experiment
-from tightrope.experiments import (
+from tightrope.experiments import designs
+from tightrope.experiments.files import load_experiment_file, overrides_for, parse_experiment
+from tightrope.experiments.runner import (
     RUN_RECORD,
     TEST_HOOK_ENV,
     load_experiment,
@@ -32,6 +31,7 @@ from tightrope.experiments import (
     load_results,
     run_experiment,
 )
+from tightrope.experiments.seeds import child_seeds
 
 REVIEWERS = "platforms.weibo.moderation.reviewers_per_100k_users"
 FEAR = "population.fear_mean"
@@ -393,7 +393,7 @@ def test_a_serial_run_stores_every_run_and_the_results_table(tiny: Path, tmp_pat
 
 def test_killed_driver_resumes_without_duplicates(tiny: Path, tmp_path: Path) -> None:
     out = tmp_path / "out"
-    cmd = [sys.executable, "-c", "from tightrope.cli import main; main()", "experiment",
+    cmd = [sys.executable, "-c", "from tightrope.cli.app import main; main()", "experiment",
            str(tiny), "--out", str(out), "--backend", "serial"]  # fmt: skip
     env = {**os.environ, TEST_HOOK_ENV: "2:1:exit"}  # the driver itself dies at run 6 of 8
     first = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=120)
@@ -465,11 +465,11 @@ def test_another_experiment_in_the_same_folder_is_refused(tiny: Path, tmp_path: 
     assert "they differ in replicates" in text
     assert "give another --out folder" in text
     plain = tmp_path / "plain"
-    from tightrope.compare import timed_run
+    from tightrope.experiments.runner import timed_run
 
     result, started, finished = timed_run(tightrope.load_scenario("laissez-faire", users=100,
                                                                   days=0.5))  # fmt: skip
-    tightrope.storage.save_run(result, plain, started_at=started, finished_at=finished)
+    tightrope.results.storage.save_run(result, plain, started_at=started, finished_at=finished)
     with pytest.raises(InputError, match="already holds runs stored by `tightrope run`"):
         run_experiment(tiny, plain, backend="serial")
 

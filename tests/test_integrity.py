@@ -18,10 +18,10 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from tightrope import compare as cmp
-from tightrope import storage
-from tightrope.cli import main
-from tightrope.report import load_results
+from tightrope.cli.app import main
+from tightrope.experiments import compare as cmp
+from tightrope.report.html import load_results
+from tightrope.results import storage
 
 SMALL = ["--users", "1500", "--days", "1"]
 

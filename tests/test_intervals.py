@@ -1,4 +1,4 @@
-"""Intervals that stay inside each figure's range (tightrope.intervals)."""
+"""Intervals that stay inside each figure's range (tightrope.results.intervals)."""
 
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ import scipy.stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tightrope import intervals
-from tightrope.intervals import difference, interval, interval_rows, support, text
+from tightrope.results import intervals
+from tightrope.results.intervals import difference, interval, interval_rows, support, text
 
 LEVELS = st.sampled_from([0.5, 0.8, 0.9, 0.95, 0.99])
 UNIT_VALUES = st.lists(

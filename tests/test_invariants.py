@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import tightrope
-from tightrope import counters as K
+from tightrope.core import counters as K
 
 share = st.floats(0.0, 1.0, allow_nan=False)
 

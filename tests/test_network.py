@@ -10,10 +10,11 @@ import pytest
 from click.testing import CliRunner
 
 import tightrope
-from tightrope import network
-from tightrope.cli import main
+from tightrope.cli.app import main
 from tightrope.errors import InputError
-from tightrope.network import edge_list_info, read_edge_list, synthetic
+from tightrope.model.network import read_edge_list, synthetic
+from tightrope.scenario import edge_lists
+from tightrope.scenario.edge_lists import edge_list_info
 
 
 def test_synthetic_in_degree_is_heavy_tailed():
@@ -38,7 +39,7 @@ def test_users_follow_as_many_accounts_as_set_and_no_account_holds_everyone(n, s
     kinds = np.random.default_rng(seed).choice(
         8, n, p=[0.9, 0.02, 0.01, 0.01, 0.03, 0.01, 0.01, 0.01]
     )
-    boost = tightrope.world.POPULARITY_BOOST[kinds]
+    boost = tightrope.core.world.POPULARITY_BOOST[kinds]
     g = synthetic(n, 40.0, 2.1, boost, 0.2, 8, np.random.default_rng(seed))
     in_degree = np.diff(g.followers_ptr)
     assert abs(g.followers_idx.size / n - 40.0) < 0.5  # Poisson(40) per user, all distinct
@@ -99,8 +100,8 @@ def test_edge_lists_are_read_in_pieces_with_the_same_graph_and_line_numbers(tmp_
     lines = ["# follower followee"] + [f"{i} {(i * 7 + 1) % 50}" for i in range(50)]
     f.write_text("\n".join(lines))  # no newline at the end
     whole = read_edge_list(f, 5, np.random.default_rng(0))
-    monkeypatch.setattr(network, "CHUNK_BYTES", 16)  # a few lines a piece
-    network._edge_list_info.cache_clear()
+    monkeypatch.setattr(edge_lists, "CHUNK_BYTES", 16)  # a few lines a piece
+    edge_lists._edge_list_info.cache_clear()
     pieces = read_edge_list(f, 5, np.random.default_rng(0))
     for a, b in zip(whole, pieces, strict=True):
         assert np.array_equal(a, b)
@@ -245,9 +246,9 @@ def test_an_edge_list_is_read_once_per_load_and_a_synthetic_network_not_at_all(
 ):
     scenario = edge_scenario(tmp_path, "0 1\n1 2\n")
     reads = []
-    real = network._edge_chunks
-    monkeypatch.setattr(network, "_edge_chunks", lambda p: reads.append(p) or real(p))
-    network._edge_list_info.cache_clear()
+    real = edge_lists.edge_chunks
+    monkeypatch.setattr(edge_lists, "edge_chunks", lambda p: reads.append(p) or real(p))
+    edge_lists._edge_list_info.cache_clear()
     tightrope.load_scenario(scenario, ["run.seed=3"], days=1)  # overrides: validated twice
     assert len(reads) == 1
     tightrope.load_scenario(scenario, seed=4)  # the same file, unchanged: not read again

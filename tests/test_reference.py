@@ -6,9 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tightrope.core.rng import STREAM, make_streams
 from tightrope.errors import InputError
-from tightrope.reference import ReferenceParams, reference_world, run_reference, streams
-from tightrope.rng import STREAM, make_streams
+from tightrope.peers.reference import ReferenceParams, reference_world, run_reference, streams
 
 
 @pytest.fixture(scope="module")

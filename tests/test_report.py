@@ -23,13 +23,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tightrope import compare as cmp
-from tightrope import intervals, storage
-from tightrope import report_figures as figures
 from tightrope.errors import InputError
-from tightrope.report import ID_COLUMNS, _differences, fmt, load_results, write_report
-from tightrope.report_figures import display_bins
-from tightrope.results import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS
+from tightrope.experiments import compare as cmp
+from tightrope.report import figures
+from tightrope.report.figures import display_bins
+from tightrope.report.html import ID_COLUMNS, _differences, fmt, load_results, write_report
+from tightrope.results import intervals, storage
+from tightrope.results.result import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS
 
 SECTIONS = (
     "What was run",
@@ -450,7 +450,7 @@ def test_terminal_and_report_show_the_same_intervals_with_the_same_label(
     """`tightrope compare` and the report's summary table: the same `mean [low, high]` text
     for every figure and scenario, under the same caption (before: ±half-width of a t
     interval in the terminal, ± a standard deviation in the report)."""
-    from tightrope.cli import _print_comparison
+    from tightrope.cli.app import _print_comparison
 
     labels = ["laissez", "strict"]
     root = make_results(tmp_path, scenarios=tuple(labels), seeds=(1, 2, 3), comparison=False)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from tightrope.report import write_report
+from tightrope.report.html import write_report
 
 pytestmark = pytest.mark.browser
 
@@ -144,8 +144,8 @@ def test_two_regimes_that_share_a_name_are_shown_as_two(tmp_path: Path) -> None:
     from click.testing import CliRunner
     from playwright.sync_api import sync_playwright
 
-    from tightrope.cli import main
-    from tightrope.storage import load_summaries
+    from tightrope.cli.app import main
+    from tightrope.results.storage import load_summaries
 
     out = tmp_path / "out"
     for name, extra in (("a", ""), ("b", "[state.punishment]\nseverity = 0.9\n")):

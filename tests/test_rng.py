@@ -10,8 +10,7 @@ import pytest
 from numba import njit
 from scipy import stats
 
-from tightrope.network import capped_weights
-from tightrope.rng import (
+from tightrope.core.rng import (
     alias_fill,
     alias_pick,
     geometric_skip,
@@ -22,6 +21,7 @@ from tightrope.rng import (
     standard_exponential,
     uniform,
 )
+from tightrope.model.network import capped_weights
 
 
 @njit(cache=True)

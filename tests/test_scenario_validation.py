@@ -146,7 +146,7 @@ def test_refused_before_any_work(monkeypatch):
 
 def test_platform_order_is_part_of_the_config_hash() -> None:
     """Platforms are indexed in file order, which changes the draws: the hash must see it."""
-    from tightrope.scenario_files import config_sha256
+    from tightrope.scenario.files import config_sha256
 
     sc = tightrope.load_scenario("china-weibo-2013")
     raw = sc.model_dump(mode="json")
@@ -163,7 +163,7 @@ def test_platform_order_is_part_of_the_config_hash() -> None:
 def invoke(*args: object):
     from click.testing import CliRunner
 
-    from tightrope.cli import main
+    from tightrope.cli.app import main
 
     return CliRunner().invoke(main, [str(a) for a in args])
 
@@ -211,7 +211,7 @@ def test_a_misspelt_platform_table_is_refused_and_a_new_one_says_so(tmp_path):
     f.write_text('extends = "eu-dsa"\n[platforms.video]\nnew = true\nadoption = 0.3\n')
     sc = tightrope.load_scenario(f)
     assert list(sc.platforms) == ["microblog", "messaging", "foreign", "video"]
-    assert sc.platforms["video"] == tightrope.scenario.Platform(adoption=0.3)
+    assert sc.platforms["video"] == tightrope.scenario.schema.Platform(adoption=0.3)
     # a file extending that file changes the platform without saying new again
     g = tmp_path / "more.toml"
     g.write_text(f'extends = "{f}"\n[platforms.video]\nappeal = 0.9\n')
@@ -332,7 +332,7 @@ def test_account_kinds_are_shares_that_add_up_to_one(tmp_path):
     ]
     assert problems(source=f).problems == lines
     refused_by_the_cli(f, lines, tmp_path)
-    zero = dict.fromkeys(tightrope.scenario.KindShares.model_fields, 0.0)
+    zero = dict.fromkeys(tightrope.scenario.schema.KindShares.model_fields, 0.0)
     assert problems(source={"population": {"kinds": zero}}).problems == [
         "population.kinds: the shares must not all be zero"
     ]

@@ -12,10 +12,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from tightrope import storage
 from tightrope.errors import InputError
-from tightrope.results import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
-from tightrope.scenario_files import canonical_json, config_sha256, load_scenario
+from tightrope.results import storage
+from tightrope.results.result import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
+from tightrope.scenario.files import canonical_json, config_sha256, load_scenario
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 T1 = T0 + timedelta(seconds=7.5)

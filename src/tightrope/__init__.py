@@ -9,13 +9,13 @@
 
 from __future__ import annotations
 
-from .errors import InputError
-from .results import Result
-from .scenario import Scenario
-from .scenario_files import config_sha256, load_scenario, preset_names
-from .simulation import PHASES, Simulation, run
-
-__version__ = "0.1.0"
+from tightrope.engine.driver import run
+from tightrope.engine.simulation import PHASES, Simulation
+from tightrope.errors import InputError
+from tightrope.results.result import Result
+from tightrope.scenario.files import config_sha256, load_scenario, preset_names
+from tightrope.scenario.schema import Scenario
+from tightrope.version import __version__
 
 __all__ = [
     "PHASES",

@@ -1,0 +1,338 @@
+"""The simulated world as arrays: people, live posts, the exposure calendar and the queues.
+
+Every record is a NamedTuple of NumPy arrays indexed by id, which the Numba kernels take
+as it is. No per-agent Python objects. Ids are never reused: users keep theirs for the
+whole run, posts get a running number and live in a ring buffer for as long as they can
+still be seen (the exposure horizon), after which their slot is taken by a newer post.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from tightrope.core.graph import Graph
+from tightrope.scenario.content import (
+    KINDS,
+    N_KINDS,
+    OFFICIAL_ACCOUNT,
+    PAID_COMMENTER,
+)
+from tightrope.scenario.schema import Scenario
+
+HORIZON_MINUTES = 3 * 1440
+"""How long a post can still be seen after it was made (and how far ahead exposures are
+scheduled). Views later than this are not simulated."""
+
+# How much more each kind of account posts than an ordinary posting user, and how much more
+# likely it is to be followed (assumptions, documented in docs/model.md).
+ACTIVITY_MULTIPLIER = np.array([1.0, 10.0, 20.0, 10.0, 5.0, 5.0, 1.0, 1.0], dtype=np.float64)
+POPULARITY_BOOST = np.array([1.0, 200.0, 100.0, 50.0, 3.0, 1.0, 1.0, 50.0], dtype=np.float64)
+assert ACTIVITY_MULTIPLIER.size == N_KINDS == POPULARITY_BOOST.size
+
+
+class People(NamedTuple):
+    kind: np.ndarray  # int8
+    member: np.ndarray  # uint8 bit mask of platforms with an account
+    vpn: np.ndarray  # uint8
+    activity: np.ndarray  # float32, intents per day
+    stance: np.ndarray  # float32 in [-1, 1], toward the government
+    grievance: np.ndarray  # float32 in [0, 1]
+    grievance_base: np.ndarray  # float32
+    fear: np.ndarray  # float32 in [0, 1], perceived risk of speaking
+    trust: np.ndarray  # float32 in [0, 1]
+    trust_base: np.ndarray  # float32
+    voice: np.ndarray  # float32 in [0, 1], wish to speak
+    susceptibility: np.ndarray  # float32 in [0, 1], to rumours and resharing
+    report_propensity: np.ndarray  # float32 in [0, 1]
+    real_name: np.ndarray  # uint8, registered with a real name
+    wants_foreign: np.ndarray  # float32 in [0, 1], demand for foreign platforms
+    strikes: np.ndarray  # int16
+    suspended_until: np.ndarray  # int64, minute
+    satisfaction: np.ndarray  # float32 (n, platforms) in [0, 1]
+    calls_seen: np.ndarray  # float32, decaying count of calls to collective action seen
+    threshold: np.ndarray  # float32, mobilisation threshold
+    mobilised: np.ndarray  # uint8
+    gain: np.ndarray  # float32 in [0, 1], a bad actor's gain from acting
+    day_harm: np.ndarray  # float32, harm seen today
+    day_views: np.ndarray  # float32, views today
+    day_removed: np.ndarray  # float32, own posts removed today
+    access: np.ndarray  # uint16, this tick: bit p set if platform p is reachable (see exposure)
+
+
+class Posts(NamedTuple):
+    pid: np.ndarray  # int64, -1 for an empty slot
+    author: np.ndarray  # int32
+    platform: np.ndarray  # int8
+    cat: np.ndarray  # int8
+    created: np.ndarray  # int64, minute
+    state: np.ndarray  # int8: VISIBLE, PENDING, REMOVED, BLOCKED
+    reach: np.ndarray  # float32, 1 or cut by 'reduce'
+    queued: np.ndarray  # uint8, waiting in a review queue
+    engagement: np.ndarray  # float32, views + reshares, decaying
+    counts: np.ndarray  # int64 (6,): created, visible, pending, removed, blocked, next id
+
+
+BLOCK_EVENTS = 128
+"""Events per calendar block. A minute's events sit in a chain of blocks, filled in order."""
+
+
+class Calendar(NamedTuple):
+    """Scheduled events: a calendar queue with one slot per minute over the horizon.
+
+    Each slot holds its events in a chain of blocks of BLOCK_EVENTS, filled in the order the
+    events are scheduled, so that scheduling writes and the minute loop reads events in
+    runs of consecutive memory (a linked list of single events would visit them at random
+    places). Finished blocks go back to a free list.
+    """
+
+    slots: np.ndarray  # int32 (HORIZON_MINUTES, 3): first block, last block, events in last
+    post: np.ndarray  # int64 (blocks * BLOCK_EVENTS,): post id (or user, for a request)
+    viewer: np.ndarray  # int32 (blocks * BLOCK_EVENTS,): viewer, or a negative event code
+    link: np.ndarray  # int32 (blocks,): next block of the slot, or of the free list; -1 none
+    meta: np.ndarray  # int64 (3,): first free block, blocks in use, events dropped (pool full)
+
+
+class ReviewQueues(NamedTuple):
+    """A max-heap of posts waiting for human review, per platform."""
+
+    key: np.ndarray  # float64 (platforms, capacity): priority
+    post: np.ndarray  # int64 (platforms, capacity)
+    arrival: np.ndarray  # int64 (platforms, capacity), minute
+    size: np.ndarray  # int64 (platforms,)
+    capacity_left: np.ndarray  # float64 (platforms,): reviews that can still start
+
+
+class Requests(NamedTuple):
+    """Citizens' requests to official accounts: a first-in first-out ring."""
+
+    user: np.ndarray  # int32 (capacity,)
+    arrival: np.ndarray  # int64 (capacity,), minute
+    ends: np.ndarray  # int64 (3,): head, tail (running counts), capacity left x 1e6
+
+
+def sized_pool(expected_events: float) -> int:
+    """Blocks for a calendar expected to hold `expected_events` at once: generous, with room
+    for a part-filled block in every minute slot that has events."""
+    need = max(int(expected_events * 1.5), 1 << 14)
+    return (1 << int(np.ceil(np.log2(need)))) // BLOCK_EVENTS + 1024
+
+
+def new_calendar(blocks: int) -> Calendar:
+    link = np.arange(1, blocks + 1, dtype=np.int32)  # pools stay below 2**31 blocks
+    link[-1] = -1
+    slots = np.zeros((HORIZON_MINUTES, 3), dtype=np.int32)
+    slots[:, :2] = -1
+    return Calendar(
+        slots=slots,
+        post=np.zeros(blocks * BLOCK_EVENTS, dtype=np.int64),
+        viewer=np.zeros(blocks * BLOCK_EVENTS, dtype=np.int32),
+        link=link,
+        meta=np.array([0, 0, 0], dtype=np.int64),
+    )
+
+
+def grow_calendar(cal: Calendar, blocks: int) -> Calendar:
+    """A larger pool with the same scheduled events (the new blocks join the free list)."""
+    old = cal.link.size
+    link = np.empty(blocks, dtype=np.int32)
+    link[:old] = cal.link
+    link[old:-1] = np.arange(old + 1, blocks, dtype=np.int32)
+    link[-1] = cal.meta[0]  # the old free list continues after the new blocks
+    meta = cal.meta.copy()
+    meta[0] = old
+    post = np.zeros(blocks * BLOCK_EVENTS, dtype=np.int64)
+    post[: cal.post.size] = cal.post
+    viewer = np.zeros(blocks * BLOCK_EVENTS, dtype=np.int32)
+    viewer[: cal.viewer.size] = cal.viewer
+    return Calendar(cal.slots, post, viewer, link, meta)
+
+
+POST_HOT = np.dtype(
+    {
+        "names": ["pid", "reach", "state", "platform", "cat", "queued"],
+        "formats": ["i8", "f4", "i1", "i1", "i1", "u1"],
+        "offsets": [0, 8, 12, 13, 14, 15],
+        "itemsize": 16,
+    }
+)
+"""What a view reads of its post, side by side: pid, reach, state, platform, category and
+queue mark share 16 bytes, one cache line instead of five for a post far away in the ring."""
+
+VIEWER = np.dtype(
+    {
+        "names": ["susceptibility", "day_views", "day_harm", "fear"],
+        "formats": ["f4", "f4", "f4", "f4"],
+        "offsets": [0, 4, 8, 12],
+        "itemsize": 16,
+    }
+)
+"""What every view reads of its viewer: susceptibility, views and harm seen today, and fear
+(which sets the chance to reshare) share 16 bytes. The other fields that a pass over every
+user reads each tick (access, grievance, trust, ...) stay apart: in a record such a pass
+would read the whole record; fear, read by one such pass, is worth it."""
+
+
+def packed(record, dtype: np.dtype):
+    """`record` (a NamedTuple of arrays) with the fields named in `dtype` moved into one
+    array of that dtype: those fields become strided views into it, so that the fields of
+    one element share a cache line. Also used after loading a checkpoint, which stores
+    each field as its own array."""
+    table = np.zeros(getattr(record, dtype.names[0]).shape[0], dtype=dtype)
+    for name in dtype.names:
+        table[name] = getattr(record, name)
+    return record._replace(**{name: table[name] for name in dtype.names})
+
+
+def new_posts(capacity: int) -> Posts:
+    hot = np.zeros(capacity, dtype=POST_HOT)  # built as a record: no copy of a ring's worth
+    hot["pid"] = -1
+    hot["reach"] = 1.0
+    return Posts(
+        pid=hot["pid"],
+        author=np.zeros(capacity, dtype=np.int32),
+        platform=hot["platform"],
+        cat=hot["cat"],
+        created=np.zeros(capacity, dtype=np.int64),
+        state=hot["state"],
+        reach=hot["reach"],
+        queued=hot["queued"],
+        engagement=np.zeros(capacity, dtype=np.float32),
+        counts=np.zeros(6, dtype=np.int64),
+    )
+
+
+def new_review_queues(n_platforms: int, capacity: int) -> ReviewQueues:
+    return ReviewQueues(
+        key=np.zeros((n_platforms, capacity), dtype=np.float64),
+        post=np.zeros((n_platforms, capacity), dtype=np.int64),
+        arrival=np.zeros((n_platforms, capacity), dtype=np.int64),
+        size=np.zeros(n_platforms, dtype=np.int64),
+        capacity_left=np.zeros(n_platforms, dtype=np.float64),
+    )
+
+
+def grow_review_queues(q: ReviewQueues, capacity: int) -> ReviewQueues:
+    p, old = q.key.shape
+    out = new_review_queues(p, capacity)
+    out.key[:, :old] = q.key
+    out.post[:, :old] = q.post
+    out.arrival[:, :old] = q.arrival
+    out.size[:] = q.size
+    out.capacity_left[:] = q.capacity_left
+    return out
+
+
+def new_requests(capacity: int) -> Requests:
+    return Requests(
+        user=np.zeros(capacity, dtype=np.int32),
+        arrival=np.zeros(capacity, dtype=np.int64),
+        ends=np.zeros(3, dtype=np.int64),
+    )
+
+
+def grow_requests(r: Requests, capacity: int) -> Requests:
+    """A larger ring with the waiting requests moved to its start, in order."""
+    head, tail = int(r.ends[0]), int(r.ends[1])
+    old = r.user.size
+    order = np.arange(head, tail) % old
+    out = new_requests(capacity)
+    out.user[: order.size] = r.user[order]
+    out.arrival[: order.size] = r.arrival[order]
+    out.ends[:] = [0, order.size, r.ends[2]]
+    return out
+
+
+def _beta_with_mean(rng: np.random.Generator, mean: float, n: int) -> np.ndarray:
+    """Beta(2, b) draws with the given mean (a point mass at 0 or 1 at the ends)."""
+    if mean <= 0.0 or mean >= 1.0:
+        return np.full(n, mean, dtype=np.float32)
+    return rng.beta(2.0, 2.0 * (1.0 - mean) / mean, n).astype(np.float32)
+
+
+def _clip01(x: np.ndarray) -> np.ndarray:
+    return np.clip(x, 0.0, 1.0).astype(np.float32)
+
+
+def make_people(sc: Scenario, graph: Graph, rng: np.random.Generator, kind: np.ndarray) -> People:
+    """Draw every user's traits and initial state from the scenario's population settings."""
+    n = graph.n
+    pop = sc.population
+    names = list(sc.platforms)
+    n_p = len(names)
+    state = sc.state
+
+    activity = rng.lognormal(np.log(max(pop.posts_per_day_median, 1e-12)), pop.activity_sigma, n)
+    activity *= ACTIVITY_MULTIPLIER[kind]
+    lurk = (rng.random(n) < pop.lurker_share) & (kind == 0)
+    activity[lurk] = 0.0
+    if pop.posts_per_day_median == 0:
+        activity[:] = 0.0
+    activity[kind == OFFICIAL_ACCOUNT] = state.officials.posts_per_day
+    activity[kind == PAID_COMMENTER] = state.paid_commenters.posts_per_day
+
+    member = np.zeros(n, dtype=np.uint8)
+    appeal = np.array([sc.platforms[p].appeal for p in names])
+    for j, name in enumerate(names):
+        joined = rng.random(n) < sc.platforms[name].adoption
+        member |= (joined.astype(np.uint8) << np.uint8(j)).astype(np.uint8)
+    satisfaction = _clip01(appeal[None, :] + rng.normal(0.0, 0.15, (n, n_p)))
+
+    foreign_bits = sum(1 << j for j, p in enumerate(names) if sc.platforms[p].foreign)
+    on_foreign = (member & foreign_bits) != 0
+    # demand for foreign platforms: higher for their users, and with their appeal
+    foreign_appeal = max(
+        (sc.platforms[p].appeal for p in names if sc.platforms[p].foreign), default=0.0
+    )
+    wants = _clip01(rng.beta(2.0, 2.0, n) * np.where(on_foreign, 1.3, 0.5) * (0.5 + foreign_appeal))
+    blocked_bits = sum(1 << names.index(p) for p in state.access.blocked)
+    crack = state.access.vpn_crackdown
+    has_blocked = (member & blocked_bits) != 0
+    vpn = has_blocked & (rng.random(n) < wants * (1.0 - crack))
+
+    grievance_base = _beta_with_mean(rng, pop.grievance_mean, n)
+    trust_base = _clip01(rng.normal(pop.trust_mean, 0.15, n))
+    real_name = rng.random(n) < state.identity.real_name
+    threshold = np.maximum(
+        rng.normal(sc.mobilisation.threshold_mean, sc.mobilisation.threshold_sd, n), 0.5
+    ).astype(np.float32)
+    people = People(
+        kind=kind.astype(np.int8),
+        member=member,
+        vpn=vpn.astype(np.uint8),
+        activity=activity.astype(np.float32),
+        stance=np.clip(rng.normal(pop.stance_mean, 0.4, n), -1, 1).astype(np.float32),
+        grievance=grievance_base.copy(),
+        grievance_base=grievance_base,
+        fear=_clip01(rng.normal(pop.fear_mean, 0.05, n)),
+        trust=trust_base.copy(),
+        trust_base=trust_base,
+        voice=_clip01(rng.normal(pop.voice_mean, 0.2, n)),
+        susceptibility=_clip01(rng.normal(pop.susceptibility_mean, 0.15, n)),
+        report_propensity=_clip01(rng.exponential(pop.report_propensity_mean, n)),
+        real_name=real_name.astype(np.uint8),
+        wants_foreign=wants,
+        strikes=np.zeros(n, dtype=np.int16),
+        suspended_until=np.zeros(n, dtype=np.int64),
+        satisfaction=satisfaction,
+        calls_seen=np.zeros(n, dtype=np.float32),
+        threshold=threshold,
+        mobilised=np.zeros(n, dtype=np.uint8),
+        gain=rng.random(n).astype(np.float32),
+        day_harm=np.zeros(n, dtype=np.float32),
+        day_views=np.zeros(n, dtype=np.float32),
+        day_removed=np.zeros(n, dtype=np.float32),
+        access=np.zeros(n, dtype=np.uint16),
+    )
+    return packed(people, VIEWER)
+
+
+def draw_kinds(sc: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
+    """Each user's kind, drawn from the scenario's shares (normalised)."""
+    shares = np.array([getattr(sc.population.kinds, k) for k in KINDS], dtype=np.float64)
+    return rng.choice(N_KINDS, size=n, p=shares / shares.sum()).astype(np.int8)
+
+
+def popularity_boost(kind: np.ndarray) -> np.ndarray:
+    return POPULARITY_BOOST[kind]

@@ -1,0 +1,552 @@
+"""The simulation: building the world from a scenario and stepping it tick by tick.
+
+The step order is the table `PHASES` of (name, phase) pairs; `Simulation.step` runs the
+phases in that order and `Simulation.phase_seconds` keeps the time each took, for
+profiling. A phase is a method that calls the model's kernels and rules
+(`tightrope.model`) on the simulation's arrays.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+import numba
+import numpy as np
+import pyarrow as pa
+
+from tightrope.core import counters as K
+from tightrope.core.graph import Graph
+from tightrope.core.rng import STREAM, make_streams, next_u64, numpy_generator
+from tightrope.core.world import (
+    BLOCK_EVENTS,
+    HORIZON_MINUTES,
+    draw_kinds,
+    grow_calendar,
+    grow_requests,
+    grow_review_queues,
+    make_people,
+    new_calendar,
+    new_posts,
+    new_requests,
+    new_review_queues,
+    popularity_boost,
+    sized_pool,
+)
+from tightrope.engine.minutes import new_minute_buffer, run_minutes
+from tightrope.model.diffusion import view_log_size, viewer_parts
+from tightrope.model.events import apply_events, schedule
+from tightrope.model.exposure import refresh_access, schedule_audiences
+from tightrope.model.feed import feed_tick, new_candidates, new_feed_views
+from tightrope.model.metrics import population_stats, scores, summary
+from tightrope.model.mobilisation import mobilise
+from tightrope.model.network import read_edge_list, synthetic
+from tightrope.model.people import daily_update
+from tightrope.model.platforms import Economy
+from tightrope.model.policy import initial_law, make_consts, make_rules
+from tightrope.model.posting import initial_intent_room, new_intents, post_tick
+from tightrope.model.reactions import (
+    adaptive_intensity,
+    incident_happens,
+    inspection_checks,
+    sensitive_moment,
+    suspend_platforms,
+)
+from tightrope.model.regulator import inspect
+from tightrope.results.result import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
+from tightrope.scenario.content import CATEGORIES
+from tightrope.scenario.files import config_sha256
+from tightrope.scenario.schema import Scenario
+
+
+class Tick(NamedTuple):
+    """The tick a phase works on: `[t0, end)` in minutes from the start, its hour of the
+    day, its length, and whether it ends a day."""
+
+    t0: int
+    end: int
+    hour: int
+    minutes: int
+    new_day: bool
+
+    @classmethod
+    def at(cls, t: int, tick_minutes: int) -> Tick:
+        t0 = t * tick_minutes
+        end = t0 + tick_minutes
+        return cls(t0, end, (t0 // 60) % 24, tick_minutes, end % 1440 == 0)
+
+
+VIEW_LOG_SIZE = 1 << 16
+"""Places in the inspectors' sample of a tick's views, shared out among the viewer parts."""
+
+
+def build_graph(sc: Scenario, kinds_rng: np.random.Generator, net_rng: np.random.Generator):
+    if sc.network.source == "edge_list":
+        g = read_edge_list(sc.network.edge_list, sc.network.circle_size, net_rng)
+        return g, draw_kinds(sc, g.n, kinds_rng)
+    n = sc.run.users
+    kind = draw_kinds(sc, n, kinds_rng)
+    g = synthetic(
+        n,
+        sc.network.mean_following,
+        sc.network.popularity_alpha,
+        popularity_boost(kind),
+        sc.network.max_follower_share,
+        sc.network.circle_size,
+        net_rng,
+    )
+    return g, kind
+
+
+def post_capacity(posts_per_day: float) -> int:
+    """Slots in the post ring: twice the posts of the exposure horizon, a power of two."""
+    expected = posts_per_day * HORIZON_MINUTES / 1440.0
+    return 1 << int(np.ceil(np.log2(max(expected * 2.0, 4096))))
+
+
+def calendar_pool(sc: Scenario, n: int, posts_per_day: float, edges: int) -> int:
+    """Initial calendar pool, in blocks: about four ticks' views (it grows when needed)."""
+    follow = edges / max(n, 1)
+    views_per_day = n * sc.population.views_per_day + posts_per_day * follow * 0.3
+    return sized_pool(views_per_day * 4 * sc.run.tick_minutes / 1440.0)
+
+
+class Simulation:
+    """One run of a scenario: all state as arrays, stepped by `step()`."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        self.scenario = sc = scenario
+        seed = sc.run.seed
+        self.rs = make_streams(seed)
+        self.graph: Graph
+        self.graph, kind = build_graph(
+            sc, numpy_generator(seed, "population", part=2), numpy_generator(seed, "network")
+        )
+        n = self.graph.n
+        self.n_users = n
+        self.people = make_people(sc, self.graph, numpy_generator(seed, "population"), kind)
+        self.consts = make_consts(sc, n)
+        self.names = list(sc.platforms)
+        n_p = len(self.names)
+        L = sc.run.tick_minutes
+        self.n_ticks = round(sc.run.days * 1440 / L)
+        self.t = 0
+        self.dropped_seen = 0  # calendar events dropped up to the last growth check
+        cap = post_capacity(float(self.people.activity.sum()))
+        self.posts = new_posts(cap)
+        self.cal = new_calendar(
+            calendar_pool(sc, n, float(self.people.activity.sum()), self.graph.followers_idx.size)
+        )
+        self.queues = new_review_queues(n_p, 1 << 12)
+        self.requests = new_requests(1 << 12)
+        peak = float(self.people.activity.sum()) * float(self.consts.diurnal.max()) * L / 1440.0
+        self.intents = new_intents(n, initial_intent_room(n, peak))
+        # posts made visible this tick: room for every post the intents' buffers hold
+        self.pending = np.zeros(self.intents.user.size + 1, dtype=np.int64)
+        self.audience_views = (np.zeros(1 << 16, dtype=np.int32), np.zeros(1 << 16, dtype=np.int32))
+        self.candidates = new_candidates(cap)
+        self.scratch = np.zeros(cap, dtype=np.int32)
+        per_tick = n * sc.population.views_per_day * sc.run.tick_minutes / 1440.0
+        self.feed_views = new_feed_views(int(per_tick * 1.5) + 1024, n, L)
+        parts = viewer_parts(n)
+        self.view_log = np.zeros((parts, view_log_size(n, VIEW_LOG_SIZE)), dtype=np.int64)
+        self.view_meta = np.zeros(parts, dtype=np.int64)
+        self.minute_buffer = new_minute_buffer(int(2.0 * per_tick / L) + 1024)
+        self.hist = np.zeros((2, K.N_BINS), dtype=np.int64)
+        self.tc = np.zeros(len(K.TICK))
+        self.pc = np.zeros((n_p, len(K.PLATFORM)))
+        self.totals = np.zeros(len(K.TICK))
+        self.law = initial_law(sc)
+        self.blocked = np.array([p in sc.state.access.blocked for p in self.names], np.uint8)
+        self.platform_suspended_until = np.zeros(n_p, dtype=np.int64)
+        self.economy = Economy(sc, n)
+        self.events = schedule(sc)
+        self.events_rng = numpy_generator(seed, "events")
+        self.intensity_adaptive = 0.0
+        self.window = np.zeros(n_p)
+        self.last_incident = -(10**9)
+        self.burst = False
+        self.sensitive_average: float | None = None
+        self.money_totals = np.zeros(4)
+        self.rows: list[list[float]] = []
+        self.platform_rows: list[list[Any]] = []
+        self.phase_seconds = dict.fromkeys(PHASE_NAMES, 0.0)
+        self.rules = self._rules()
+        self.stats, self.active = population_stats(self.people, self.consts, self.rules, 0)
+
+    # -- phases -------------------------------------------------------------------------
+    def _rules(self):
+        t0 = self.t * self.scenario.run.tick_minutes
+        live = self.platform_suspended_until <= t0
+        return make_rules(
+            self.scenario,
+            self.consts,
+            self.law,
+            self.economy.effort,
+            self.blocked,
+            live,
+            self.events.intensity(t0) + self.intensity_adaptive,
+            self.events.request_boost(t0),
+            t0,
+        )
+
+    def _grow_if_needed(self) -> None:
+        cal = self.cal
+        free = (cal.link.size - cal.meta[1]) * BLOCK_EVENTS
+        per_tick = max(self.tc[K.VIEWS] + self.tc[K.VIEWS_LOST], 1.0) * 4 + 4096
+        # grow when events were dropped since the last check (the count is cumulative)
+        if free < per_tick or cal.meta[2] > self.dropped_seen:
+            self.cal = grow_calendar(cal, cal.link.size * 2)
+        self.dropped_seen = int(cal.meta[2])
+        q = self.queues
+        if (q.size > q.key.shape[1] // 2).any():
+            self.queues = grow_review_queues(q, q.key.shape[1] * 2)
+        r = self.requests
+        if (r.ends[1] - r.ends[0]) > r.user.size // 2:
+            self.requests = grow_requests(r, r.user.size * 2)
+
+    def step(self) -> None:
+        """Advance one tick: run the phases of `PHASES` in order, timing each."""
+        self.tc[:] = 0.0
+        self.pc[:] = 0.0
+        self.view_meta[:] = 0
+        self._grow_if_needed()
+        tick = Tick.at(self.t, self.scenario.run.tick_minutes)
+        clock = time.perf_counter
+        since = clock()
+        for name, phase in PHASES:
+            phase(self, tick)
+            now = clock()
+            self.phase_seconds[name] += now - since
+            since = now
+
+    # -- the phases, in the order of PHASES ----------------------------------------------
+    def phase_events(self, tick: Tick) -> None:
+        """Scheduled and random shocks start (tightrope.model.events)."""
+        apply_events(self, tick.t0, tick.end, self.events_rng)
+
+    def phase_policy(self, tick: Tick) -> None:
+        """The rules in force: laws, campaigns, the adaptive rule, platforms' effort."""
+        self.rules = self._rules()
+        refresh_access(self.people, self.rules, tick.t0)
+
+    def phase_feed(self, tick: Tick) -> None:
+        """Rank the candidates, schedule the feed views (tightrope.model.feed)."""
+        self.feed_views = feed_tick(
+            tick.t0,
+            tick.hour,
+            self.posts,
+            self.people,
+            self.consts,
+            self.candidates,
+            self.scratch,
+            self.feed_views,
+            self.rs[STREAM["feed"]],
+        )
+
+    def phase_posting(self, tick: Tick) -> None:
+        """Intents, self-censorship, displacement, the filter, publication, and the
+        audiences of the new posts (tightrope.model.posting, tightrope.model.exposure)."""
+        rs = self.rs
+        self.intents, self.pending = post_tick(
+            tick.t0,
+            tick.hour,
+            self.burst,
+            self.posts,
+            self.people,
+            self.consts,
+            self.rules,
+            self.cal,
+            self.tc,
+            self.pc,
+            rs,
+            self.pending,
+            self.intents,
+        )
+        key = np.uint64(next_u64(rs[STREAM["exposure"]]))
+        self.audience_views = schedule_audiences(
+            self.pending,
+            int(self.pending[-1]),
+            key,
+            self.posts,
+            self.people,
+            self.consts,
+            self.graph,
+            self.cal,
+            self.audience_views,
+        )
+
+    def phase_minutes(self, tick: Tick) -> None:
+        """Minute by minute: views, reshares, reports, reviews, answers
+        (tightrope.engine.minutes)."""
+        self.minute_buffer, self.audience_views = run_minutes(
+            tick.t0,
+            self.posts,
+            self.people,
+            self.consts,
+            self.rules,
+            self.graph,
+            self.cal,
+            self.queues,
+            self.requests,
+            self.tc,
+            self.pc,
+            self.hist,
+            self.view_log,
+            self.view_meta,
+            self.feed_views,
+            self.rs,
+            *self.minute_buffer,
+            *self.audience_views,
+            numba.get_num_threads(),
+        )
+
+    def phase_inspection(self, tick: Tick) -> None:
+        """The regulator checks what was seen, fines, removes, refers; platforms over the
+        law's limit of violations are suspended (tightrope.model.regulator, reactions)."""
+        sc = self.scenario
+        ins = sc.state.inspection
+        inspect(
+            tick.end,
+            inspection_checks(sc, self.n_users, tick.minutes, self.rules.intensity),
+            ins.fine_per_violation,
+            ins.fine_growth,
+            self.window,
+            self.view_log,
+            self.view_meta,
+            self.posts,
+            self.people,
+            self.graph,
+            self.consts,
+            self.rules,
+            self.tc,
+            self.pc,
+            self.hist,
+            self.rs[STREAM["inspection"]],
+            self.rs[STREAM["punishment"]],
+        )
+        suspend_platforms(sc, self.window, self.platform_suspended_until, tick.end)
+
+    def phase_mobilisation(self, tick: Tick) -> None:
+        """The threshold process and offline incidents; a sensitive moment sends the paid
+        commenters in next tick (tightrope.model.mobilisation, reactions)."""
+        sc = self.scenario
+        mob = sc.mobilisation
+        self.mobilised = mobilise(self.people, tick.minutes, mob.decay_per_day, mob.grievance_floor)
+        if incident_happens(sc, self.mobilised, self.n_users, tick.t0, self.last_incident):
+            self.tc[K.INCIDENTS] += 1.0
+            self.last_incident = tick.t0
+        self.burst, self.sensitive_average = sensitive_moment(
+            sc, self.tc[K.SENSITIVE_POSTS], self.tc[K.POSTS], self.sensitive_average, tick.minutes
+        )
+
+    def phase_economics(self, tick: Tick) -> None:
+        """Revenue, costs, fines, profit; at the end of a day, adaptive compliance
+        (tightrope.model.platforms)."""
+        self.money = self.economy.tick(tick.t0, tick.minutes, self.pc, self.tc[K.REGULATOR_CHECKS])
+        if tick.new_day:
+            self.economy.adapt(tick.end, self._prohibited_detection(), self._full_cost())
+
+    def phase_daily(self, tick: Tick) -> None:
+        """Once a day: fear, grievance, trust, satisfaction, moves, VPNs
+        (tightrope.model.people); the adaptive rule (reactions)."""
+        if not tick.new_day:
+            return
+        rs = self.rs
+        daily_update(
+            tick.end,
+            self.people,
+            self.consts,
+            self.rules,
+            rs[STREAM["mobility"]],
+            rs[STREAM["vpn"]],
+        )
+        self.intensity_adaptive = adaptive_intensity(
+            self.scenario, self.intensity_adaptive, self.mobilised, self.stats[1], self.n_users
+        )
+        self.window[:] = 0.0
+
+    def phase_record(self, tick: Tick) -> None:
+        """The tick's row of the time series; the clock moves on."""
+        self._record(tick.t0, self.money)
+        self.t += 1
+
+    def _prohibited_detection(self) -> np.ndarray:
+        out = np.zeros(len(self.names))
+        for j, name in enumerate(self.names):
+            det = self.scenario.platforms[name].moderation.filter.detection
+            prohibited = [
+                c for c in CATEGORIES if self.rules.state_prohibited[j, CATEGORIES.index(c)] > 0
+            ]
+            out[j] = np.mean([getattr(det, c) for c in prohibited]) if prohibited else 0.0
+        return out
+
+    def _full_cost(self) -> np.ndarray:
+        eco = self.economy
+        hours = np.array([hi - lo for lo, hi in eco.hours], dtype=np.float64)
+        return eco.reviewers * hours * eco.wage * eco.every / 1440.0
+
+    def _money_dict(self) -> dict[str, float]:
+        rev, cost, fines, profit = self.money_totals
+        return {"revenue": rev, "compliance_cost": cost, "fines": fines, "profit": profit}
+
+    def _totals_dict(self) -> dict[str, float]:
+        return dict(zip(K.TICK, self.totals.tolist(), strict=True))
+
+    def _record(self, t0: int, money: np.ndarray) -> None:
+        L = self.scenario.run.tick_minutes
+        self.totals += self.tc
+        self.money_totals += money.sum(axis=1)
+        self.stats, self.active = population_stats(self.people, self.consts, self.rules, t0 + L)
+        stats = self.stats
+        days = (self.t + 1) * L / 1440.0
+        has_foreign = bool(self.consts.p_foreign.any())
+        sc = scores(
+            self.scenario,
+            self._totals_dict(),
+            self.n_users,
+            days,
+            stats,
+            self._money_dict(),
+            has_foreign,
+        )
+        tc = self.tc
+        n = self.n_users
+        values = {name: tc[i] for name, i in K.T.items()}
+        rev, cost, fines, profit = money.sum(axis=1)
+        values.update(
+            tick=self.t,
+            day=t0 // 1440,
+            hour=(t0 // 60) % 24,
+            mobilised=self.mobilised,
+            vpn_users=stats[3],
+            active_users=stats[4],
+            bad_actors_active=stats[5],
+            mean_fear=stats[0] / n,
+            mean_grievance=stats[1] / n,
+            mean_trust=stats[2] / n,
+            revenue=rev,
+            compliance_cost=cost,
+            fines=fines,
+            profit=profit,
+            enforcement_intensity=self.rules.intensity,
+            order_score=sc["order_score"],
+            development_score=sc["development_score"],
+            freedom_score=sc["freedom_score"],
+        )
+        row = [values[c] for c in TIMESERIES_COLUMNS]
+        self.rows.append(row)
+        active = self.active
+        for j, name in enumerate(self.names):
+            self.platform_rows.append(
+                [
+                    self.t,
+                    name,
+                    active[j],
+                    self.pc[j, K.P_POSTS],
+                    self.pc[j, K.P_VIEWS],
+                    self.pc[j, K.P_REMOVED],
+                    money[0, j],
+                    money[1, j],
+                    money[2, j],
+                    money[3, j],
+                    self.economy.effort[j],
+                    int(self.queues.size[j]),
+                    int(self.platform_suspended_until[j] > t0 + L),
+                    int(self.blocked[j]),
+                ]
+            )
+
+    # -- results -------------------------------------------------------------------------
+    def result(self) -> Result:
+        sc = self.scenario
+        days = self.t * sc.run.tick_minutes / 1440.0
+        summ = summary(
+            sc,
+            self._totals_dict(),
+            self.hist,
+            self.n_users,
+            days,
+            self.stats,
+            self._money_dict(),
+            bool(self.consts.p_foreign.any()),
+        )
+        cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)
+        ts = pa.table(
+            {
+                name: pa.array(col, pa.int64() if i < 3 else pa.float64())
+                for i, (name, col) in enumerate(zip(TIMESERIES_COLUMNS, cols, strict=True))
+            }
+        )
+        pcols = (
+            list(zip(*self.platform_rows, strict=True))
+            if self.platform_rows
+            else [[]] * len(PLATFORM_COLUMNS)
+        )
+        ptypes = {
+            "tick": pa.int64(),
+            "platform": pa.string(),
+            "queue_length": pa.int64(),
+            "suspended": pa.int64(),
+            "blocked": pa.int64(),
+        }
+        plat = pa.table(
+            {
+                name: pa.array(col, ptypes.get(name, pa.float64()))
+                for name, col in zip(PLATFORM_COLUMNS, pcols, strict=True)
+            }
+        )
+        edges = K.bin_edges()
+        hist_rows = [
+            (measure, lo, hi, int(count))
+            for measure, row in (
+                ("minutes_to_removal", self.hist[0]),
+                ("minutes_to_answer", self.hist[1]),
+            )
+            for (lo, hi), count in zip(edges, row, strict=True)
+            if count
+        ]
+        hcols = list(zip(*hist_rows, strict=True)) if hist_rows else [[], [], [], []]
+        htypes = [pa.string(), pa.float64(), pa.float64(), pa.int64()]
+        hist = pa.table(
+            {n: pa.array(c, t) for n, c, t in zip(HISTOGRAM_COLUMNS, hcols, htypes, strict=True)}
+        )
+        meta = {
+            "users": self.n_users,
+            "edges": int(self.graph.followers_idx.size),
+            "ticks": self.t,
+            "phase_seconds": dict(self.phase_seconds),
+            "calendar_dropped": int(self.cal.meta[2]),
+            "post_states": dict(
+                zip(
+                    ("visible", "pending", "removed", "blocked"),
+                    self.posts.counts[1:5].tolist(),
+                    strict=True,
+                )
+            ),
+            "posts_created": int(self.posts.counts[0]),
+            "events": list(self.events.log),
+        }
+        return Result(sc, sc.run.seed, config_sha256(sc), summ, ts, plat, hist, meta)
+
+
+Phase = Callable[[Simulation, Tick], None]
+
+PHASES: tuple[tuple[str, Phase], ...] = (
+    ("events", Simulation.phase_events),  # scheduled and random shocks start
+    ("policy", Simulation.phase_policy),  # laws, campaigns, adaptive rule, platforms' effort
+    ("feed", Simulation.phase_feed),  # rank candidates, schedule feed views
+    ("posting", Simulation.phase_posting),  # intents, self-censorship, filter, publication
+    ("minutes", Simulation.phase_minutes),  # views, reshares, reports, reviews, answers
+    ("inspection", Simulation.phase_inspection),  # the regulator checks, fines, suspends
+    ("mobilisation", Simulation.phase_mobilisation),  # threshold process, incidents
+    ("economics", Simulation.phase_economics),  # revenue, costs, fines; adaptive compliance
+    ("daily", Simulation.phase_daily),  # fear, grievance, trust, moves, VPNs
+    ("record", Simulation.phase_record),  # the tick's row of the time series
+)
+"""What happens in a tick, in order: (name, phase) pairs that `Simulation.step` runs, timing
+each under its name (`Simulation.phase_seconds`, `Result.meta["phase_seconds"]`)."""
+
+PHASE_NAMES: tuple[str, ...] = tuple(name for name, _ in PHASES)
+"""The names of the phases, in order."""

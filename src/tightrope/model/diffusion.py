@@ -1,0 +1,378 @@
+"""Views, reshares and reports, minute by minute.
+
+Each minute, the calendar's events for that minute happen. A view of a post that is no
+longer visible is lost (that is what removal buys). A view counts toward the post's
+engagement (which the feed ranks by), changes the viewer (harm seen, rumours and criticism
+raise grievance, calls to collective action feed mobilisation, official posts build trust,
+cheerleading distracts), may lead to a reshare (a new wave of exposures to the viewer's own
+audience) and may lead to a report, which queues the post for review.
+
+A minute runs in four passes, so that the views can run on several threads and still give
+the same results whatever their number:
+
+1. `count_minute` and `fill_minute` (one thread): the review and request arrivals happen,
+   in the order they were scheduled; the views are copied out grouped by the viewer's part
+   (fixed ranges of `VIEWER_PART_USERS` users), within a part first those from the calendar
+   in the order they were scheduled, then the part's feed views of the minute in the order
+   they were drawn (the feed's blocks are the viewer parts).
+2. `view_parts` (parallel over parts): each view changes its viewer, whom no other part
+   touches, and decides reshare and report with the part's own streams, derived for this
+   minute from the named streams; the counts go into the part's row of counters.
+3. `follow_up` (one thread): the counters are added up, and reports are scheduled and
+   reshares listed, parts in order, views in order within a part; the reshares' audiences
+   are then drawn in parallel and scheduled in that order (`exposure.schedule_shares`).
+4. `add_engagement` (parallel over ranges of post slots): the posts' engagement grows by 1
+   per view and 2 per reshare, in the same order.
+"""
+
+from __future__ import annotations
+
+from numba import njit, prange
+
+from tightrope.core import counters as K
+from tightrope.core.memory_hints import prefetch
+from tightrope.core.rng import derive, integer, uniform
+from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
+from tightrope.model.exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL_REPORTED, may_use, push_event
+from tightrope.model.feed import FEED_BLOCK_USERS
+from tightrope.model.moderation import heap_push, priority
+from tightrope.scenario.content import (
+    CHEERLEADING,
+    COLLECTIVE_ACTION,
+    CRITICISM,
+    OFFICIAL,
+    RUMOR,
+    VISIBLE,
+)
+
+PREFETCH_DISTANCE = 16  # views ahead whose post and viewer are fetched early
+
+VIEWER_PART_SHIFT = 12
+VIEWER_PART_USERS = 1 << VIEWER_PART_SHIFT
+"""Users per part of the minute loop's views: a view is done by the part of its viewer."""
+assert VIEWER_PART_USERS == FEED_BLOCK_USERS  # a feed block's views are one part's
+
+COUNTED, RESHARED, REPORTED = 1, 2, 4
+"""Bits of a view's outcome."""
+
+# columns of a part's counters (a row of 32, so that parts on different threads do not
+# share a cache line): views, lost views, harm, rumour and criticism views, reports, then
+# reshares, then views and prohibited views of each platform (at most 8)
+C_VIEWS, C_LOST, C_HARM, C_RUMOR, C_CRITICISM, C_REPORTS, C_RESHARES = 0, 1, 2, 3, 4, 5, 6
+C_PLATFORM_VIEWS, C_PROHIBITED_VIEWS = 8, 16
+PART_COUNTERS = 32
+
+
+def viewer_parts(n_users: int) -> int:
+    """Parts of the minute loop's views for n_users users."""
+    return -(-n_users // VIEWER_PART_USERS)
+
+
+def view_log_size(n_users: int, total: int) -> int:
+    """Places in each part's reservoir of viewed posts: `total` shared out, 1,024 at least."""
+    return max(1024, total // viewer_parts(n_users))
+
+
+@njit(cache=True, inline="always")
+def enqueue_review(q, posts, consts, rules, slot, minute, reported, tc) -> None:
+    p = posts.platform[slot]
+    if posts.queued[slot] != 0 or consts.p_reviewers[p] * rules.effort[p] <= 0.0:
+        return
+    held = posts.state[slot] != VISIBLE
+    key = priority(rules, p, posts.cat[slot], reported, held)
+    if heap_push(q, p, key, posts.pid[slot], minute):
+        posts.queued[slot] = 1
+
+
+@njit(cache=True, inline="always")
+def request_arrival(req, user, m) -> None:
+    cap = req.user.size
+    tail = req.ends[1]
+    if tail - req.ends[0] >= cap:
+        return  # full: the ring is grown between ticks so this does not happen in practice
+    req.user[tail % cap] = user
+    req.arrival[tail % cap] = m
+    req.ends[1] = tail + 1
+
+
+@njit(cache=True)
+def count_minute(m, j, cal, feed_start, posts, consts, rules, q, req, tc, start) -> int:
+    """Pass 1 of minute m (minute j of the tick): review and request arrivals happen, in the
+    order they were scheduled; `start` becomes the offsets of each viewer part's views, from
+    the calendar and the feed (start[k] to start[k + 1]); returns the number of views."""
+    slots, cal_post, cal_viewer, link = cal.slots, cal.post, cal.viewer, cal.link
+    s = m % HORIZON_MINUTES
+    b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
+    post_id = posts.pid
+    mask = post_id.size - 1
+    start[:] = 0
+    while b >= 0:
+        lo = b * BLOCK_EVENTS
+        hi = lo + (last_fill if b == last else BLOCK_EVENTS)
+        for e in range(lo, hi):
+            v = cal_viewer[e]
+            if v >= 0:
+                start[(v >> VIEWER_PART_SHIFT) + 1] += 1
+                continue
+            pid = cal_post[e]
+            if v == REQUEST_ARRIVAL:
+                request_arrival(req, int(pid), m)
+                continue
+            slot = pid & mask
+            if post_id[slot] == pid:
+                enqueue_review(q, posts, consts, rules, slot, m, v == REVIEW_ARRIVAL_REPORTED, tc)
+        b = link[b]
+    for k in range(feed_start.shape[0]):
+        start[k + 1] += feed_start[k, j + 1] - feed_start[k, j]
+    for k in range(1, start.size):
+        start[k] += start[k - 1]
+    return start[start.size - 1]
+
+
+@njit(cache=True)
+def fill_minute(m, j, cal, feed, start, fill, buf_post, buf_viewer) -> None:
+    """Pass 1, continued: copy minute m's views into the buffers, grouped by viewer part
+    (a counting sort that keeps the order within a part), calendar views first, then each
+    part's feed views of minute j of the tick (`copy_feed_views`); and free the minute's
+    blocks."""
+    slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
+    s = m % HORIZON_MINUTES
+    b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
+    slots[s, 0] = -1
+    slots[s, 1] = -1
+    slots[s, 2] = 0
+    for k in range(fill.size):
+        fill[k] = start[k]
+    while b >= 0:
+        lo = b * BLOCK_EVENTS
+        hi = lo + (last_fill if b == last else BLOCK_EVENTS)
+        for e in range(lo, hi):
+            v = cal_viewer[e]
+            if v >= 0:
+                k = v >> VIEWER_PART_SHIFT
+                i = fill[k]
+                fill[k] = i + 1
+                buf_post[i] = cal_post[e]
+                buf_viewer[i] = v
+        following = link[b]
+        link[b] = meta[0]
+        meta[0] = b
+        meta[1] -= 1
+        b = following
+    copy_feed_views(j, feed, fill, buf_post, buf_viewer)
+
+
+@njit(cache=True, parallel=True)
+def copy_feed_views(j, feed, fill, buf_post, buf_viewer) -> None:
+    """Each part's feed views of minute j of the tick, copied to the buffers from fill[k] on
+    (after the part's calendar views), in parallel over parts."""
+    feed_start, feed_pid, feed_viewer = feed.start, feed.sorted_pid, feed.sorted_viewer
+    for k in prange(feed_start.shape[0]):
+        lo, hi = feed_start[k, j], feed_start[k, j + 1]
+        i = fill[k]
+        buf_post[i : i + hi - lo] = feed_pid[lo:hi]
+        buf_viewer[i : i + hi - lo] = feed_viewer[lo:hi]
+
+
+@njit(cache=True, inline="always")
+def prefetch_view(slot, v, post_id, access, day_views, grievance) -> None:
+    """Fetch early what a view of post `slot` by viewer v reads: the post's record
+    (`world.POST_HOT`), the viewer's record (`world.VIEWER`) and what lies apart."""
+    prefetch(post_id, slot)
+    prefetch(access, v)
+    prefetch(day_views, v)  # and fear
+    prefetch(grievance, v)
+
+
+@njit(cache=True, parallel=True)
+def view_parts(
+    m,
+    j,
+    start,
+    buf_post,
+    buf_viewer,
+    outcome,
+    posts,
+    people,
+    consts,
+    rules,
+    counters,
+    keys,
+    streams,
+    view_log,
+    view_meta,
+) -> None:
+    """Pass 2 of minute m (minute j of the tick): every part's views, in parallel.
+
+    Part k draws reshares from a stream derived from keys[0], reports from keys[1] and its
+    reservoir of viewed posts (for the inspectors) from keys[2], each with index
+    j x parts + k; it writes only its viewers, its counters row, its reservoir and the
+    outcomes of its views. Arrays are hoisted into locals: Numba pays per array, per call.
+    """
+    post_id, post_state, post_platform, post_cat = posts.pid, posts.state, posts.platform, posts.cat
+    reach = posts.reach
+    mask = post_id.size - 1
+    access, suspended = people.access, people.suspended_until
+    day_views, day_harm = people.day_views, people.day_harm
+    susceptibility, grievance, trust = people.susceptibility, people.grievance, people.trust
+    calls_seen, fear, stance = people.calls_seen, people.fear, people.stance
+    report_propensity = people.report_propensity
+    state_prohibited = rules.state_prohibited
+    cat_harm, cat_sensitivity = consts.cat_harm, consts.cat_sensitivity
+    cat_virality, cat_offense = consts.cat_virality, consts.cat_offense
+    p_regulated, p_reports = consts.p_regulated, consts.p_reports
+    n_parts = start.size - 1
+    cap = view_log.shape[1]
+    for k in prange(n_parts):
+        row = counters[k]
+        row[:] = 0.0
+        lo, hi = start[k], start[k + 1]
+        if lo == hi:
+            continue
+        for e in range(lo, min(hi, lo + PREFETCH_DISTANCE)):  # the first views, early
+            prefetch_view(buf_post[e] & mask, buf_viewer[e], post_id, access, day_views, grievance)
+        index = j * n_parts + k
+        rs_reshare, rs_report, rs_inspect = streams[k, 0], streams[k, 1], streams[k, 2]
+        derive(keys[0], index, rs_reshare)
+        derive(keys[1], index, rs_report)
+        derive(keys[2], index, rs_inspect)
+        log = view_log[k]
+        seen = view_meta[k]
+        for e in range(lo, hi):
+            ahead = e + PREFETCH_DISTANCE
+            if ahead < hi:
+                u, a = buf_viewer[ahead], buf_post[ahead] & mask
+                prefetch_view(a, u, post_id, access, day_views, grievance)
+            pid = buf_post[e]
+            v = buf_viewer[e]
+            slot = pid & mask
+            outcome[e] = 0
+            if post_id[slot] != pid:
+                continue  # the post has left the exposure horizon
+            if post_state[slot] != VISIBLE:
+                row[C_LOST] += 1.0
+                continue
+            p = post_platform[slot]
+            if not may_use(access, suspended, v, p, m):
+                continue
+            c = post_cat[slot]
+            o = COUNTED
+            row[C_VIEWS] += 1.0
+            row[C_PLATFORM_VIEWS + p] += 1.0
+            day_views[v] += 1.0
+            harm = cat_harm[c]
+            if harm > 0.0:
+                row[C_HARM] += harm
+                day_harm[v] += harm
+            s = susceptibility[v]
+            if c == RUMOR:
+                row[C_RUMOR] += 1.0
+                grievance[v] = min(1.0, grievance[v] + 0.01 * s)
+            elif c == CRITICISM:
+                row[C_CRITICISM] += 1.0
+                grievance[v] = min(1.0, grievance[v] + 0.005 * s)
+            elif c == COLLECTIVE_ACTION:
+                calls_seen[v] += 1.0
+            elif c == OFFICIAL:
+                trust[v] = min(1.0, trust[v] + 0.002)
+            elif c == CHEERLEADING:
+                grievance[v] = max(0.0, grievance[v] - 0.002)
+            if state_prohibited[p, c] > 0.0:
+                row[C_PROHIBITED_VIEWS + p] += 1.0
+            if p_regulated[p] != 0:
+                # reservoir sampling: the part's sample of this tick's views stays uniform
+                if seen < cap:
+                    log[seen] = pid
+                else:
+                    r = integer(rs_inspect, seen + 1)
+                    if r < cap:
+                        log[r] = pid
+                seen += 1
+            sens = cat_sensitivity[c]
+            share = cat_virality[c] * (0.5 + s) * (1.0 - fear[v] * sens)
+            if uniform(rs_reshare) < share * reach[slot]:
+                o |= RESHARED
+                row[C_RESHARES] += 1.0
+            if p_reports[p] != 0 and cat_offense[c] > 0.0:
+                st = stance[v]
+                offended = cat_offense[c] * (1.0 + (st if st > 0.0 else 0.0) * sens)
+                if uniform(rs_report) < report_propensity[v] * offended:
+                    o |= REPORTED
+                    row[C_REPORTS] += 1.0
+            outcome[e] = o
+        view_meta[k] = seen
+
+
+@njit(cache=True)
+def reshares_of(counters, start) -> int:
+    """The number of reshares decided by the parts (after `view_parts`)."""
+    n = 0.0
+    for k in range(start.size - 1):
+        if start[k] < start[k + 1]:
+            n += counters[k, C_RESHARES]
+    return int(n)
+
+
+@njit(cache=True)
+def follow_up(
+    m, start, buf_post, buf_viewer, outcome, counters, posts, cal, tc, pc, r_slot, r_sharer,
+    r_start,
+) -> int:  # fmt: skip
+    """Pass 3 of minute m: the parts' counters are added up; reports (the post arrives in
+    the review queue at m + 1) are scheduled and reshares listed (post slot, viewer, m, to
+    be scheduled by `exposure.schedule_shares`), parts in order, views in order. Returns
+    the number of reshares listed."""
+    n_p = pc.shape[0]
+    for k in range(start.size - 1):
+        if start[k] == start[k + 1]:
+            continue
+        row = counters[k]
+        tc[K.VIEWS] += row[C_VIEWS]
+        tc[K.VIEWS_LOST] += row[C_LOST]
+        tc[K.HARM_VIEWS] += row[C_HARM]
+        tc[K.RUMOR_VIEWS] += row[C_RUMOR]
+        tc[K.CRITICISM_VIEWS] += row[C_CRITICISM]
+        tc[K.REPORTS] += row[C_REPORTS]
+        tc[K.RESHARES] += row[C_RESHARES]
+        for p in range(n_p):
+            pc[p, K.P_VIEWS] += row[C_PLATFORM_VIEWS + p]
+            pc[p, K.P_PROHIBITED_VIEWS] += row[C_PROHIBITED_VIEWS + p]
+    mask = posts.pid.size - 1
+    r = 0
+    for e in range(start[start.size - 1]):
+        o = outcome[e]
+        if o < RESHARED:
+            continue
+        pid = buf_post[e]
+        if o & RESHARED:
+            r_slot[r] = pid & mask
+            r_sharer[r] = buf_viewer[e]
+            r_start[r] = m
+            r += 1
+        if o & REPORTED:
+            push_event(cal, m + 1, pid, REVIEW_ARRIVAL_REPORTED)
+    return r
+
+
+@njit(cache=True, parallel=True)
+def add_engagement(n, buf_post, outcome, engagement, threads) -> None:
+    """Pass 4 of a minute: engagement + 1 per counted view and + 2 per reshare, in the
+    views' order. Each of `threads` tasks owns a range of post slots, so no two write the
+    same post, and the result does not depend on their number; each fetches its posts'
+    engagement PREFETCH_DISTANCE views early."""
+    size = engagement.size
+    mask = size - 1
+    for t in prange(threads):
+        lo, hi = t * size // threads, (t + 1) * size // threads
+        for e in range(n):
+            if e + PREFETCH_DISTANCE < n:
+                ahead = buf_post[e + PREFETCH_DISTANCE] & mask
+                if lo <= ahead < hi:
+                    prefetch(engagement, ahead)
+            o = outcome[e]
+            if o & COUNTED:
+                slot = buf_post[e] & mask
+                if lo <= slot < hi:
+                    engagement[slot] += 1.0
+                    if o & RESHARED:
+                        engagement[slot] += 2.0

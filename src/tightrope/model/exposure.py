@@ -1,0 +1,372 @@
+"""Scheduling exposures: who will see a post, and at which minute.
+
+When a post becomes visible (or is reshared), each follower of the sharer on that
+platform (or each member of the sharer's circle, on a private platform) sees it with the
+platform's follower-see chance times the post's reach, after an exponential delay. The
+exposure goes into a calendar queue: one slot of events per minute over the exposure
+horizon, kept in the order they were scheduled. Special events use negative viewer codes:
+REVIEW_ARRIVAL puts the post into its platform's review queue at that minute,
+REQUEST_ARRIVAL puts a citizen's service request into the officials' queue.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from tightrope.core.memory_hints import prefetch
+from tightrope.core.rng import derive, exponential, geometric_skip, uniform
+from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
+
+REVIEW_ARRIVAL = -1
+REVIEW_ARRIVAL_REPORTED = -2
+REQUEST_ARRIVAL = -3
+
+
+@njit(cache=True, inline="always")
+def push(slots, post, viewer, link, meta, minute: int, pid: int, v: int) -> bool:
+    """Schedule an event at `minute` (within the horizon) in the calendar whose arrays are
+    given, after the events already there; False if the pool is full. Hot loops call it
+    with the arrays hoisted, since Numba pays per array passed, per call."""
+    return push_at(slots, post, viewer, link, meta, minute % HORIZON_MINUTES, pid, v)
+
+
+@njit(cache=True, inline="always")
+def slot_after(s: int, d: int) -> int:
+    """The calendar slot d minutes (0 <= d < HORIZON_MINUTES) after slot s, without the
+    division that `minute % HORIZON_MINUTES` costs."""
+    s += d
+    return s - HORIZON_MINUTES if s >= HORIZON_MINUTES else s
+
+
+@njit(cache=True, inline="always")
+def push_at(slots, post, viewer, link, meta, s: int, pid: int, v: int) -> bool:
+    """`push` at calendar slot s (the minute modulo HORIZON_MINUTES)."""
+    b = slots[s, 1]
+    f = slots[s, 2]
+    if b < 0 or f == BLOCK_EVENTS:
+        nb = meta[0]
+        if nb < 0:
+            meta[2] += 1
+            return False
+        meta[0] = link[nb]
+        link[nb] = -1
+        meta[1] += 1
+        if b < 0:
+            slots[s, 0] = nb
+        else:
+            link[b] = nb
+        slots[s, 1] = nb
+        b = nb
+        f = 0
+    k = b * BLOCK_EVENTS + f
+    post[k] = pid
+    viewer[k] = v
+    slots[s, 2] = f + 1
+    return True
+
+
+@njit(cache=True, inline="always")
+def push_event(cal, minute: int, pid: int, v: int) -> bool:
+    """`push` for code that is not hot: takes the Calendar record."""
+    return push(cal.slots, cal.post, cal.viewer, cal.link, cal.meta, minute, pid, v)
+
+
+@njit(cache=True, inline="always")
+def can_use(member, suspended_until, vpn, live, blocked, i: int, p: int, now: int) -> bool:
+    """User i can use platform p now: has an account, is not suspended, and can reach it.
+
+    Takes arrays, not the People record: Numba pays per array passed, per call.
+    """
+    return (
+        (member[i] >> p) & 1 != 0
+        and suspended_until[i] <= now
+        and live[p] != 0
+        and (blocked[p] == 0 or vpn[i] != 0)
+    )
+
+
+SUSPENSION_CHECK = 1 << 8
+"""Bit of `People.access`: the user is or may become suspended during the tick, so their
+`suspended_until` must be read; without it, the platform bits alone say who can use what."""
+
+
+@njit(cache=True)
+def refresh_access(people, rules, t0: int) -> None:
+    """Set each user's access bits for the tick starting at t0: bit p when the user has an
+    account on platform p, the platform is live and the user can reach it (not blocked, or
+    through a VPN), and SUSPENSION_CHECK when the user is suspended at t0. Membership, VPNs
+    and the rules change only between ticks; a suspension imposed during the tick sets
+    SUSPENSION_CHECK as it is imposed. One array of two bytes per user, which the hot loops
+    read instead of four."""
+    member, suspended, vpn = people.member, people.suspended_until, people.vpn
+    access = people.access
+    live, blocked = rules.live, rules.blocked
+    n_p = live.size
+    reach_all = 0
+    reach_vpn = 0
+    for p in range(n_p):
+        if live[p] != 0:
+            reach_vpn |= 1 << p
+            if blocked[p] == 0:
+                reach_all |= 1 << p
+    for i in range(member.size):
+        a = member[i] & (reach_vpn if vpn[i] != 0 else reach_all)
+        if suspended[i] > t0:
+            a |= SUSPENSION_CHECK
+        access[i] = a
+
+
+@njit(cache=True, inline="always")
+def may_use(access, suspended_until, i: int, p: int, now: int) -> bool:
+    """User i can use platform p at minute `now` of the tick (`can_use`, from the access
+    bits). Takes arrays, not the People record: Numba pays per array passed, per call."""
+    a = access[i]
+    return (a >> p) & 1 != 0 and (a < SUSPENSION_CHECK or suspended_until[i] <= now)
+
+
+@njit(cache=True, inline="always")
+def audience(posts, slot, sharer, consts, graph):
+    """The audience of post `slot` shared by `sharer`: (members, chance each sees it)."""
+    p = posts.platform[slot]
+    chance = consts.p_see[p] * posts.reach[slot]
+    if consts.p_private[p] != 0:
+        c = graph.circle_of[sharer]
+        return graph.circle_ptr[c + 1] - graph.circle_ptr[c], chance
+    return graph.followers_ptr[sharer + 1] - graph.followers_ptr[sharer], chance
+
+
+@njit(cache=True, inline="always")
+def region_size(members: int, chance: float) -> int:
+    """Room for the views of an audience: the expected number plus six standard deviations
+    and 16, at most one per member (so a region of `members` never overflows)."""
+    if chance <= 0.0:
+        return 0
+    mu = members * min(chance, 1.0)
+    return min(members, int(mu + 6.0 * math.sqrt(mu) + 16.0))
+
+
+@njit(cache=True, inline="always")
+def draw_audience(
+    posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, lo, hi
+) -> int:
+    """Draw who of the audience of `sharer` sees post `slot` from minute `start`, and when.
+
+    Each member of the audience who can use the platform at `start` gets a view after
+    1 + an exponential delay, if that falls within the horizon. On a public platform the
+    audience is the sharer's followers, each seeing it with the platform's chance x the
+    post's reach, drawn by geometric skipping (O(views), not O(followers)); on a private
+    one it is the sharer's circle, one draw per member. The views go to out_*[lo:hi]
+    (calendar slot, viewer), in audience order; returns how many, or -1 when there was not
+    room for them all.
+    """
+    p = posts.platform[slot]
+    chance = consts.p_see[p] * posts.reach[slot]
+    if chance <= 0.0:
+        return 0
+    delay = consts.p_delay[p]
+    access, suspended = people.access, people.suspended_until
+    private = consts.p_private[p] != 0
+    inv_log_q = 1.0 / math.log1p(-chance) if chance < 1.0 else 0.0
+    s_start = start % HORIZON_MINUTES
+    if private:
+        c = graph.circle_of[sharer]
+        e, end = graph.circle_ptr[c], graph.circle_ptr[c + 1]
+        members = graph.circle_members
+    else:
+        e, end = graph.followers_ptr[sharer], graph.followers_ptr[sharer + 1]
+        members = graph.followers_idx
+        e += geometric_skip(rs, inv_log_q)
+    k = lo
+    while e < end:
+        v = members[e]
+        seen = True
+        if private:
+            seen = v != sharer and uniform(rs) < chance
+        if seen and may_use(access, suspended, v, p, start):
+            d = 1 + int(exponential(rs, delay))
+            if d < HORIZON_MINUTES:
+                if k == hi:
+                    return -1
+                out_slot[k] = slot_after(s_start, d)
+                out_viewer[k] = v
+                k += 1
+        e += 1 if private else 1 + geometric_skip(rs, inv_log_q)
+    return k - lo
+
+
+@njit(cache=True)
+def schedule_audience(posts, slot, sharer, start, people, consts, graph, cal, rs) -> None:
+    """Schedule the views of post `slot` by the audience of `sharer` from minute `start`
+    (`draw_audience`, from stream rs), in audience order."""
+    members, chance = audience(posts, slot, sharer, consts, graph)
+    size = region_size(members, chance)
+    if size == 0:
+        return
+    saved = rs.copy()
+    out_slot = np.empty(size, dtype=np.int32)
+    out_viewer = np.empty(size, dtype=np.int32)
+    n = draw_audience(
+        posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, 0, size
+    )
+    if n < 0:  # more views than room: the same draws again, with room for every member
+        rs[:] = saved
+        out_slot = np.empty(members, dtype=np.int32)
+        out_viewer = np.empty(members, dtype=np.int32)
+        n = draw_audience(
+            posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, 0, members
+        )
+    push_views(cal, posts.pid[slot], out_slot, out_viewer, 0, n)
+
+
+@njit(cache=True, inline="always")
+def push_views(cal, pid, out_slot, out_viewer, lo, n) -> None:
+    """Put views out_*[lo:lo + n] of post pid into the calendar, in order."""
+    slots, post, viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
+    for k in range(lo, lo + n):
+        push_at(slots, post, viewer, link, meta, out_slot[k], pid, out_viewer[k])
+
+
+@njit(cache=True, parallel=True)
+def audience_regions(slots, sharers, n, posts, consts, graph, offsets) -> None:
+    """Room for the views of each of the first n shares (post slots[k] shared by
+    sharers[k]), as offsets: share k's region is offsets[k]:offsets[k + 1]."""
+    offsets[0] = 0
+    for k in prange(n):
+        members, chance = audience(posts, slots[k], sharers[k], consts, graph)
+        offsets[k + 1] = region_size(members, chance)
+    for k in range(n):
+        offsets[k + 1] += offsets[k]
+
+
+PREFETCH_SHARES = 4  # shares ahead whose follower list and post are fetched early
+
+
+@njit(cache=True, parallel=True, _nrt=False)
+def draw_audiences(
+    slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets, out_slot,
+    out_viewer, counts, states,
+) -> None:  # fmt: skip
+    """The audiences of the first n shares, in parallel: share k's views are drawn from a
+    stream derived from `key` with index index0 + k (its state in states[k]), into its
+    region of out_* (calendar slot, viewer); counts[k] is how many, or -1 if they did not
+    fit. Compiled without reference counting, as `push_audiences`."""
+    followers_ptr, followers_idx = graph.followers_ptr, graph.followers_idx
+    for k in prange(n):
+        # fetch early where the shares a few ahead start: their sharer's entry in the
+        # follower index, then (once that has arrived) their first followers and the post
+        ahead = k + 2 * PREFETCH_SHARES
+        if ahead < n:
+            prefetch(followers_ptr, sharers[ahead])
+        ahead = k + PREFETCH_SHARES
+        if ahead < n:
+            prefetch(followers_idx, followers_ptr[sharers[ahead]])
+            prefetch(posts.pid, slots[ahead])
+        s = states[k]
+        derive(key, index0 + k, s)
+        counts[k] = draw_audience(
+            posts, slots[k], sharers[k], starts[k], people, consts, graph, s, out_slot,
+            out_viewer, offsets[k], offsets[k + 1],
+        )  # fmt: skip
+
+
+@njit(cache=True)
+def redraw_overflows(
+    slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets, counts,
+    out_slot, out_viewer,
+):  # fmt: skip
+    """Where each of the first n shares' views are in out_*: share k's region
+    (offsets[k]), or for a share whose views did not fit (counts[k] < 0), a new region after
+    the others into which it is drawn again from its stream, with room for every member
+    (the same views; counts[k] becomes their number). Returns (first, out_slot,
+    out_viewer), the buffers larger when there was such a share."""
+    first = offsets[:n].copy()
+    extra = 0
+    for k in range(n):
+        if counts[k] < 0:
+            extra += audience(posts, slots[k], sharers[k], consts, graph)[0]
+    if extra == 0:
+        return first, out_slot, out_viewer
+    end = offsets[n]
+    if end + extra > out_slot.size:
+        grown_slot = np.empty(end + extra, dtype=np.int32)
+        grown_viewer = np.empty(end + extra, dtype=np.int32)
+        grown_slot[:end] = out_slot[:end]
+        grown_viewer[:end] = out_viewer[:end]
+        out_slot, out_viewer = grown_slot, grown_viewer
+    state = np.empty(4, dtype=np.uint64)
+    for k in range(n):
+        if counts[k] >= 0:
+            continue
+        members = audience(posts, slots[k], sharers[k], consts, graph)[0]
+        derive(key, index0 + k, state)
+        first[k] = end
+        counts[k] = draw_audience(
+            posts, slots[k], sharers[k], starts[k], people, consts, graph, state, out_slot,
+            out_viewer, end, end + members,
+        )  # fmt: skip
+        end += counts[k]
+    return first, out_slot, out_viewer
+
+
+@njit(cache=True, _nrt=False)
+def push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer) -> None:
+    """Put the audiences of the first n shares into the calendar, share by share in order:
+    share k's views are out_*[first[k]:first[k] + counts[k]] (calendar slot, viewer).
+
+    Compiled without reference counting (`_nrt=False`): the push inlined per view takes the
+    calendar's five arrays, and counting references to them costs six times the push."""
+    cal_slots, cal_post, cal_viewer = cal.slots, cal.post, cal.viewer
+    link, meta = cal.link, cal.meta
+    for k in range(n):
+        pid = post_id[slots[k]]
+        for e in range(first[k], first[k] + counts[k]):
+            push_at(cal_slots, cal_post, cal_viewer, link, meta, out_slot[e], pid, out_viewer[e])
+
+
+@njit(cache=True)
+def schedule_shares(
+    slots, sharers, starts, n, key, index0, posts, people, consts, graph, cal, out_slot,
+    out_viewer,
+):  # fmt: skip
+    """Schedule the audiences of the first n shares (post slots[k] shared by sharers[k]
+    from minute starts[k]), drawn in parallel, share k from a stream derived from `key`
+    with index index0 + k, and put into the calendar in the shares' order, so that the
+    result does not depend on the number of threads. out_* are the region buffers
+    (calendar slot, viewer); returns them, or larger ones when these shares needed more."""
+    if n == 0:
+        return out_slot, out_viewer
+    offsets = np.empty(n + 1, dtype=np.int64)
+    audience_regions(slots, sharers, n, posts, consts, graph, offsets)
+    need = offsets[n]
+    if need > out_slot.size:
+        size = max(need, 2 * out_slot.size)
+        out_slot = np.empty(size, dtype=np.int32)
+        out_viewer = np.empty(size, dtype=np.int32)
+    counts = np.empty(n, dtype=np.int64)
+    draw_audiences(
+        slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets,
+        out_slot, out_viewer, counts, np.empty((n, 4), dtype=np.uint64),
+    )  # fmt: skip
+    first, out_slot, out_viewer = redraw_overflows(
+        slots, sharers, starts, n, key, index0, posts, people, consts, graph, offsets, counts,
+        out_slot, out_viewer,
+    )  # fmt: skip
+    push_audiences(slots, n, posts.pid, cal, first, counts, out_slot, out_viewer)
+    return out_slot, out_viewer
+
+
+def schedule_audiences(pending, n: int, key, posts, people, consts, graph, cal, out):
+    """Schedule the audiences of the first n posts in `pending` (slots of posts published
+    this tick, in order), each shared by its author from its creation minute
+    (`schedule_shares`, index k for the k-th post). `out` is the pair of region buffers
+    (slot, viewer); returns it, or larger ones when this tick needed more room."""
+    if n == 0:
+        return out
+    slots = pending[:n]
+    return schedule_shares(
+        slots, posts.author[slots], posts.created[slots], n, key, 0, posts, people, consts,
+        graph, cal, out[0], out[1],
+    )  # fmt: skip

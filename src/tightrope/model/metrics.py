@@ -1,0 +1,249 @@
+"""The three goals: their parts, their scores, the balance and the tilt.
+
+Each part is a figure of the run so far. A part that grows without bound (harm views per
+user, ...) is mapped to [0, 1] as x / (x + ref), with the reference point from the scenario's
+`[metrics]` (a part equal to its reference maps to 0.5), so the same references make runs
+of different regimes comparable. See docs/model.md, "Metrics", for every formula.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, prange
+
+from tightrope.core import counters as K
+from tightrope.model.moderation import identifiability
+from tightrope.scenario.content import BAD_ACTOR
+from tightrope.scenario.schema import Scenario
+
+GOALS = ("order", "development", "freedom")
+
+
+STATS_BLOCK_USERS = 1 << 16
+"""Users per block of the population statistics, summed in parallel (fixed: the sums'
+rounding depends on it, never on the threads)."""
+
+
+@njit(cache=True, parallel=True)
+def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray]:
+    """Sums over users: fear, grievance, trust, VPN users, active users (who can use some
+    platform), bad actors able to act, users who want a foreign platform, and of those,
+    how many can reach one; and the users who can use each platform. Each block of
+    STATS_BLOCK_USERS users is summed on its own, in parallel; the blocks' sums are then
+    added in block order."""
+    n_p = consts.n_platforms
+    n = people.kind.size
+    blocks = -(-n // STATS_BLOCK_USERS)
+    sums = np.zeros((blocks, 8))
+    platform_sums = np.zeros((blocks, n_p))
+    boost = 1.0 + rules.intensity
+    member, suspended, vpn = people.member, people.suspended_until, people.vpn
+    live, blocked, p_foreign = rules.live, rules.blocked, consts.p_foreign
+    fear, grievance, trust, kind = people.fear, people.grievance, people.trust, people.kind
+    real_name, gain, wants_foreign = people.real_name, people.gain, people.wants_foreign
+    data_access, severity = consts.data_access, consts.severity
+    for b in prange(blocks):
+        out = sums[b]
+        per_platform = platform_sums[b]
+        for i in range(b * STATS_BLOCK_USERS, min(n, (b + 1) * STATS_BLOCK_USERS)):
+            out[0] += fear[i]
+            out[1] += grievance[i]
+            out[2] += trust[i]
+            out[3] += vpn[i]
+            usable = False
+            foreign = False
+            for p in range(n_p):
+                # can_use(), written out: one call per user and platform costs more
+                if (
+                    (member[i] >> p) & 1 != 0
+                    and suspended[i] <= now
+                    and live[p] != 0
+                    and (blocked[p] == 0 or vpn[i] != 0)
+                ):
+                    usable = True
+                    per_platform[p] += 1.0
+                    if p_foreign[p] != 0:
+                        foreign = True
+            if usable:
+                out[4] += 1.0
+            if kind[i] == BAD_ACTOR and usable:
+                ident = identifiability(real_name[i], data_access)
+                if ident * severity * boost < gain[i]:
+                    out[5] += 1.0
+            if wants_foreign[i] >= 0.5:
+                out[6] += 1.0
+                if foreign:
+                    out[7] += 1.0
+    total = np.zeros(8)
+    per_platform_total = np.zeros(n_p)
+    for b in range(blocks):
+        total += sums[b]
+        per_platform_total += platform_sums[b]
+    return total, per_platform_total
+
+
+def _sat(x: float, ref: float) -> float:
+    return x / (x + ref) if x > 0 else 0.0
+
+
+def _median_minutes(hist: np.ndarray, edges: list[tuple[float, float]]) -> float:
+    total = hist.sum()
+    if total == 0:
+        return math.nan
+    cum = np.cumsum(hist)
+    b = int(np.searchsorted(cum, total / 2.0))
+    lo, hi = edges[b]
+    if math.isinf(hi):
+        return lo
+    before = cum[b - 1] if b > 0 else 0
+    return lo + (hi - lo) * (total / 2.0 - before) / hist[b]
+
+
+def _share_within(hist: np.ndarray, minutes: float) -> float:
+    total = hist.sum()
+    if total == 0:
+        return math.nan
+    if minutes <= K.MINUTE_BINS:
+        return float(hist[: int(minutes)].sum() / total)
+    b = K.MINUTE_BINS + int((minutes - K.MINUTE_BINS) / 60)
+    return float(hist[:b].sum() / total)
+
+
+def scores(
+    sc: Scenario,
+    totals: dict[str, float],
+    n_users: int,
+    days: float,
+    stats: np.ndarray,
+    money: dict[str, float],
+    has_foreign: bool,
+) -> dict[str, float | str]:
+    """The goal parts and scores from the run's totals so far."""
+    m = sc.metrics
+    n = max(n_users, 1)
+    days = max(days, 1e-9)
+    harm = totals["harm_views"] / n
+    rumor = totals["rumor_views"] / n
+    incidents30 = totals["incidents"] * 30.0 / days
+    order = 1.0 - float(
+        np.mean(
+            [
+                _sat(harm, m.harm_views_per_user_ref),
+                _sat(rumor, m.rumor_views_per_user_ref),
+                _sat(incidents30, m.incidents_per_30_days_ref),
+            ]
+        )
+    )
+    active_share = stats[4] / n
+    views_day = totals["views"] / n / days
+    revenue = money["revenue"]
+    margin = money["profit"] / revenue if revenue > 0 else 0.0
+    development = float(
+        np.mean(
+            [
+                active_share,
+                _sat(views_day, m.views_per_user_day_ref),
+                0.5 + 0.5 * min(1.0, max(-1.0, margin)),
+            ]
+        )
+    )
+    intents = totals["intents"]
+    self_censored = totals["self_censored"] / intents if intents else 0.0
+    legit = totals["legit_posts"]
+    wrongful = totals["wrongful_removed"] / legit if legit else 0.0
+    criticism = totals["criticism_views"] / n
+    parts = [1.0 - self_censored, 1.0 - wrongful, _sat(criticism, m.criticism_views_per_user_ref)]
+    requests = totals["requests"]
+    answered = totals["answered"] / requests if requests else math.nan
+    if requests:
+        parts.append(answered)
+    access = stats[7] / stats[6] if (has_foreign and stats[6] > 0) else math.nan
+    if not math.isnan(access):
+        parts.append(access)
+    freedom = float(np.mean(parts))
+    goal = {"order": order, "development": development, "freedom": freedom}
+    return {
+        "order_score": order,
+        "development_score": development,
+        "freedom_score": freedom,
+        "balance": 1.0 - (max(goal.values()) - min(goal.values())),
+        "tilt": min(goal, key=lambda g: goal[g]),
+        "harm_views_per_user": harm,
+        "rumor_views_per_user": rumor,
+        "criticism_views_per_user": criticism,
+        "self_censored_share": self_censored,
+        "wrongful_removal_share": wrongful,
+        "requests_answered_share": answered,
+        "access_share": access,
+        "active_share": active_share,
+        "views_per_user_day": views_day,
+        "profit_margin": margin,
+    }
+
+
+def summary(
+    sc: Scenario,
+    totals: dict[str, float],
+    hist: np.ndarray,
+    n_users: int,
+    days: float,
+    stats: np.ndarray,
+    money: dict[str, float],
+    has_foreign: bool,
+) -> dict[str, float | str]:
+    """The end-of-run summary: a flat mapping (docs/model.md, "Metrics")."""
+    out = scores(sc, totals, n_users, days, stats, money, has_foreign)
+    edges = K.bin_edges()
+    posts = totals["posts"]
+    removed_hist = hist[K.HIST_REMOVAL]
+    answer_hist = hist[K.HIST_ANSWER]
+    published = posts - totals["blocked"] - totals["held"] + totals["held_approved"]
+
+    def share(a: float, b: float) -> float:
+        return a / b if b else math.nan
+
+    out.update(
+        {
+            "incidents": totals["incidents"],
+            "calls_to_action": totals["calls_to_action"],
+            "intents": totals["intents"],
+            "posts": posts,
+            "removed_share": share(totals["removed"] + totals["blocked"], posts),
+            "published_deleted_share": share(totals["removed_published"], published),
+            "blocked_share": share(totals["blocked"], posts),
+            "held_share": share(totals["held"], posts),
+            "held_never_published_share": share(totals["held_removed"], totals["held"]),
+            "wrongful_share_of_removals": share(
+                totals["wrongful_removed"], totals["removed"] + totals["blocked"]
+            ),
+            "median_minutes_to_removal": _median_minutes(removed_hist, edges),
+            "deleted_within_8min_share": _share_within(removed_hist, 8),
+            "deleted_5_to_30min_share": (
+                _share_within(removed_hist, 30) - _share_within(removed_hist, 5)
+                if removed_hist.sum()
+                else math.nan
+            ),
+            "deleted_within_24h_share": _share_within(removed_hist, 1440),
+            "requests": totals["requests"],
+            "median_minutes_to_answer": _median_minutes(answer_hist, edges),
+            "vpn_share": stats[3] / max(n_users, 1),
+            "active_users": stats[4],
+            "bad_actors_active": stats[5],
+            "mean_fear": stats[0] / max(n_users, 1),
+            "mean_grievance": stats[1] / max(n_users, 1),
+            "mean_trust": stats[2] / max(n_users, 1),
+            "views": totals["views"],
+            "reshares": totals["reshares"],
+            "reports": totals["reports"],
+            "referrals": totals["referrals"],
+            "punished": totals["punished"],
+            "regulator_violations": totals["regulator_violations"],
+            "revenue": money["revenue"],
+            "compliance_cost": money["compliance_cost"],
+            "fines": money["fines"],
+            "profit": money["profit"],
+        }
+    )
+    return out

@@ -1,0 +1,256 @@
+"""Platforms' moderation: review queues, reviewers' decisions, removals and their consequences.
+
+Each platform has one priority queue (a binary max-heap) of posts waiting for a human
+reviewer. Reviewers work through it minute by minute with an hourly capacity, highest
+priority first and, within a priority, oldest first, so time-to-removal comes out of the
+queue. A removal strikes the author (suspension at the strike limit) and refers severe
+cases to the state, which punishes an identified speaker and so frightens their followers.
+"""
+
+from __future__ import annotations
+
+from numba import njit
+
+from tightrope.core import counters as K
+from tightrope.core.rng import uniform
+from tightrope.model.exposure import SUSPENSION_CHECK, schedule_audience
+from tightrope.scenario.content import PENDING, REMOVED, VISIBLE
+
+
+@njit(cache=True, inline="always")
+def _before(q, p, a, b) -> bool:
+    """Heap order: higher key first, then earlier arrival, then lower post id."""
+    if q.key[p, a] != q.key[p, b]:
+        return q.key[p, a] > q.key[p, b]
+    if q.arrival[p, a] != q.arrival[p, b]:
+        return q.arrival[p, a] < q.arrival[p, b]
+    return q.post[p, a] < q.post[p, b]
+
+
+@njit(cache=True, inline="always")
+def _swap(q, p, a, b) -> None:
+    q.key[p, a], q.key[p, b] = q.key[p, b], q.key[p, a]
+    q.post[p, a], q.post[p, b] = q.post[p, b], q.post[p, a]
+    q.arrival[p, a], q.arrival[p, b] = q.arrival[p, b], q.arrival[p, a]
+
+
+@njit(cache=True)
+def heap_push(q, p: int, key: float, pid: int, arrival: int) -> bool:
+    """Add a post to platform p's queue; False if the queue is full."""
+    i = q.size[p]
+    if i >= q.key.shape[1]:
+        return False
+    q.key[p, i] = key
+    q.post[p, i] = pid
+    q.arrival[p, i] = arrival
+    q.size[p] = i + 1
+    while i > 0:
+        parent = (i - 1) // 2
+        if _before(q, p, i, parent):
+            _swap(q, p, i, parent)
+            i = parent
+        else:
+            break
+    return True
+
+
+@njit(cache=True)
+def heap_pop(q, p: int) -> tuple[int, int]:
+    """Remove and return (post id, arrival minute) of the first post in p's queue."""
+    pid = q.post[p, 0]
+    arrival = q.arrival[p, 0]
+    last = q.size[p] - 1
+    q.size[p] = last
+    if last > 0:
+        q.key[p, 0] = q.key[p, last]
+        q.post[p, 0] = q.post[p, last]
+        q.arrival[p, 0] = q.arrival[p, last]
+        i = 0
+        while True:
+            left = 2 * i + 1
+            if left >= last:
+                break
+            best = left
+            right = left + 1
+            if right < last and _before(q, p, right, left):
+                best = right
+            if _before(q, p, best, i):
+                _swap(q, p, best, i)
+                i = best
+            else:
+                break
+    return pid, arrival
+
+
+@njit(cache=True, inline="always")
+def priority(rules, p: int, cat: int, reported: bool, held: bool) -> float:
+    """Queue priority: enforced severity first, then reported items, then held ones."""
+    return 10.0 * rules.enforced[p, cat] + (2.0 if reported else 0.0) + (1.0 if held else 0.0)
+
+
+@njit(cache=True, inline="always")
+def set_state(posts, slot: int, new_state: int) -> None:
+    """Move a post between states, keeping the per-state counts exact."""
+    posts.counts[1 + posts.state[slot]] -= 1
+    posts.counts[1 + new_state] += 1
+    posts.state[slot] = new_state
+
+
+@njit(cache=True, inline="always")
+def record_minutes(hist, which: int, minutes: float) -> None:
+    if minutes < 0.0:
+        minutes = 0.0
+    if minutes < K.MINUTE_BINS:
+        b = int(minutes)
+    else:
+        b = K.MINUTE_BINS + int((minutes - K.MINUTE_BINS) / 60.0)
+        if b >= K.N_BINS:
+            b = K.N_BINS - 1
+    hist[which, b] += 1
+
+
+@njit(cache=True, inline="always")
+def identifiability(real_name: int, data_access: float) -> float:
+    """Chance the state can tie an account to a person: 1 with a real name, else the
+    state's data access. Takes the user's real-name flag, not the People record."""
+    return 1.0 if real_name != 0 else data_access
+
+
+@njit(cache=True)
+def punish(people, graph_ptr, graph_idx, consts, i: int, now: int, tc) -> None:
+    """The state punishes an identified speaker; their followers see it and fear rises."""
+    tc[K.PUNISHED] += 1.0
+    people.fear[i] = people.fear[i] + 0.5 * (1.0 - people.fear[i])
+    people.trust[i] = people.trust[i] * 0.8
+    until = now + int(7 * 1440 * consts.severity)
+    if until > people.suspended_until[i]:
+        people.suspended_until[i] = until
+        people.access[i] |= SUSPENSION_CHECK
+    w = consts.witness_fear
+    for e in range(graph_ptr[i], graph_ptr[i + 1]):
+        f = graph_idx[e]
+        people.fear[f] = people.fear[f] + w * (1.0 - people.fear[f])
+
+
+@njit(cache=True)
+def remove_post(
+    posts, people, graph_ptr, graph_idx, consts, rules, slot, minute, tc, pc, hist, rs_punish
+) -> None:
+    """Remove a visible or held post at `minute` (float) and apply the consequences."""
+    p = posts.platform[slot]
+    c = posts.cat[slot]
+    a = posts.author[slot]
+    was_visible = posts.state[slot] == VISIBLE
+    set_state(posts, slot, REMOVED)
+    posts.queued[slot] = 0
+    tc[K.REMOVED] += 1.0
+    pc[p, K.P_REMOVED] += 1.0
+    if was_visible:
+        tc[K.REMOVED_PUBLISHED] += 1.0
+        record_minutes(hist, K.HIST_REMOVAL, minute - posts.created[slot])
+    else:
+        tc[K.HELD_REMOVED] += 1.0
+    people.day_removed[a] += 1.0
+    people.fear[a] = people.fear[a] + 0.05 * (1.0 - people.fear[a])
+    if consts.legit[c]:
+        tc[K.WRONGFUL_REMOVED] += 1.0
+        people.grievance[a] = min(1.0, people.grievance[a] + 0.05)
+        people.trust[a] = max(0.0, people.trust[a] - 0.03)
+    if rules.enforced[p, c] > 0.0:
+        people.strikes[a] += 1
+        if people.strikes[a] >= consts.p_strike_limit[p]:
+            people.strikes[a] = 0
+            until = int(minute + consts.p_suspension_minutes[p])
+            if until > people.suspended_until[a]:
+                people.suspended_until[a] = until
+                people.access[a] |= SUSPENSION_CHECK
+    sev = rules.state_prohibited[p, c]
+    if sev > 0.0 and sev >= consts.p_referral[p]:
+        tc[K.REFERRALS] += 1.0
+        if (
+            uniform(rs_punish)
+            < identifiability(people.real_name[a], consts.data_access) * consts.severity
+        ):
+            punish(people, graph_ptr, graph_idx, consts, a, int(minute), tc)
+
+
+@njit(cache=True)
+def reviewer_capacity_per_minute(consts, rules, p: int, hour: int) -> float:
+    if hour < consts.p_rev_lo[p] or hour >= consts.p_rev_hi[p]:
+        return 0.0
+    return consts.p_reviewers[p] * rules.effort[p] * consts.p_review_rate[p] / 60.0
+
+
+@njit(cache=True)
+def serve_reviews(
+    m,
+    hour,
+    q,
+    posts,
+    people,
+    graph,
+    consts,
+    rules,
+    cal,
+    tc,
+    pc,
+    hist,
+    rs_review,
+    rs_exposure,
+    rs_punish,
+) -> None:
+    """Reviewers of every platform work for minute m: decide the queue's first posts."""
+    mask = posts.pid.size - 1
+    for p in range(consts.n_platforms):
+        rate = reviewer_capacity_per_minute(consts, rules, p, hour)
+        if rate <= 0.0:
+            continue
+        q.capacity_left[p] += rate
+        service = 60.0 / consts.p_review_rate[p] if consts.p_review_rate[p] > 0 else 0.0
+        k = 0
+        while q.capacity_left[p] >= 1.0 and q.size[p] > 0:
+            pid, _arrival = heap_pop(q, p)
+            slot = pid & mask
+            if posts.pid[slot] != pid or posts.queued[slot] == 0:
+                continue  # retired, or already removed by someone else
+            st = posts.state[slot]
+            if st != VISIBLE and st != PENDING:
+                continue
+            q.capacity_left[p] -= 1.0
+            pc[p, K.P_REVIEWS] += 1.0
+            done = m + k / rate + service
+            k += 1
+            c = posts.cat[slot]
+            if uniform(rs_review) < rules.remove_prob[p, c]:
+                remove_post(
+                    posts,
+                    people,
+                    graph.followers_ptr,
+                    graph.followers_idx,
+                    consts,
+                    rules,
+                    slot,
+                    done,
+                    tc,
+                    pc,
+                    hist,
+                    rs_punish,
+                )
+            else:
+                posts.queued[slot] = 0
+                if st == PENDING:
+                    set_state(posts, slot, VISIBLE)
+                    tc[K.HELD_APPROVED] += 1.0
+                    schedule_audience(
+                        posts,
+                        slot,
+                        posts.author[slot],
+                        int(done) + 1,
+                        people,
+                        consts,
+                        graph,
+                        cal,
+                        rs_exposure,
+                    )
+        if q.size[p] == 0 and q.capacity_left[p] > 1.0:
+            q.capacity_left[p] = 1.0  # an idle team does not bank time

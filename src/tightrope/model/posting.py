@@ -1,0 +1,421 @@
+"""Intents to post, self-censorship, displacement, the automated filter and publication.
+
+Each user forms intents at a Poisson rate (their activity times the hour's weight). An
+intent's category follows from the user's kind and state (grievance tilts ordinary users
+toward complaints, criticism and calls to action). The intent is then weighed: when the
+perceived risk of saying it outweighs the wish to say it, it is suppressed, and either
+displaced (to a private circle, or through a VPN to a foreign platform) or not said at all
+(self-censorship). A post that is made passes the platform's filter, which may block it,
+hold it for review, queue it for review while visible, cut its reach, or let it through.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from numba import njit, prange
+
+from tightrope.core import counters as K
+from tightrope.core.rng import STREAM, derive, integer, next_u64, poisson, uniform
+from tightrope.model.exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, may_use, push
+from tightrope.model.moderation import identifiability
+from tightrope.scenario.content import (
+    BAD_ACTOR,
+    BLOCKED,
+    COLLECTIVE_ACTION,
+    COMMERCE,
+    CRITICISM,
+    ILLEGAL_HARM,
+    INFLUENCER,
+    KIND_CATEGORY_TABLE,
+    N_CATEGORIES,
+    ORDINARY,
+    PAID_COMMENTER,
+    PENDING,
+    RUMOR,
+    SERVICE_REQUEST,
+    VISIBLE,
+)
+
+A_ALLOW, A_REDUCE, A_REVIEW, A_HOLD, A_BLOCK = 0, 1, 2, 3, 4
+
+
+@njit(cache=True, inline="always")
+def choose_category(share, gboost, request_boost, mobilised, g, kind, rs) -> int:
+    """An intent's category: fixed by the account's kind, or for ordinary users and
+    influencers drawn with weights share x (1 + grievance x boost), calls to action x 20
+    when mobilised and service requests x the disaster boost. Takes arrays and scalars:
+    Numba pays per array passed, per call."""
+    fixed = KIND_CATEGORY_TABLE[kind]
+    if fixed >= 0:
+        return fixed
+    if kind == BAD_ACTOR:
+        return ILLEGAL_HARM if uniform(rs) < 0.7 else RUMOR
+    total = 0.0
+    for c in range(N_CATEGORIES):
+        total += _weight(share, gboost, request_boost, mobilised, g, c)
+    if total <= 0.0:
+        return 0
+    u = uniform(rs) * total
+    acc = 0.0
+    for c in range(N_CATEGORIES):
+        acc += _weight(share, gboost, request_boost, mobilised, g, c)
+        if u < acc:
+            return c
+    return N_CATEGORIES - 1
+
+
+@njit(cache=True, inline="always")
+def _weight(share, gboost, request_boost, mobilised, g, c) -> float:
+    x = share[c] * (1.0 + g * gboost[c])
+    if c == COLLECTIVE_ACTION and mobilised:
+        x *= 20.0
+    elif c == SERVICE_REQUEST:
+        x *= request_boost
+    return x
+
+
+@njit(cache=True, inline="always")
+def choose_platform(access, suspended, i, sat_i, private, public_only, now, rs) -> int:
+    """A platform user i can use, drawn in proportion to satisfaction + 0.01."""
+    total = 0.0
+    for p in range(private.size):
+        if public_only and private[p] != 0:
+            continue
+        if may_use(access, suspended, i, p, now):
+            total += sat_i[p] + 0.01
+    if total <= 0.0:
+        return -1
+    u = uniform(rs) * total
+    acc = 0.0
+    last = -1
+    for p in range(private.size):
+        if public_only and private[p] != 0:
+            continue
+        if may_use(access, suspended, i, p, now):
+            acc += sat_i[p] + 0.01
+            last = p
+            if u < acc:
+                return p
+    return last
+
+
+@njit(cache=True, inline="always")
+def exposure_to_state(foreign_p, regulated_p, private_p, data_access) -> float:
+    """How visible a post on a platform is to the state, for the speaker's risk."""
+    if foreign_p != 0 or regulated_p == 0:
+        return 0.2
+    if private_p != 0:
+        return 0.3 + 0.7 * data_access
+    return 1.0
+
+
+@njit(cache=True, inline="always")
+def refuge(access, suspended, i, kinds, now) -> int:
+    """The first platform of a kind (`kinds[p] != 0`: private, or foreign) user i can
+    move a post to, or -1."""
+    for p in range(kinds.size):
+        if kinds[p] != 0 and may_use(access, suspended, i, p, now):
+            return p
+    return -1
+
+
+INTENT_BLOCK_USERS = 4096
+"""Users per block whose intents are formed in parallel (fixed: the results depend on it)."""
+
+# columns of a block's counters (rows of 16, so that blocks on different threads do not share
+# a cache line)
+I_INTENTS, I_CALLS, I_LEGIT, I_PRIVATE, I_FOREIGN, I_SELF_CENSORED, I_SUPPRESSED = range(7)
+INTENT_COUNTERS = 16
+_INTENT_COUNTER = (
+    K.INTENTS,
+    K.CALLS_TO_ACTION,
+    K.LEGIT_INTENTS,
+    K.DISPLACED_PRIVATE,
+    K.DISPLACED_FOREIGN,
+    K.SELF_CENSORED,
+    K.SUPPRESSED_LEGIT,
+)
+
+
+class Intents(NamedTuple):
+    """A tick's posts to publish, by block of users: block b's are entries
+    b x room .. b x room + count[b] - 1 (room = user.size // count.size)."""
+
+    user: np.ndarray  # int32
+    platform: np.ndarray  # int8
+    cat: np.ndarray  # int8
+    minute: np.ndarray  # int64
+    count: np.ndarray  # int64 (blocks,): posts of each block (more than room: did not fit)
+    counters: np.ndarray  # float64 (blocks, INTENT_COUNTERS)
+
+
+def intent_blocks(n_users: int) -> int:
+    """Blocks of users whose intents are formed in parallel."""
+    return -(-n_users // INTENT_BLOCK_USERS)
+
+
+def initial_intent_room(n_users: int, peak_posts: float) -> int:
+    """Room per block for a tick of `peak_posts` posts: twice a block's share, and 64."""
+    return int(2.0 * peak_posts / intent_blocks(n_users)) + 64
+
+
+def new_intents(n_users: int, room: int) -> Intents:
+    """Buffers for `room` posts per block of users."""
+    blocks = intent_blocks(n_users)
+    return Intents(
+        user=np.zeros(blocks * room, dtype=np.int32),
+        platform=np.zeros(blocks * room, dtype=np.int8),
+        cat=np.zeros(blocks * room, dtype=np.int8),
+        minute=np.zeros(blocks * room, dtype=np.int64),
+        count=np.zeros(blocks, dtype=np.int64),
+        counters=np.zeros((blocks, INTENT_COUNTERS)),
+    )
+
+
+@njit(cache=True, parallel=True)
+def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
+    """Every user's intents for the tick starting at minute t0, in parallel over blocks of
+    INTENT_BLOCK_USERS users: block b draws from streams derived from keys[0] (`intents`:
+    counts, minutes), keys[1] (`category`: category, platform) and keys[2] (`chilling`)
+    with index b. The posts to make go into the block's room in `out`, in user order; a
+    block that makes more than its room counts them all and writes the first."""
+    L = consts.tick_minutes
+    scale = consts.diurnal[hour] * L / 1440.0
+    boost = 1.0 + rules.intensity
+    access, suspended, vpn = people.access, people.suspended_until, people.vpn
+    private, foreign, regulated = consts.p_private, consts.p_foreign, consts.p_regulated
+    share, gboost, legit_c = consts.cat_share, consts.cat_gboost, consts.legit
+    sensitivity, data_access = consts.cat_sensitivity, consts.data_access
+    activity, kinds, real_name, gain = people.activity, people.kind, people.real_name, people.gain
+    fear, voice, grievance, mobilised = (
+        people.fear,
+        people.voice,
+        people.grievance,
+        people.mobilised,
+    )
+    satisfaction = people.satisfaction
+    out_user, out_platform, out_cat, out_minute = out.user, out.platform, out.cat, out.minute
+    count, counters = out.count, out.counters
+    blocks = count.size
+    room = out_user.size // blocks
+    n_users = kinds.size
+    for b in prange(blocks):
+        rs_intents = np.empty(4, dtype=np.uint64)
+        rs_category = np.empty(4, dtype=np.uint64)
+        rs_chilling = np.empty(4, dtype=np.uint64)
+        derive(keys[0], b, rs_intents)
+        derive(keys[1], b, rs_category)
+        derive(keys[2], b, rs_chilling)
+        row = counters[b]
+        row[:] = 0.0
+        made = 0
+        first = b * room
+        for i in range(b * INTENT_BLOCK_USERS, min(n_users, (b + 1) * INTENT_BLOCK_USERS)):
+            a = activity[i]
+            if a <= 0.0 or suspended[i] > t0:
+                continue
+            kind = kinds[i]
+            ident = identifiability(real_name[i], data_access)
+            if kind == BAD_ACTOR and ident * consts.severity * boost >= gain[i]:
+                continue  # deterred
+            lam = a * scale
+            if kind == PAID_COMMENTER and burst:
+                lam *= consts.paid_burst
+            n = poisson(rs_intents, lam)
+            public_only = kind != ORDINARY and kind != INFLUENCER and kind != BAD_ACTOR
+            for _ in range(n):
+                c = choose_category(
+                    share,
+                    gboost,
+                    rules.request_boost,
+                    mobilised[i] != 0,
+                    grievance[i],
+                    kind,
+                    rs_category,
+                )
+                p = choose_platform(
+                    access,
+                    suspended,
+                    i,
+                    satisfaction[i],
+                    private,
+                    public_only,
+                    t0,
+                    rs_category,
+                )
+                if p < 0:
+                    continue  # no platform the user can reach
+                row[I_INTENTS] += 1.0
+                if c == COLLECTIVE_ACTION:
+                    row[I_CALLS] += 1.0
+                legit = legit_c[c] == 1
+                if legit:
+                    row[I_LEGIT] += 1.0
+                sens = sensitivity[c]
+                risk = (
+                    fear[i]
+                    * sens
+                    * exposure_to_state(foreign[p], regulated[p], private[p], data_access)
+                )
+                risk *= 0.5 + 0.5 * ident
+                if risk > 0.0:
+                    wish = voice[i] + (0.5 * grievance[i] if gboost[c] > 0 else 0.0)
+                    if uniform(rs_chilling) * (risk + wish) < risk:
+                        moved = -1
+                        if private[p] == 0 and foreign[p] == 0:
+                            if uniform(rs_chilling) < consts.private_displacement:
+                                moved = refuge(access, suspended, i, private, t0)
+                                if moved >= 0:
+                                    row[I_PRIVATE] += 1.0
+                            if moved < 0 and vpn[i] != 0:
+                                moved = refuge(access, suspended, i, foreign, t0)
+                                if moved >= 0:
+                                    row[I_FOREIGN] += 1.0
+                        if moved < 0:
+                            row[I_SELF_CENSORED] += 1.0
+                            if legit:
+                                row[I_SUPPRESSED] += 1.0
+                            continue
+                        p = moved
+                minute = t0 + integer(rs_intents, L)
+                if made < room:
+                    k = first + made
+                    out_user[k] = i
+                    out_platform[k] = p
+                    out_cat[k] = c
+                    out_minute[k] = minute
+                made += 1
+        count[b] = made
+
+
+@njit(cache=True, _nrt=False)
+def publish_intents(out, posts, consts, rules, cal, tc, pc, rs_filter, pending) -> None:
+    """Publish the posts formed by `form_intents`, block by block, in order within a block,
+    and add up the blocks' counters. Each post gets the next id and passes its platform's
+    filter (draws from the `filter` stream). A post made visible joins `pending` (its slot;
+    the count in pending[-1]; the caller gives room for every post), whose audiences are
+    drawn after the posting phase (`exposure.schedule_audiences`). Arrays are hoisted into
+    locals, and the kernel is compiled without reference counting (`_nrt=False`): the
+    calendar push inlined per post takes five arrays, and counting references to them costs
+    more than the push."""
+    blocks = out.count.size
+    room = out.user.size // blocks
+    out_user, out_platform, out_cat, out_minute = out.user, out.platform, out.cat, out.minute
+    counts, post_id, author, platform, cat = (
+        posts.counts,
+        posts.pid,
+        posts.author,
+        posts.platform,
+        posts.cat,
+    )
+    created, reach, queued, engagement, state = (
+        posts.created,
+        posts.reach,
+        posts.queued,
+        posts.engagement,
+        posts.state,
+    )
+    legit, vis_reduction = consts.legit, consts.p_vis_reduction
+    flag_prob, action_of = rules.flag_prob, rules.action
+    slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
+    mask = post_id.size - 1
+    last = pending.size - 1
+    for b in range(blocks):
+        row = out.counters[b]
+        for j in range(len(_INTENT_COUNTER)):
+            tc[_INTENT_COUNTER[j]] += row[j]
+        first = b * room
+        for k in range(first, first + out.count[b]):
+            i, p, c, minute = out_user[k], out_platform[k], out_cat[k], out_minute[k]
+            pid = counts[5]
+            counts[5] = pid + 1
+            slot = pid & mask
+            post_id[slot] = pid
+            author[slot] = i
+            platform[slot] = p
+            cat[slot] = c
+            created[slot] = minute
+            reach[slot] = 1.0
+            queued[slot] = 0
+            engagement[slot] = 0.0
+            counts[0] += 1
+            tc[K.POSTS] += 1.0
+            pc[p, K.P_POSTS] += 1.0
+            pc[p, K.P_SCANNED] += 1.0
+            if legit[c]:
+                tc[K.LEGIT_POSTS] += 1.0
+            if c == COMMERCE:
+                pc[p, K.P_COMMERCE] += 1.0
+            if c == CRITICISM or c == COLLECTIVE_ACTION:
+                tc[K.SENSITIVE_POSTS] += 1.0
+            if c == SERVICE_REQUEST:
+                tc[K.REQUESTS] += 1.0
+                push(slots, cal_post, cal_viewer, link, meta, minute, i, REQUEST_ARRIVAL)
+            action = A_ALLOW
+            if uniform(rs_filter) < flag_prob[p, c]:
+                pc[p, K.P_FLAGGED] += 1.0
+                action = action_of[p, c]
+            if action == A_BLOCK:
+                state[slot] = BLOCKED
+                counts[1 + BLOCKED] += 1
+                tc[K.BLOCKED] += 1.0
+                if legit[c]:
+                    tc[K.WRONGFUL_REMOVED] += 1.0
+                continue
+            if action == A_HOLD:
+                state[slot] = PENDING
+                counts[1 + PENDING] += 1
+                tc[K.HELD] += 1.0
+                push(slots, cal_post, cal_viewer, link, meta, minute, pid, REVIEW_ARRIVAL)
+                continue
+            state[slot] = VISIBLE
+            counts[1 + VISIBLE] += 1
+            if action == A_REDUCE:
+                reach[slot] = 1.0 - vis_reduction[p]
+            elif action == A_REVIEW:
+                push(slots, cal_post, cal_viewer, link, meta, minute, pid, REVIEW_ARRIVAL)
+            n = pending[last]
+            pending[n] = slot  # room for every post of the tick: see post_tick
+            pending[last] = n + 1
+
+
+def post_tick(
+    t0: int,
+    hour: int,
+    burst: bool,
+    posts,
+    people,
+    consts,
+    rules,
+    cal,
+    tc: np.ndarray,
+    pc: np.ndarray,
+    rs: np.ndarray,
+    pending: np.ndarray,
+    out: Intents,
+) -> tuple[Intents, np.ndarray]:
+    """The posting phase's intents and publication for the tick starting at minute t0
+    (`form_intents` in parallel, with one key per tick from each of the `intents`,
+    `category` and `chilling` streams, then `publish_intents`); the slots of the posts made
+    visible go into `pending` (see `publish_intents`). Returns the intents' buffers and
+    `pending`, larger ones when a block made more posts than they had room for (the blocks
+    are then formed again, from the same streams; `pending` has room for as many posts as
+    the intents' buffers)."""
+    keys = np.array(
+        [next_u64(rs[STREAM["intents"]]), next_u64(rs[STREAM["category"]]),
+         next_u64(rs[STREAM["chilling"]])],
+        dtype=np.uint64,
+    )  # fmt: skip
+    form_intents(t0, hour, burst, people, consts, rules, keys, out)
+    most = int(out.count.max(initial=0))
+    room = out.user.size // out.count.size
+    if most > room:
+        out = new_intents(people.kind.size, most + most // 2)
+        form_intents(t0, hour, burst, people, consts, rules, keys, out)
+    if pending.size - 1 < out.user.size:  # room for every post the blocks can make
+        pending = np.zeros(out.user.size + 1, dtype=np.int64)
+    pending[-1] = 0
+    publish_intents(out, posts, consts, rules, cal, tc, pc, rs[STREAM["filter"]], pending)
+    return out, pending

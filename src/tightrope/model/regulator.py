@@ -1,0 +1,87 @@
+"""The state's regulator: inspections of what is visible, fines and platform suspension.
+
+Inspectors check a number of items per hour (staff x checks per staff-hour, raised by the
+enforcement intensity). They check what people see: each check draws one of this tick's
+views on a regulated platform at random, so content is checked in proportion to its
+views. A visible post the rulebook prohibits is a violation: the regulator has it removed,
+refers its author, and fines the platform; repeated violations raise the fine, and past a
+limit per day the platform is suspended.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from tightrope.core import counters as K
+from tightrope.core.rng import integer, poisson
+from tightrope.model.moderation import remove_post
+from tightrope.scenario.content import VISIBLE
+
+
+@njit(cache=True)
+def inspect(
+    t_end,
+    checks_expected,
+    fine,
+    growth,
+    window,
+    view_log,
+    view_meta,
+    posts,
+    people,
+    graph,
+    consts,
+    rules,
+    tc,
+    pc,
+    hist,
+    rs,
+    rs_punish,
+) -> None:
+    """Inspections of the tick that ends at minute t_end.
+
+    `view_log[k]` is viewer part k's uniform sample of its `view_meta[k]` views on
+    regulated platforms this tick (see `diffusion.view_parts`).
+    `window[p]` counts the platform's violations in the current day (for fine growth and
+    suspension); it is reset by the caller at the start of each day.
+    """
+    seen = np.cumsum(view_meta)
+    logged = seen[-1]
+    if logged == 0 or checks_expected <= 0.0:
+        return
+    n = poisson(rs, checks_expected)
+    mask = posts.pid.size - 1
+    cap = view_log.shape[1]
+    for _ in range(n):
+        tc[K.REGULATOR_CHECKS] += 1.0
+        # a view drawn uniformly: its part in proportion to the part's views, then one
+        # of the part's sample
+        k = np.searchsorted(seen, integer(rs, logged), side="right")
+        pid = view_log[k, integer(rs, min(view_meta[k], cap))]
+        slot = pid & mask
+        if posts.pid[slot] != pid or posts.state[slot] != VISIBLE:
+            continue
+        p = posts.platform[slot]
+        if rules.state_prohibited[p, posts.cat[slot]] <= 0.0:
+            continue
+        tc[K.REGULATOR_VIOLATIONS] += 1.0
+        pc[p, K.P_VIOLATIONS] += 1.0
+        amount = fine * (1.0 + growth * window[p])
+        window[p] += 1.0
+        tc[K.FINES] += amount
+        pc[p, K.P_FINES] += amount
+        remove_post(
+            posts,
+            people,
+            graph.followers_ptr,
+            graph.followers_idx,
+            consts,
+            rules,
+            slot,
+            float(t_end),
+            tc,
+            pc,
+            hist,
+            rs_punish,
+        )

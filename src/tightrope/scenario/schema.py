@@ -1,0 +1,511 @@
+"""The scenario: one typed, validated tree that describes a governance regime and a run.
+
+Every setting has a default, a unit and a range; unknown keys are refused. Counts of staff
+are given per 100,000 users so that a scenario means the same at any population size.
+`docs/model.md` explains what each setting does in the model.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, create_model, field_validator, model_validator
+
+from tightrope.scenario.content import ACTIONS, CATEGORIES, KINDS
+
+Share = Annotated[float, Field(ge=0.0, le=1.0)]
+NonNeg = Annotated[float, Field(ge=0.0)]
+Count = Annotated[int, Field(ge=0)]
+Action = Literal["allow", "reduce", "review", "hold", "block"]
+assert tuple(Action.__args__) == ACTIONS  # type: ignore[attr-defined]
+
+
+class Strict(BaseModel):
+    """Base of every scenario node: unknown keys are errors, assignments are validated."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
+
+
+def _per_category(name: str, annotation: Any, default: Any, doc: str) -> type[Strict]:
+    fields = dict.fromkeys(CATEGORIES, (annotation, default))
+    model = create_model(name, __base__=Strict, __doc__=doc, **fields)  # type: ignore[call-overload]
+    return model
+
+
+CategoryShares = _per_category(
+    "CategoryShares", NonNeg, 0.0, "A non-negative number per content category."
+)
+CategoryProbabilities = _per_category(
+    "CategoryProbabilities", Share, 0.0, "A probability in [0, 1] per content category."
+)
+CategoryActions = _per_category(
+    "CategoryActions", Action, "allow", "What the platform does with a flagged post, per category."
+)
+
+
+class Category(Strict):
+    """Properties of one content category."""
+
+    share: NonNeg = Field(0.0, description="relative weight among ordinary users' intents")
+    virality: Share = Field(0.02, description="chance that a viewer reshares, before fear")
+    harm_per_view: NonNeg = Field(0.0, description="harm units per view (order goal)")
+    sensitivity: Share = Field(
+        0.0, description="political sensitivity: drives fear and vague removal"
+    )
+    offensiveness: Share = Field(
+        0.0, description="chance a viewer is offended enough to report, x propensity"
+    )
+    grievance_boost: NonNeg = Field(
+        0.0, description="how much grievance raises this intent's weight"
+    )
+
+
+def _default_categories() -> dict[str, Category]:
+    return {c: Category() for c in CATEGORIES}
+
+
+class Content(Strict):
+    daily_life: Category = Category(share=0.6, virality=0.02)
+    commerce: Category = Category(share=0.05, virality=0.01)
+    service_request: Category = Category(share=0.03, virality=0.01, grievance_boost=2.0)
+    criticism: Category = Category(share=0.06, virality=0.04, sensitivity=0.5, grievance_boost=3.0)
+    collective_action: Category = Category(
+        share=0.005, virality=0.06, sensitivity=0.9, grievance_boost=6.0
+    )
+    rumor: Category = Category(share=0.03, virality=0.06, harm_per_view=0.1, sensitivity=0.3)
+    illegal_harm: Category = Category(
+        share=0.002, virality=0.03, harm_per_view=1.0, sensitivity=0.2, offensiveness=0.05
+    )
+    official: Category = Category(virality=0.01)
+    accredited_news: Category = Category(virality=0.03)
+    independent_news: Category = Category(virality=0.04, sensitivity=0.4)
+    cheerleading: Category = Category(virality=0.005)
+
+
+class Baseline(Strict):
+    """The evaluation baseline: which categories count as legitimate speech.
+
+    Separate from any regime's rulebook, so a run can report "removed although legitimate"."""
+
+    illegitimate: list[str] = Field(default_factory=lambda: ["illegal_harm"])
+
+
+SHARE_TOLERANCE = 1e-6
+"""How far from 1 the shares of the kinds of account may add up (rounding in a file)."""
+
+
+class KindShares(Strict):
+    """Shares of accounts by kind: each in [0, 1], adding up to 1. `ordinary` is the rest
+    (1 minus the others) when it is written "rest", or left out of a table that gives other
+    kinds; `scenario_files` also makes it the rest when a file that extends another, or a
+    `--set`, changes other kinds but not it. The validated value is that number."""
+
+    ordinary: Share = 0.95
+    influencer: Share = 0.005
+    media_accredited: Share = 0.001
+    media_independent: Share = 0.001
+    commercial: Share = 0.03
+    bad_actor: Share = 0.01
+    paid_commenter: Share = 0.0
+    official: Share = 0.003
+
+    @model_validator(mode="before")
+    @classmethod
+    def _ordinary_is_the_rest(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not data or data.get("ordinary", "rest") != "rest":
+            return data
+        others = [data.get(k, f.default) for k, f in cls.model_fields.items() if k != "ordinary"]
+        numbers = (isinstance(v, int | float) and not isinstance(v, bool) for v in others)
+        if not all(numbers) or not all(0 <= v <= 1 for v in others):
+            return {**data, "ordinary": 0.0}  # the others' own problems are reported
+        given = float(sum(others))
+        if given > 1.0 + SHARE_TOLERANCE:
+            raise ValueError(
+                f"the kinds other than ordinary add up to {given:.6g}, more than 1, which "
+                "leaves nothing for ordinary (the shares are each in [0, 1] and add up to 1)"
+            )
+        # rounded, so that the rest of shares written in decimals is that decimal
+        return {**data, "ordinary": round(max(0.0, 1.0 - given), 12)}
+
+    @model_validator(mode="after")
+    def _add_up_to_one(self) -> KindShares:
+        total = sum(self.model_dump().values())
+        if total <= 0:
+            raise ValueError("the shares must not all be zero")
+        if abs(total - 1.0) > SHARE_TOLERANCE:
+            raise ValueError(
+                f"the shares of the kinds of account must add up to 1, not {total:.6g}; "
+                'leave out ordinary, or write ordinary = "rest", to make it 1 minus the others'
+            )
+        return self
+
+
+assert tuple(KindShares.model_fields) == KINDS
+
+
+DEFAULT_DIURNAL = [
+    0.55, 0.35, 0.2, 0.15, 0.15, 0.25, 0.5, 0.8, 1.0, 1.05, 1.1, 1.15,
+    1.25, 1.15, 1.05, 1.05, 1.1, 1.2, 1.35, 1.5, 1.65, 1.7, 1.45, 1.0,
+]  # fmt: skip
+
+
+class Population(Strict):
+    kinds: KindShares = KindShares()
+    posts_per_day_median: NonNeg = Field(0.25, description="median intents/day of a posting user")
+    activity_sigma: NonNeg = Field(1.5, description="log-sd of the lognormal activity rate")
+    lurker_share: Share = Field(0.5, description="accounts that never post")
+    views_per_day: NonNeg = Field(20.0, description="feed slots a user looks at per day")
+    stance_mean: Annotated[float, Field(ge=-1.0, le=1.0)] = 0.0
+    grievance_mean: Share = 0.2
+    fear_mean: Share = 0.1
+    trust_mean: Share = 0.5
+    susceptibility_mean: Share = 0.3
+    report_propensity_mean: Share = 0.05
+    voice_mean: Share = Field(0.5, description="mean wish to speak, against fear")
+    diurnal: list[NonNeg] = Field(default_factory=lambda: list(DEFAULT_DIURNAL))
+
+    # field validators, not model validators: they run even when another field fails,
+    # so that every problem is listed at once
+    @field_validator("diurnal")
+    @classmethod
+    def _diurnal_len(cls, diurnal: list[float]) -> list[float]:
+        if len(diurnal) != 24:
+            raise ValueError(f"must have 24 hourly values, not {len(diurnal)}")
+        if sum(diurnal) <= 0:
+            raise ValueError("must have at least one positive value")
+        return diurnal
+
+
+class Network(Strict):
+    source: Literal["synthetic", "edge_list"] = "synthetic"
+    edge_list: str = Field(
+        "", description="path of a whitespace-separated 'follower followee' file"
+    )
+    mean_following: NonNeg = Field(40.0, description="mean accounts a user follows")
+    popularity_alpha: Annotated[float, Field(gt=1.0, le=5.0)] = Field(
+        2.1, description="Pareto tail exponent of in-degree"
+    )
+    max_follower_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.2, description="largest expected share of users following one account"
+    )
+    circle_size: Annotated[int, Field(ge=2, le=200)] = Field(8, description="private circle size")
+
+    @model_validator(mode="after")
+    def _edge_list_needed(self) -> Network:
+        if self.source == "edge_list" and not self.edge_list:
+            raise ValueError("source = 'edge_list' needs network.edge_list, a file path")
+        return self
+
+
+class Filter(Strict):
+    detection: CategoryProbabilities = CategoryProbabilities()  # type: ignore[valid-type]
+    false_positive: Share = Field(0.0, description="chance a legitimate post is flagged")
+    cost_per_1000_posts: NonNeg = 0.05
+
+
+class Moderation(Strict):
+    terms_prohibited: list[str] = Field(
+        default_factory=list, description="categories the platform's own terms forbid"
+    )
+    enforce_state_rules: bool = True
+    filter: Filter = Filter()
+    actions: CategoryActions = CategoryActions()  # type: ignore[valid-type]
+    reviewers_per_100k_users: NonNeg = 0.0
+    reviews_per_reviewer_hour: NonNeg = 60.0
+    reviewer_hours: tuple[int, int] = (0, 24)
+    review_accuracy: Share = 0.95
+    reports_enabled: bool = True
+    strike_limit: Annotated[int, Field(ge=1)] = 3
+    suspension_days: NonNeg = 7.0
+    referral_severity: Share = Field(1.0, description="refer removed posts at least this severe")
+    visibility_reduction: Share = Field(0.8, description="share of reach cut by 'reduce'")
+
+
+class Feed(Strict):
+    engagement_weight: NonNeg = Field(1.0, description="0 = chronological, 1 = by engagement")
+    sensitive_penalty: Share = Field(0.0, description="ranking cut for sensitive content")
+    follower_see_chance: Share = Field(0.25, description="chance a follower sees a post")
+    see_delay_minutes: NonNeg = Field(90.0, description="mean delay from post to follower view")
+
+
+class Economics(Strict):
+    ad_revenue_per_1000_views: NonNeg = 1.0
+    commerce_revenue_per_post: NonNeg = 0.5
+    reviewer_cost_per_hour: NonNeg = 5.0
+    fixed_cost_per_day: NonNeg = 0.0
+
+
+class Compliance(Strict):
+    mode: Literal["fixed", "adaptive"] = "fixed"
+    effort: Share = Field(1.0, description="scales detection and reviewers in [0, 1]")
+    adapt_every_days: Annotated[float, Field(gt=0)] = 7.0
+
+
+class Platform(Strict):
+    kind: Literal["public", "private"] = "public"
+    foreign: bool = False
+    adoption: Share = Field(0.5, description="share of users who use it at the start")
+    appeal: Share = Field(0.5, description="intrinsic attractiveness")
+    feed: Feed = Feed()
+    moderation: Moderation = Moderation()
+    economics: Economics = Economics()
+    compliance: Compliance = Compliance()
+
+
+class Rulebook(Strict):
+    prohibited: CategoryProbabilities = CategoryProbabilities()  # type: ignore[valid-type]
+    precision: Share = Field(1.0, description="1 = precise wording; vaguer widens removals")
+
+
+class Inspection(Strict):
+    staff_per_100k_users: NonNeg = 0.0
+    checks_per_staff_hour: NonNeg = 20.0
+    fine_per_violation: NonNeg = 0.0
+    fine_growth: NonNeg = Field(0.0, description="fine rise per repeat violation in a window")
+    suspend_after_violations: Annotated[int, Field(ge=0)] = 0
+    suspension_days: NonNeg = 1.0
+
+
+class Punishment(Strict):
+    severity: Share = Field(0.0, description="harshness of punishing identified speakers")
+    witness_fear: Share = Field(0.1, description="fear added to followers of a punished user")
+
+
+class Access(Strict):
+    blocked: list[str] = Field(default_factory=list)
+    vpn_crackdown: Share = 0.0
+
+
+class Identity(Strict):
+    real_name: Share = Field(0.0, description="share of users registered with their real name")
+    data_access: Share = Field(0.0, description="state access to platform data")
+    accredited_news_only: bool = False
+
+
+class Officials(Strict):
+    posts_per_day: NonNeg = 0.0
+    staff_per_100k_users: NonNeg = 0.0
+    answers_per_staff_hour: NonNeg = 4.0
+    working_hours: tuple[int, int] = (9, 18)
+    response_target_minutes: NonNeg = 60.0
+    resolution_chance: Share = 0.5
+    give_up_hours: Annotated[float, Field(gt=0)] = 72.0
+
+
+class PaidCommenters(Strict):
+    posts_per_day: NonNeg = 2.0
+    burst_multiplier: NonNeg = Field(10.0, description="rate multiplier in sensitive moments")
+    trigger_share: Share = Field(
+        0.02,
+        description="rise of the sensitive share of posts above its daily average that "
+        "starts a burst",
+    )
+
+
+class Adaptive(Strict):
+    enabled: bool = False
+    mobilisation_threshold: Share = 0.001
+    discontent_threshold: Share = 0.5
+    step: Share = 0.1
+    max_intensity: NonNeg = 1.0
+
+
+class State(Strict):
+    jurisdiction: list[str] | None = Field(
+        None, description="platforms the state regulates; default: all domestic ones"
+    )
+    rulebook: Rulebook = Rulebook()
+    inspection: Inspection = Inspection()
+    punishment: Punishment = Punishment()
+    access: Access = Access()
+    identity: Identity = Identity()
+    officials: Officials = Officials()
+    paid_commenters: PaidCommenters = PaidCommenters()
+    adaptive: Adaptive = Adaptive()
+
+
+class Mobilisation(Strict):
+    threshold_mean: NonNeg = Field(3.0, description="calls seen (x grievance) to mobilise")
+    threshold_sd: NonNeg = 1.0
+    grievance_floor: Share = 0.3
+    critical_mass: Share = Field(0.002, description="mobilised share that makes an incident")
+    decay_per_day: Share = 0.5
+
+
+class Behaviour(Strict):
+    fear_learning: Share = Field(0.05, description="daily pull of fear toward perceived risk")
+    grievance_decay: Share = 0.05
+    trust_decay: Share = 0.02
+    leave_threshold: Share = 0.25
+    leave_rate_per_day: Share = 0.05
+    vpn_cost: Share = Field(0.3, description="hassle of a VPN against wanting the platform")
+    vpn_adopt_rate_per_day: Share = 0.05
+    private_displacement: Share = Field(
+        0.5, description="suppressed intents sent to a private circle"
+    )
+
+
+class Event(Strict):
+    kind: Literal["scandal", "disaster", "block", "unblock", "campaign", "law"]
+    day: NonNeg
+    duration_days: NonNeg = 1.0
+    magnitude: NonNeg = 0.3
+    share: Share = 0.2
+    platform: str = ""
+    prohibit: list[str] = Field(default_factory=list)
+    precision: Share | None = None
+
+    @model_validator(mode="after")
+    def _platform_needed(self) -> Event:
+        if self.kind in ("block", "unblock") and not self.platform:
+            raise ValueError(f"a '{self.kind}' event needs 'platform'")
+        return self
+
+
+class RandomEvents(Strict):
+    scandals_per_30_days: NonNeg = 0.0
+    disasters_per_30_days: NonNeg = 0.0
+    magnitude: NonNeg = 0.3
+    share: Share = 0.2
+
+
+class Metrics(Strict):
+    """Reference points of the goal scores: a part equal to its reference scores 0.5."""
+
+    harm_views_per_user_ref: Annotated[float, Field(gt=0)] = 1.0
+    rumor_views_per_user_ref: Annotated[float, Field(gt=0)] = 5.0
+    incidents_per_30_days_ref: Annotated[float, Field(gt=0)] = 1.0
+    views_per_user_day_ref: Annotated[float, Field(gt=0)] = 10.0
+    criticism_views_per_user_ref: Annotated[float, Field(gt=0)] = 5.0
+
+
+def _days(days: float) -> str:
+    return "1 day" if days == 1 else f"{days:.4g} days"
+
+
+MAX_DAYS = 3650.0
+"""The longest run, in days (ten years). The model has no births, deaths or newcomers, and a
+regime's settings (staff, rules, prices) stay as written except for events, so a longer run
+describes nothing the settings mean; it would also take hours to days of computing."""
+
+
+class Run(Strict):
+    """The size, length, tick and seed of a run. With an edge-list network, `users` is the
+    network's (set by `load_scenario`)."""
+
+    users: Annotated[int, Field(ge=1)] = 10_000
+    days: Annotated[float, Field(gt=0)] = 30.0
+    tick_minutes: Annotated[int, Field(ge=1, le=1440)] = 60
+    seed: Count = 0
+
+    @field_validator("days")
+    @classmethod
+    def _days_at_most(cls, days: float) -> float:
+        if days > MAX_DAYS:
+            raise ValueError(
+                f"at most {MAX_DAYS:g} days (ten years): the population has no births, deaths "
+                "or newcomers and the regime's settings stay as written, so a longer run has "
+                "no meaning"
+            )
+        return days
+
+    @field_validator("tick_minutes")
+    @classmethod
+    def _tick_divides_day(cls, tick_minutes: int) -> int:
+        if 1440 % tick_minutes:
+            raise ValueError("must divide a day of 1440 minutes (for example 15, 30, 60 or 1440)")
+        return tick_minutes
+
+    @model_validator(mode="after")
+    def _at_least_one_tick(self) -> Run:
+        # "days: ..." is reported at run.days (scenario_files.format_errors)
+        if self.days * 1440 < self.tick_minutes * (1 - 1e-9):
+            raise ValueError(
+                f"days: {_days(self.days)} is shorter than one tick of {self.tick_minutes} "
+                f"minutes (run.tick_minutes); a run needs at least one tick: "
+                f"{_days(self.tick_minutes / 1440)} or more"
+            )
+        return self
+
+    def ticks(self) -> int:
+        """Ticks the run lasts (as the simulation counts them)."""
+        return round(self.days * 1440 / self.tick_minutes)
+
+
+class Scenario(Strict):
+    """A whole governance regime and the run it is simulated in."""
+
+    name: str = "custom"
+    description: str = ""
+    run: Run = Run()
+    population: Population = Population()
+    network: Network = Network()
+    content: Content = Content()
+    baseline: Baseline = Baseline()
+    platforms: dict[str, Platform] = Field(
+        default_factory=lambda: {"microblog": Platform(adoption=0.8)}
+    )
+    state: State = State()
+    mobilisation: Mobilisation = Mobilisation()
+    behaviour: Behaviour = Behaviour()
+    events: list[Event] = Field(default_factory=list)
+    random_events: RandomEvents = RandomEvents()
+    metrics: Metrics = Metrics()
+
+    @model_validator(mode="after")
+    def _references(self) -> Scenario:
+        problems = list(self.reference_problems())
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+    def reference_problems(self) -> list[str]:
+        """Names that point at platforms or categories that are not defined."""
+        out: list[str] = []
+        names = list(self.platforms)
+        if not names:
+            out.append("platforms: at least one platform must be defined")
+        if len(names) > 8:
+            out.append(f"platforms: at most 8 platforms, got {len(names)}")
+
+        def platform_ref(path: str, value: str) -> None:
+            if value not in self.platforms:
+                out.append(
+                    f"{path}: platform '{value}' is not defined (defined: {', '.join(names)})"
+                )
+
+        def category_ref(path: str, value: str) -> None:
+            if value not in CATEGORIES:
+                out.append(
+                    f"{path}: '{value}' is not a category (allowed: {', '.join(CATEGORIES)})"
+                )
+
+        for i, p in enumerate(self.state.access.blocked):
+            platform_ref(f"state.access.blocked[{i}]", p)
+        for i, p in enumerate(self.state.jurisdiction or []):
+            platform_ref(f"state.jurisdiction[{i}]", p)
+        for i, c in enumerate(self.baseline.illegitimate):
+            category_ref(f"baseline.illegitimate[{i}]", c)
+        for name, plat in self.platforms.items():
+            for i, c in enumerate(plat.moderation.terms_prohibited):
+                category_ref(f"platforms.{name}.moderation.terms_prohibited[{i}]", c)
+            lo, hi = plat.moderation.reviewer_hours
+            if not 0 <= lo < hi <= 24:
+                out.append(
+                    f"platforms.{name}.moderation.reviewer_hours: need 0 <= start < end <= 24, "
+                    f"got [{lo}, {hi}]"
+                )
+        lo, hi = self.state.officials.working_hours
+        if not 0 <= lo < hi <= 24:
+            out.append(
+                f"state.officials.working_hours: need 0 <= start < end <= 24, got [{lo}, {hi}]"
+            )
+        for i, ev in enumerate(self.events):
+            if ev.platform:
+                platform_ref(f"events[{i}].platform", ev.platform)
+            for j, c in enumerate(ev.prohibit):
+                category_ref(f"events[{i}].prohibit[{j}]", c)
+        return out
+
+    def platform_names(self) -> list[str]:
+        return list(self.platforms)
