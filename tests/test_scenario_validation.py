@@ -136,12 +136,29 @@ def test_field_and_validator_problems_listed_together():
     ]
 
 
-def test_refused_before_any_work(monkeypatch):
+def test_refused_before_any_work(monkeypatch, tmp_path):
+    """`tightrope run` with bad settings exits 2 before any simulation is built or run: a
+    command that started the engine first would hit the patched engine and exit 1."""
+    from click.testing import CliRunner
+
+    from tightrope.cli import main
+    from tightrope.engine import driver
+
+    started: list[str] = []
+
     def boom(*args, **kwargs):
+        started.append("engine")
         raise AssertionError("a simulation was started")
 
     monkeypatch.setattr(tightrope.Simulation, "__init__", boom)
-    problems(["state.access.blocked=['twitter']", "run.users=-1"])
+    monkeypatch.setattr(driver, "run", boom)
+    out = tmp_path / "out"
+    args = ["run", "eu-dsa", "--set", "state.access.blocked=['twitter']", "--set", "run.users=-1"]
+    result = CliRunner().invoke(main, [*args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "run.users" in result.output
+    assert started == []
+    assert not out.exists()
 
 
 def test_platform_order_is_part_of_the_config_hash() -> None:

@@ -1,4 +1,4 @@
-"""The peer for `tightrope.reference`: the same rules written idiomatically in Mesa 3.3.1.
+"""The peer for `tightrope.peers.reference`: the same rules written idiomatically in Mesa 3.3.1.
 
 A `mesa.Model` holds the users as `mesa.Agent`s (the model's AgentSet), the posts as small
 Python objects, and the review queue as a `collections.deque` on the model. A tick is one
@@ -7,8 +7,9 @@ Python objects, and the review queue as a `collections.deque` on the model. A ti
 delivered to it for the next tick into its inbox. Randomness is Mesa's own, seeded through
 ``mesa.Model(seed=...)``: ``self.random`` (Python's generator) for the chance draws and
 shuffles, ``self.model.rng`` (NumPy's, seeded by Mesa from the same seed) for the Poisson
-counts. The rules are those of the `tightrope.reference` docstring, point by point; the
-follower graph and posting rates are the same inputs (from `tightrope.reference.reference_world`).
+counts. The rules are those of the `tightrope.peers.reference` docstring, point by point;
+the follower graph and posting rates are the same inputs (from
+`tightrope.peers.reference.reference_world`).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from operator import attrgetter
 import mesa
 import numpy as np
 
-from tightrope.reference import (
+from tightrope.peers.reference import (
     C_FLAGGED,
     C_LOST,
     C_POSTS,
@@ -96,7 +97,7 @@ class User(mesa.Agent):
 
 
 class ReferenceModel(mesa.Model):
-    """The reference subset (see `tightrope.reference`) as a Mesa model.
+    """The reference subset (see `tightrope.peers.reference`) as a Mesa model.
 
     ptr, idx: the follower graph in CSR form; rates: posts per hour per user; q, r, d, c:
     the rule parameters; seed: Mesa's seed."""
@@ -137,7 +138,7 @@ class ReferenceModel(mesa.Model):
         self.tick += 1
 
     def summary(self) -> dict:
-        """The summary statistics of `tightrope.reference`, from this model's state."""
+        """The summary statistics of `tightrope.peers.reference`, from this model's state."""
         cnt = np.zeros(N_COUNTERS, dtype=np.int64)
         cnt[C_POSTS] = len(self.posts)
         cnt[C_PROHIBITED] = sum(p.prohibited for p in self.posts)

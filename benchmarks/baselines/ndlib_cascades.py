@@ -13,7 +13,7 @@ successors (in a DiGraph, `neighbors` are successors); for each one still Suscep
 `np.random.random_sample()` and infects it when the draw is <= the edge's threshold; the node
 then becomes Removed. So the threshold is the activation probability, each newly infected
 node tries each inactive out-neighbour exactly once, and the cascade ends when an iteration
-infects no one: Kempe et al.'s independent cascade, the rule `tightrope.cascades` implements
+infects no one: Kempe et al.'s independent cascade, the rule `tightrope.peers.cascades` implements
 (which succeeds on draw < p instead of <= p, a difference of 2**-53 per draw). The final size
 is the number of Removed nodes. Two caveats of NDlib's API: per-edge thresholds are used only
 if every edge has one (otherwise each node uses 1 / out-degree), and NDlib draws from NumPy's

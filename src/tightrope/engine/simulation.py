@@ -224,7 +224,16 @@ class Simulation:
     # -- the phases, in the order of PHASES ----------------------------------------------
     def phase_events(self, tick: Tick) -> None:
         """Scheduled and random shocks start (tightrope.model.events)."""
-        apply_events(self, tick.t0, tick.end, self.events_rng)
+        self.law = apply_events(
+            self.scenario,
+            self.events,
+            self.people.grievance,
+            self.blocked,
+            self.law,
+            tick.t0,
+            tick.end,
+            self.events_rng,
+        )
 
     def phase_policy(self, tick: Tick) -> None:
         """The rules in force: laws, campaigns, the adaptive rule, platforms' effort."""

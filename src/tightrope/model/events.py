@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from tightrope.model.policy import Law
 from tightrope.scenario.content import CATEGORIES
 from tightrope.scenario.schema import Event, Scenario
 
@@ -46,11 +47,23 @@ def schedule(sc: Scenario) -> EventState:
     return EventState(sorted(((int(e.day * 1440), e) for e in sc.events), key=lambda x: x[0]))
 
 
-def apply_events(sim, t0: int, t1: int, rng: np.random.Generator) -> None:
-    """Start the events of the tick [t0, t1): scheduled ones, then random ones."""
-    ev = sim.events
+def apply_events(
+    sc: Scenario,
+    ev: EventState,
+    grievance: np.ndarray,
+    blocked: np.ndarray,
+    law: Law,
+    t0: int,
+    t1: int,
+    rng: np.random.Generator,
+) -> Law:
+    """Start the events of the tick [t0, t1): scheduled ones, then random ones.
+
+    What they change is passed in and given back, never reached through the simulation: a
+    scandal raises `grievance` (in place), a block or unblock sets `blocked` (in place),
+    disasters and campaigns join `ev`, and the law in force is returned (a law event gives
+    a new one)."""
     due = [e for start, e in ev.scheduled if t0 <= start < t1]
-    sc = sim.scenario
     rate_scale = (t1 - t0) / (30 * 1440)
     re = sc.random_events
     for kind, per30 in (
@@ -68,26 +81,36 @@ def apply_events(sim, t0: int, t1: int, rng: np.random.Generator) -> None:
                 )
             )
     for e in due:
-        _start(sim, e, t0, rng)
+        law = _start(sc, ev, grievance, blocked, law, e, t0, rng)
+    return law
 
 
-def _start(sim, e: Event, t0: int, rng: np.random.Generator) -> None:
+def _start(
+    sc: Scenario,
+    ev: EventState,
+    grievance: np.ndarray,
+    blocked: np.ndarray,
+    law: Law,
+    e: Event,
+    t0: int,
+    rng: np.random.Generator,
+) -> Law:
     end = t0 + int(e.duration_days * 1440)
-    names = list(sim.scenario.platforms)
-    people = sim.people
+    names = list(sc.platforms)
     if e.kind == "scandal":
-        hit = rng.random(people.kind.size) < e.share
-        people.grievance[hit] = np.minimum(1.0, people.grievance[hit] + e.magnitude)
+        hit = rng.random(grievance.size) < e.share
+        grievance[hit] = np.minimum(1.0, grievance[hit] + e.magnitude)
     elif e.kind == "disaster":
-        sim.events.disasters.append(Timed(t0, end, e.magnitude))
+        ev.disasters.append(Timed(t0, end, e.magnitude))
     elif e.kind == "campaign":
-        sim.events.campaigns.append(Timed(t0, end, e.magnitude))
+        ev.campaigns.append(Timed(t0, end, e.magnitude))
     elif e.kind in ("block", "unblock"):
-        sim.blocked[names.index(e.platform)] = 1 if e.kind == "block" else 0
+        blocked[names.index(e.platform)] = 1 if e.kind == "block" else 0
     elif e.kind == "law":
-        prohibited = sim.law.prohibited.copy()
+        prohibited = law.prohibited.copy()
         for c in e.prohibit:
             prohibited[CATEGORIES.index(c)] = min(1.0, e.magnitude)
-        precision = sim.law.precision if e.precision is None else e.precision
-        sim.law = sim.law._replace(prohibited=prohibited, precision=precision)
-    sim.events.log.append({"minute": t0, "kind": e.kind, "magnitude": e.magnitude})
+        precision = law.precision if e.precision is None else e.precision
+        law = law._replace(prohibited=prohibited, precision=precision)
+    ev.log.append({"minute": t0, "kind": e.kind, "magnitude": e.magnitude})
+    return law
