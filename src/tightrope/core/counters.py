@@ -17,23 +17,57 @@ TICK: tuple[str, ...] = (
 )  # fmt: skip
 T = {name: i for i, name in enumerate(TICK)}
 
-INTENTS, POSTS, SELF_CENSORED, DISPLACED_PRIVATE, DISPLACED_FOREIGN = 0, 1, 2, 3, 4
-BLOCKED, HELD, REMOVED, WRONGFUL_REMOVED, VIEWS, HARM_VIEWS, RUMOR_VIEWS = 5, 6, 7, 8, 9, 10, 11
-CRITICISM_VIEWS, RESHARES, REPORTS, REQUESTS, ANSWERED, EXPIRED_REQUESTS = 12, 13, 14, 15, 16, 17
-REGULATOR_CHECKS, REGULATOR_VIOLATIONS, FINES, INCIDENTS, LEGIT_POSTS = 18, 19, 20, 21, 22
-REMOVED_PUBLISHED, HELD_REMOVED, HELD_APPROVED, PUNISHED, REFERRALS = 23, 24, 25, 26, 27
-LEGIT_INTENTS, SUPPRESSED_LEGIT, ANSWERED_RESOLVED, VIEWS_LOST, SENSITIVE_POSTS = 28, 29, 30, 31, 32
-CALLS_TO_ACTION = 33
-assert T["views_lost"] == VIEWS_LOST
-assert T["legit_posts"] == LEGIT_POSTS
+# each counter's position, derived from its name (the kernels see plain int constants)
+INTENTS = T["intents"]
+POSTS = T["posts"]
+SELF_CENSORED = T["self_censored"]
+DISPLACED_PRIVATE = T["displaced_private"]
+DISPLACED_FOREIGN = T["displaced_foreign"]
+BLOCKED = T["blocked"]
+HELD = T["held"]
+REMOVED = T["removed"]
+WRONGFUL_REMOVED = T["wrongful_removed"]
+VIEWS = T["views"]
+HARM_VIEWS = T["harm_views"]
+RUMOR_VIEWS = T["rumor_views"]
+CRITICISM_VIEWS = T["criticism_views"]
+RESHARES = T["reshares"]
+REPORTS = T["reports"]
+REQUESTS = T["requests"]
+ANSWERED = T["answered"]
+EXPIRED_REQUESTS = T["expired_requests"]
+REGULATOR_CHECKS = T["regulator_checks"]
+REGULATOR_VIOLATIONS = T["regulator_violations"]
+FINES = T["fines"]
+INCIDENTS = T["incidents"]
+LEGIT_POSTS = T["legit_posts"]
+REMOVED_PUBLISHED = T["removed_published"]
+HELD_REMOVED = T["held_removed"]
+HELD_APPROVED = T["held_approved"]
+PUNISHED = T["punished"]
+REFERRALS = T["referrals"]
+LEGIT_INTENTS = T["legit_intents"]
+SUPPRESSED_LEGIT = T["suppressed_legit"]
+ANSWERED_RESOLVED = T["answered_resolved"]
+VIEWS_LOST = T["views_lost"]
+SENSITIVE_POSTS = T["sensitive_posts"]
+CALLS_TO_ACTION = T["calls_to_action"]
 
 PLATFORM: tuple[str, ...] = (
     "posts", "views", "removed", "commerce_posts", "fines", "reviews", "flagged",
     "prohibited_views", "scanned", "violations",
 )  # fmt: skip
-P_POSTS, P_VIEWS, P_REMOVED, P_COMMERCE, P_FINES, P_REVIEWS, P_FLAGGED = 0, 1, 2, 3, 4, 5, 6
-P_PROHIBITED_VIEWS, P_SCANNED, P_VIOLATIONS = 7, 8, 9
-assert len(PLATFORM) == P_VIOLATIONS + 1
+P = {name: i for i, name in enumerate(PLATFORM)}
+P_POSTS = P["posts"]
+P_VIEWS = P["views"]
+P_REMOVED = P["removed"]
+P_COMMERCE = P["commerce_posts"]
+P_FINES = P["fines"]
+P_REVIEWS = P["reviews"]
+P_FLAGGED = P["flagged"]
+P_PROHIBITED_VIEWS = P["prohibited_views"]
+P_SCANNED = P["scanned"]
+P_VIOLATIONS = P["violations"]
 
 # Histograms of minutes: 1-minute bins up to a day, then hourly bins up to 7 days, then one
 # bin for anything longer.
