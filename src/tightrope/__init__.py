@@ -9,13 +9,17 @@
 
 from __future__ import annotations
 
-from tightrope.engine.driver import run
-from tightrope.engine.simulation import PHASES, Simulation
-from tightrope.errors import InputError
-from tightrope.results.result import Result
-from tightrope.scenario.files import config_sha256, load_scenario, preset_names
-from tightrope.scenario.schema import Scenario
-from tightrope.version import __version__
+from tightrope.core import kernel_cache
+
+kernel_cache.configure()  # before any kernel is defined: a cache per version of their sources
+
+from tightrope.engine.driver import run  # noqa: E402
+from tightrope.engine.simulation import PHASES, Simulation  # noqa: E402
+from tightrope.errors import InputError  # noqa: E402
+from tightrope.results.result import Result  # noqa: E402
+from tightrope.scenario.files import config_sha256, load_scenario, preset_names  # noqa: E402
+from tightrope.scenario.schema import Scenario  # noqa: E402
+from tightrope.version import __version__  # noqa: E402
 
 __all__ = [
     "PHASES",
