@@ -36,6 +36,7 @@ from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
 from tightrope.model.exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL_REPORTED, may_use, push_event
 from tightrope.model.feed import FEED_BLOCK_USERS
 from tightrope.model.moderation import heap_push, priority
+from tightrope.model.people import grievance_down, grievance_up, trust_up
 from tightrope.scenario.content import (
     CHEERLEADING,
     COLLECTIVE_ACTION,
@@ -44,6 +45,47 @@ from tightrope.scenario.content import (
     RUMOR,
     VISIBLE,
 )
+
+# Behavioural assumptions of a view (docs/model.md 5.9, 7.5 and 12.6).
+RUMOR_GRIEVANCE_RISE = 0.01
+"""Grievance a viewer of susceptibility 1 gains from a rumour seen."""
+CRITICISM_GRIEVANCE_RISE = 0.005
+"""Grievance a viewer of susceptibility 1 gains from criticism seen."""
+OFFICIAL_TRUST_RISE = 0.002
+"""Trust a viewer gains from an official post seen."""
+CHEERLEADING_GRIEVANCE_FALL = 0.002
+"""Grievance a viewer loses to cheerleading seen (distraction)."""
+RESHARE_BASE = 0.5
+"""Reshare propensity of a viewer of susceptibility 0 (added to susceptibility)."""
+
+
+@njit(inline="always", cache=True)
+def reshare_chance(
+    virality: float,
+    susceptibility: float,
+    fear: float,
+    sensitivity: float,
+    reach: float,
+    base: float,
+) -> float:
+    """Chance a view leads to a reshare:
+    `virality x (base + susceptibility) x (1 - fear x sensitivity) x reach`, with the
+    category's virality and sensitivity, the viewer's susceptibility and fear in [0, 1],
+    and the post's reach (1, or less when the platform reduces its visibility). Falls
+    linearly with fear, by `virality x (base + s) x sensitivity x reach` per unit."""
+    return virality * (base + susceptibility) * (1.0 - fear * sensitivity) * reach
+
+
+@njit(inline="always", cache=True)
+def report_chance(
+    propensity: float, offensiveness: float, stance: float, sensitivity: float
+) -> float:
+    """Chance a view leads to a report:
+    `propensity x offensiveness x (1 + max(stance, 0) x sensitivity)`, with the viewer's
+    report propensity and stance (in [-1, 1]; only a pro-state stance adds) and the
+    category's offensiveness and sensitivity."""
+    return propensity * (offensiveness * (1.0 + (stance if stance > 0.0 else 0.0) * sensitivity))
+
 
 PREFETCH_DISTANCE = 16  # views ahead whose post and viewer are fetched early
 
@@ -267,16 +309,16 @@ def view_parts(
             s = susceptibility[v]
             if c == RUMOR:
                 row[C_RUMOR] += 1.0
-                grievance[v] = min(1.0, grievance[v] + 0.01 * s)
+                grievance[v] = grievance_up(grievance[v], RUMOR_GRIEVANCE_RISE * s)
             elif c == CRITICISM:
                 row[C_CRITICISM] += 1.0
-                grievance[v] = min(1.0, grievance[v] + 0.005 * s)
+                grievance[v] = grievance_up(grievance[v], CRITICISM_GRIEVANCE_RISE * s)
             elif c == COLLECTIVE_ACTION:
                 calls_seen[v] += 1.0
             elif c == OFFICIAL:
-                trust[v] = min(1.0, trust[v] + 0.002)
+                trust[v] = trust_up(trust[v], OFFICIAL_TRUST_RISE)
             elif c == CHEERLEADING:
-                grievance[v] = max(0.0, grievance[v] - 0.002)
+                grievance[v] = grievance_down(grievance[v], CHEERLEADING_GRIEVANCE_FALL)
             if state_prohibited[p, c] > 0.0:
                 row[C_PROHIBITED_VIEWS + p] += 1.0
             if p_regulated[p] != 0:
@@ -289,14 +331,13 @@ def view_parts(
                         log[r] = pid
                 seen += 1
             sens = cat_sensitivity[c]
-            share = cat_virality[c] * (0.5 + s) * (1.0 - fear[v] * sens)
-            if uniform(rs_reshare) < share * reach[slot]:
+            chance = reshare_chance(cat_virality[c], s, fear[v], sens, reach[slot], RESHARE_BASE)
+            if uniform(rs_reshare) < chance:
                 o |= RESHARED
                 row[C_RESHARES] += 1.0
             if p_reports[p] != 0 and cat_offense[c] > 0.0:
-                st = stance[v]
-                offended = cat_offense[c] * (1.0 + (st if st > 0.0 else 0.0) * sens)
-                if uniform(rs_report) < report_propensity[v] * offended:
+                chance = report_chance(report_propensity[v], cat_offense[c], stance[v], sens)
+                if uniform(rs_report) < chance:
                     o |= REPORTED
                     row[C_REPORTS] += 1.0
             outcome[e] = o

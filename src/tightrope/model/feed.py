@@ -37,6 +37,7 @@ from tightrope.core.rng import (
     uniform,
 )
 from tightrope.model.exposure import may_use
+from tightrope.model.posting import platform_weight
 from tightrope.scenario.content import VISIBLE
 
 AGE_LIMIT_MINUTES = 1440
@@ -126,6 +127,29 @@ def _scan_window(t0, decay, lo0, n0, lo1, n, posts, consts, counts) -> None:
                 row[platform[s]] += 1
 
 
+@njit(cache=True, inline="always")
+def feed_score(
+    engagement: float,
+    engagement_weight: float,
+    freshness: float,
+    reach: float,
+    sensitive_penalty: float,
+    sensitivity: float,
+) -> float:
+    """A candidate's feed score (section 7.6), >= 0, a weight relative to the platform's
+    other candidates: `(engagement + 1)^engagement_weight x freshness x reach x
+    (1 - sensitive_penalty x sensitivity)`. engagement >= 0 (views and reshares, decaying);
+    engagement_weight >= 0 (`feed.engagement_weight`, 0: recency only); freshness =
+    exp(-age / time constant) in (0, 1]; reach in [0, 1] (cut by 'reduce');
+    sensitive_penalty (`feed.sensitive_penalty`) and sensitivity in [0, 1]."""
+    w = engagement + 1.0
+    if engagement_weight != 1.0:
+        w = w**engagement_weight
+    w *= freshness * reach
+    w *= 1.0 - sensitive_penalty * sensitivity
+    return w
+
+
 @njit(cache=True, parallel=True)
 def _write_candidates(t0, lo0, n0, lo1, n, posts, consts, cand, fill) -> None:
     """Each chunk's candidates with their scores, from fill[c, p] on for platform p (so
@@ -146,12 +170,14 @@ def _write_candidates(t0, lo0, n0, lo1, n, posts, consts, cand, fill) -> None:
                 continue
             p = platform[s]
             age = max(t0 - created[s], 0)
-            weight = eng_weight[p]
-            w = engagement[s] + 1.0
-            if weight != 1.0:
-                w = w**weight
-            w *= fresh[age] * reach[s]
-            w *= 1.0 - sens_penalty[p] * sensitivity[cat[s]]
+            w = feed_score(
+                engagement[s],
+                eng_weight[p],
+                fresh[age],
+                reach[s],
+                sens_penalty[p],
+                sensitivity[cat[s]],
+            )
             k = at[p]
             cand_pid[k] = pid[s]  # what a pick needs, kept with the candidate: the ring is far
             cand_author[k] = author[s]
@@ -219,14 +245,14 @@ def rank_candidates(t0, posts, consts, cand, scratch, start, top) -> None:
 
 
 @njit(cache=True, inline="always")
-def _usable(i, t0, top, access, suspended, satisfaction, usable) -> float:
+def _usable(i, t0, top, access, suspended, satisfaction, usable, floor) -> float:
     """Mark the platforms user i can see a feed on (candidates of positive total score, on
-    a platform the user can use); return their total satisfaction + 0.01 each."""
+    a platform the user can use); return the sum of their `platform_weight`s."""
     total = 0.0
     for p in range(top.size):
         usable[p] = top[p] > 0.0 and may_use(access, suspended, i, p, t0)
         if usable[p]:
-            total += satisfaction[i, p] + 0.01
+            total += platform_weight(satisfaction[i, p], floor)
     return total
 
 
@@ -264,14 +290,15 @@ def draw_slots(
     cand,
     out,
     picks,
+    floor,
 ) -> None:
     """Each block's feed slots this tick, in parallel over blocks: every user who can see
     a feed looks at Poisson(rate) slots (one draw per user from the block's count stream,
     from a table when the mean is small); each slot shows, from the block's slot stream, a
-    platform in proportion to satisfaction + 0.01, a candidate from its alias table and a
-    minute of the tick. Block b's slots go to out[b x room:], in the order of its users, and
-    totals[b] is their number: when it is more than `room`, only the first `room` are
-    written (`feed_tick` then draws again with room for all: the same draws).
+    platform in proportion to its `platform_weight` (with `floor`), a candidate from its
+    alias table and a minute of the tick. Block b's slots go to out[b x room:], in the order
+    of its users, and totals[b] is their number: when it is more than `room`, only the first
+    `room` are written (`feed_tick` then draws again with room for all: the same draws).
 
     A block draws all its slots first (the candidate as its platform and uniform, in
     out.pid and `picks`, float64 scratch the size of out.pid: `feed_tick` lends it
@@ -297,7 +324,7 @@ def draw_slots(
         end = k + room
         got = 0
         for i in range(b * FEED_BLOCK_USERS, min(n, (b + 1) * FEED_BLOCK_USERS)):
-            total = _usable(i, t0, top, access, suspended, satisfaction, usable)
+            total = _usable(i, t0, top, access, suspended, satisfaction, usable, floor)
             if total <= 0.0:
                 continue
             count = _slots(s, rate, cdf, used)
@@ -310,7 +337,7 @@ def draw_slots(
                 for q in range(n_p):
                     if usable[q]:
                         p = q
-                        u -= satisfaction[i, q] + 0.01
+                        u -= platform_weight(satisfaction[i, q], floor)
                         if u < 0.0:
                             break
                 out_pid[k] = p
@@ -402,7 +429,7 @@ def feed_tick(
             views = new_feed_views(max(totals.size * room, 2 * views.pid.size), n, L)
         draw_slots(
             t0, L, people, top, start, rate, cdf, used, key_count, key_slot, room, totals,
-            cand, views, views.sorted_pid.view(np.float64),
+            cand, views, views.sorted_pid.view(np.float64), consts.platform_choice_floor,
         )  # fmt: skip
         most = int(totals.max())
         if most <= room:

@@ -14,7 +14,9 @@ import numpy as np
 from numba import njit, prange
 
 from tightrope.core import counters as K
+from tightrope.model.exposure import can_use
 from tightrope.model.moderation import identifiability
+from tightrope.model.posting import deterred
 from tightrope.scenario.content import BAD_ACTOR
 from tightrope.scenario.schema import Scenario
 
@@ -55,13 +57,7 @@ def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray
             usable = False
             foreign = False
             for p in range(n_p):
-                # can_use(), written out: one call per user and platform costs more
-                if (
-                    (member[i] >> p) & 1 != 0
-                    and suspended[i] <= now
-                    and live[p] != 0
-                    and (blocked[p] == 0 or vpn[i] != 0)
-                ):
+                if can_use(member, suspended, vpn, live, blocked, i, p, now):
                     usable = True
                     per_platform[p] += 1.0
                     if p_foreign[p] != 0:
@@ -70,7 +66,7 @@ def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray
                 out[4] += 1.0
             if kind[i] == BAD_ACTOR and usable:
                 ident = identifiability(real_name[i], data_access)
-                if ident * severity * boost < gain[i]:
+                if not deterred(ident, severity, boost, gain[i]):
                     out[5] += 1.0
             if wants_foreign[i] >= 0.5:
                 out[6] += 1.0

@@ -15,15 +15,28 @@ import math
 from numba import njit
 
 
+@njit(inline="always", cache=True)
+def calls_kept(decay_per_day: float, tick_minutes: int) -> float:
+    """Share of the calls seen that a user still counts after a tick of `tick_minutes`:
+    `(1 - decay_per_day)^(tick_minutes / 1440)`, decay_per_day in [0, 1]."""
+    return math.pow(1.0 - decay_per_day, tick_minutes / 1440.0)
+
+
+@njit(inline="always", cache=True)
+def mobilises(grievance: float, calls_seen: float, threshold: float, floor: float) -> bool:
+    """The threshold rule: a user is mobilised iff `grievance >= floor` and
+    `calls_seen x grievance >= threshold` (their own threshold, drawn once)."""
+    return grievance >= floor and calls_seen * grievance >= threshold
+
+
 @njit(cache=True)
 def mobilise(people, tick_minutes, decay_per_day, floor) -> int:
     """Update who is mobilised after a tick; returns how many are."""
-    keep = math.pow(1.0 - decay_per_day, tick_minutes / 1440.0)
+    keep = calls_kept(decay_per_day, tick_minutes)
     n = 0
     for i in range(people.kind.size):
         people.calls_seen[i] *= keep
-        g = people.grievance[i]
-        on = g >= floor and people.calls_seen[i] * g >= people.threshold[i]
+        on = mobilises(people.grievance[i], people.calls_seen[i], people.threshold[i], floor)
         people.mobilised[i] = 1 if on else 0
         n += 1 if on else 0
     return n

@@ -14,7 +14,29 @@ from numba import njit
 from tightrope.core import counters as K
 from tightrope.core.rng import uniform
 from tightrope.model.exposure import SUSPENSION_CHECK, schedule_audience
+from tightrope.model.people import (
+    fear_after_shock,
+    grievance_up,
+    identifiability,
+    trust_down,
+)
 from tightrope.scenario.content import PENDING, REMOVED, VISIBLE
+
+# Behavioural assumptions of removals and punishments (docs/model.md 7.4, 8.4 and 12.6).
+REMOVAL_FEAR_SHOCK = 0.05
+"""Fear shock to an author whose post is removed (a share of the way to 1)."""
+WRONGFUL_GRIEVANCE_RISE = 0.05
+"""Grievance an author gains when a legitimate post of theirs is removed."""
+WRONGFUL_TRUST_FALL = 0.03
+"""Trust an author loses when a legitimate post of theirs is removed."""
+PUNISHED_FEAR_SHOCK = 0.5
+"""Fear shock to a punished speaker (a share of the way to 1)."""
+PUNISHED_TRUST_KEEP = 0.8
+"""Share of a punished speaker's trust that remains."""
+PUNISHED_SUSPENSION_DAYS = 7
+"""Days a punished speaker's account is suspended at punishment severity 1."""
+PRIORITY_ENFORCED, PRIORITY_REPORTED, PRIORITY_HELD = 10.0, 2.0, 1.0
+"""Review-queue priority weights: enforced severity, a report, a held post."""
 
 
 @njit(cache=True, inline="always")
@@ -85,7 +107,11 @@ def heap_pop(q, p: int) -> tuple[int, int]:
 @njit(cache=True, inline="always")
 def priority(rules, p: int, cat: int, reported: bool, held: bool) -> float:
     """Queue priority: enforced severity first, then reported items, then held ones."""
-    return 10.0 * rules.enforced[p, cat] + (2.0 if reported else 0.0) + (1.0 if held else 0.0)
+    return (
+        PRIORITY_ENFORCED * rules.enforced[p, cat]
+        + (PRIORITY_REPORTED if reported else 0.0)
+        + (PRIORITY_HELD if held else 0.0)
+    )
 
 
 @njit(cache=True, inline="always")
@@ -109,27 +135,39 @@ def record_minutes(hist, which: int, minutes: float) -> None:
     hist[which, b] += 1
 
 
-@njit(cache=True, inline="always")
-def identifiability(real_name: int, data_access: float) -> float:
-    """Chance the state can tie an account to a person: 1 with a real name, else the
-    state's data access. Takes the user's real-name flag, not the People record."""
-    return 1.0 if real_name != 0 else data_access
+@njit(inline="always", cache=True)
+def punishment_chance(identifiability: float, severity: float) -> float:
+    """Chance the state punishes a referred author: `identifiability x severity`, both in
+    [0, 1]."""
+    return identifiability * severity
+
+
+@njit(inline="always", cache=True)
+def trust_after_punishment(trust: float, keep: float) -> float:
+    """A punished speaker's trust: `trust x keep`, keep in [0, 1]."""
+    return trust * keep
+
+
+@njit(inline="always", cache=True)
+def punishment_suspension_minutes(severity: float, days_at_full_severity: int) -> int:
+    """Minutes a punished speaker is suspended: `int(days x 1440 x severity)`."""
+    return int(days_at_full_severity * 1440 * severity)
 
 
 @njit(cache=True)
 def punish(people, graph_ptr, graph_idx, consts, i: int, now: int, tc) -> None:
     """The state punishes an identified speaker; their followers see it and fear rises."""
     tc[K.PUNISHED] += 1.0
-    people.fear[i] = people.fear[i] + 0.5 * (1.0 - people.fear[i])
-    people.trust[i] = people.trust[i] * 0.8
-    until = now + int(7 * 1440 * consts.severity)
+    people.fear[i] = fear_after_shock(people.fear[i], PUNISHED_FEAR_SHOCK)
+    people.trust[i] = trust_after_punishment(people.trust[i], PUNISHED_TRUST_KEEP)
+    until = now + punishment_suspension_minutes(consts.severity, PUNISHED_SUSPENSION_DAYS)
     if until > people.suspended_until[i]:
         people.suspended_until[i] = until
         people.access[i] |= SUSPENSION_CHECK
     w = consts.witness_fear
     for e in range(graph_ptr[i], graph_ptr[i + 1]):
         f = graph_idx[e]
-        people.fear[f] = people.fear[f] + w * (1.0 - people.fear[f])
+        people.fear[f] = fear_after_shock(people.fear[f], w)
 
 
 @njit(cache=True)
@@ -151,11 +189,11 @@ def remove_post(
     else:
         tc[K.HELD_REMOVED] += 1.0
     people.day_removed[a] += 1.0
-    people.fear[a] = people.fear[a] + 0.05 * (1.0 - people.fear[a])
+    people.fear[a] = fear_after_shock(people.fear[a], REMOVAL_FEAR_SHOCK)
     if consts.legit[c]:
         tc[K.WRONGFUL_REMOVED] += 1.0
-        people.grievance[a] = min(1.0, people.grievance[a] + 0.05)
-        people.trust[a] = max(0.0, people.trust[a] - 0.03)
+        people.grievance[a] = grievance_up(people.grievance[a], WRONGFUL_GRIEVANCE_RISE)
+        people.trust[a] = trust_down(people.trust[a], WRONGFUL_TRUST_FALL)
     if rules.enforced[p, c] > 0.0:
         people.strikes[a] += 1
         if people.strikes[a] >= consts.p_strike_limit[p]:
@@ -167,10 +205,8 @@ def remove_post(
     sev = rules.state_prohibited[p, c]
     if sev > 0.0 and sev >= consts.p_referral[p]:
         tc[K.REFERRALS] += 1.0
-        if (
-            uniform(rs_punish)
-            < identifiability(people.real_name[a], consts.data_access) * consts.severity
-        ):
+        ident = identifiability(people.real_name[a], consts.data_access)
+        if uniform(rs_punish) < punishment_chance(ident, consts.severity):
             punish(people, graph_ptr, graph_idx, consts, a, int(minute), tc)
 
 

@@ -14,13 +14,73 @@ from numba import njit
 from tightrope.core import counters as K
 from tightrope.core.rng import uniform
 from tightrope.model.moderation import record_minutes
+from tightrope.model.people import grievance_down, grievance_up, trust_down, trust_up
+
+# Behavioural assumptions of answers and expiries (docs/model.md 8.7 and 12.6).
+EXPIRY_GRIEVANCE_RISE = 0.1
+"""Grievance a requester gains when their request is abandoned."""
+EXPIRY_TRUST_FALL = 0.05
+"""Trust a requester loses when their request is abandoned."""
+RESOLVED_GRIEVANCE_FALL = 0.2
+"""Grievance a requester loses when an answer resolves their problem."""
+RESOLVED_TRUST_RISE = 0.1
+"""Trust a requester gains when an answer resolves their problem."""
+UNRESOLVED_TRUST_RISE = 0.02
+"""Trust a requester gains from an answer that does not resolve their problem."""
+
+
+@njit(inline="always", cache=True)
+def staff_working(hour: int, work_lo: int, work_hi: int) -> bool:
+    """Officials' staff answer during working hours `work_lo <= hour < work_hi`."""
+    return work_lo <= hour < work_hi
+
+
+@njit(inline="always", cache=True)
+def gives_up(waited: int, give_up_minutes: float) -> bool:
+    """A request waiting more than `give_up_minutes` is abandoned."""
+    return waited > give_up_minutes
+
+
+@njit(inline="always", cache=True)
+def answer_resolves(resolution_chance: float, rs) -> bool:
+    """An answer resolves the requester's problem w.p. `resolution_chance` (one draw)."""
+    return uniform(rs) < resolution_chance
+
+
+@njit(inline="always", cache=True)
+def after_expiry(
+    grievance: float, trust: float, grievance_rise: float, trust_fall: float
+) -> tuple[float, float]:
+    """A requester's (grievance, trust) after their request is abandoned:
+    `min(1, g + grievance_rise)`, `max(0, trust - trust_fall)`."""
+    return grievance_up(grievance, grievance_rise), trust_down(trust, trust_fall)
+
+
+@njit(inline="always", cache=True)
+def after_answer(
+    grievance: float,
+    trust: float,
+    resolved: bool,
+    resolved_grievance_fall: float,
+    resolved_trust_rise: float,
+    unresolved_trust_rise: float,
+) -> tuple[float, float]:
+    """A requester's (grievance, trust) after an answer: resolved,
+    `max(0, g - resolved_grievance_fall)` and `min(1, trust + resolved_trust_rise)`; not
+    resolved, g unchanged and `min(1, trust + unresolved_trust_rise)`."""
+    if resolved:
+        return (
+            grievance_down(grievance, resolved_grievance_fall),
+            trust_up(trust, resolved_trust_rise),
+        )
+    return grievance, trust_up(trust, unresolved_trust_rise)
 
 
 @njit(cache=True)
 def serve_answers(m, hour, req, people, consts, tc, hist, rs) -> None:
     """Staff work through the request queue during minute m."""
     cap = req.user.size
-    working = consts.work_lo <= hour < consts.work_hi
+    working = staff_working(hour, consts.work_lo, consts.work_hi)
     # capacity is kept in millionths in ends[2] so the whole queue state is integers
     if working:
         req.ends[2] += int(consts.answers_per_minute * 1_000_000)
@@ -29,11 +89,12 @@ def serve_answers(m, hour, req, people, consts, tc, hist, rs) -> None:
         head = req.ends[0] % cap
         u = req.user[head]
         waited = m - req.arrival[head]
-        if waited > consts.give_up_minutes:
+        if gives_up(waited, consts.give_up_minutes):
             req.ends[0] += 1
             tc[K.EXPIRED_REQUESTS] += 1.0
-            people.grievance[u] = min(1.0, people.grievance[u] + 0.1)
-            people.trust[u] = max(0.0, people.trust[u] - 0.05)
+            people.grievance[u], people.trust[u] = after_expiry(
+                people.grievance[u], people.trust[u], EXPIRY_GRIEVANCE_RISE, EXPIRY_TRUST_FALL
+            )
             continue
         if not working or req.ends[2] < 1_000_000:
             break
@@ -42,11 +103,16 @@ def serve_answers(m, hour, req, people, consts, tc, hist, rs) -> None:
         tc[K.ANSWERED] += 1.0
         record_minutes(hist, K.HIST_ANSWER, waited + k / max(consts.answers_per_minute, 1.0))
         k += 1
-        if uniform(rs) < consts.resolution:
+        resolved = answer_resolves(consts.resolution, rs)
+        if resolved:
             tc[K.ANSWERED_RESOLVED] += 1.0
-            people.grievance[u] = max(0.0, people.grievance[u] - 0.2)
-            people.trust[u] = min(1.0, people.trust[u] + 0.1)
-        else:
-            people.trust[u] = min(1.0, people.trust[u] + 0.02)
+        people.grievance[u], people.trust[u] = after_answer(
+            people.grievance[u],
+            people.trust[u],
+            resolved,
+            RESOLVED_GRIEVANCE_FALL,
+            RESOLVED_TRUST_RISE,
+            UNRESOLVED_TRUST_RISE,
+        )
     if req.ends[0] == req.ends[1] and req.ends[2] > 1_000_000:
         req.ends[2] = 1_000_000  # idle staff do not bank time

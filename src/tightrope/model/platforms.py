@@ -5,8 +5,9 @@ Compliance cost is reviewers at work (reviewers x effort x hours worked x hourly
 filtering (posts scanned / 1000 x filter cost x effort). Profit is revenue less compliance
 cost, fines and fixed cost.
 
-With adaptive compliance, every `adapt_every_days` the platform re-chooses its effort e in
-{0, 0.05, ..., 1} to maximise expected profit over the next period, from what it saw in the
+With adaptive compliance, every `adapt_every_days` the platform re-chooses its effort e
+among `compliance.effort_levels` levels from 0 to 1 (21: {0, 0.05, ..., 1}; the rule
+`choose_effort`) to maximise expected profit over the next period, from what it saw in the
 last one (the principal-agent problem of the seeds): expected violations found by
 inspectors are checks x s x (1 - d x e), where s is the share of views on prohibited content
 before filtering and d the filter's mean detection of prohibited categories at full effort;
@@ -21,7 +22,50 @@ import numpy as np
 from tightrope.core import counters as K
 from tightrope.scenario.schema import Scenario
 
-EFFORT_GRID = np.round(np.linspace(0.0, 1.0, 21), 2)
+
+def effort_grid(levels: int) -> np.ndarray:
+    """The efforts an adaptive platform chooses among: `levels` evenly spaced from 0 to 1
+    (`compliance.effort_levels`; 21 gives 0, 0.05, ..., 1), rounded to 12 decimals."""
+    return np.round(np.linspace(0.0, 1.0, levels), 12)
+
+
+def choose_effort(
+    revenue: float,
+    views: float,
+    prohibited_views: float,
+    checks: float,
+    cost: float,
+    detection: float,
+    effort_now: float,
+    full_cost: float,
+    fine: float,
+    fine_growth: float,
+    period_days: float,
+    grid: np.ndarray,
+    min_miss_share: float,
+) -> float:
+    """The compliance choice: the effort of `grid` of highest expected profit next period.
+
+    From the period just ended: revenue R, views V, prohibited views PV, inspections C,
+    compliance cost K, effort e0 and the filter's mean detection d of prohibited categories
+    at full effort (capped at 1):
+    - prohibited share before filtering `s = (PV / V) / max(1 - d x e0, min_miss_share)`,
+      0 if V = 0;
+    - unit cost `u = K / e0`, or `full_cost` (a period at full effort) if e0 = 0;
+    - for each e: violations `viol = C x s x (1 - d x e)`, fine
+      `fine x (1 + fine_growth x viol / max(period_days, 1))`, value
+      `R x (1 - s x d x (e - e0)) - u x e - viol x fine(e)`;
+    the first e of highest value (lowest effort on ties). Money in the scenario's currency.
+    """
+    d = min(float(detection), 1.0)
+    e0 = effort_now
+    s = (prohibited_views / views) / max(1.0 - d * e0, min_miss_share) if views > 0 else 0.0
+    unit_cost = cost / e0 if e0 > 0 else full_cost
+    e = grid
+    violations = checks * s * (1.0 - d * e)
+    fine_now = fine * (1.0 + fine_growth * violations / max(period_days, 1))
+    value = revenue * (1.0 - s * d * (e - e0)) - unit_cost * e - violations * fine_now
+    return float(e[int(np.argmax(value))])
 
 
 class Economy:
@@ -43,6 +87,8 @@ class Economy:
         self.adaptive = np.array([p.compliance.mode == "adaptive" for p in plats])
         self.every = np.array([p.compliance.adapt_every_days * 1440 for p in plats])
         self.effort = np.array([p.compliance.effort for p in plats], dtype=np.float64)
+        self.grids = [effort_grid(p.compliance.effort_levels) for p in plats]
+        self.min_miss = np.array([p.compliance.min_miss_share for p in plats])
         self.fine = sc.state.inspection.fine_per_violation
         self.fine_growth = sc.state.inspection.fine_growth
         self.period = np.zeros(
@@ -75,17 +121,21 @@ class Economy:
         """
         for p in np.nonzero(self.adaptive & (now >= self.next_adapt))[0]:
             rev, views, pviews, checks, cost, _fines = self.period[p]
-            d = min(float(detection[p]), 1.0)
-            e0 = self.effort[p]
-            s = (pviews / views) / max(1.0 - d * e0, 0.05) if views > 0 else 0.0
-            unit_cost = cost / e0 if e0 > 0 else full_cost[p]
-            e = EFFORT_GRID
-            violations = checks * s * (1.0 - d * e)
-            fine_now = self.fine * (
-                1.0 + self.fine_growth * violations / max(self.every[p] / 1440, 1)
+            self.effort[p] = choose_effort(
+                rev,
+                views,
+                pviews,
+                checks,
+                cost,
+                detection[p],
+                self.effort[p],
+                full_cost[p],
+                self.fine,
+                self.fine_growth,
+                self.every[p] / 1440,
+                self.grids[p],
+                self.min_miss[p],
             )
-            value = rev * (1.0 - s * d * (e - e0)) - unit_cost * e - violations * fine_now
-            self.effort[p] = float(e[int(np.argmax(value))])
             self.period[p] = 0.0
             self.next_adapt[p] = now + self.every[p]
 

@@ -1,13 +1,18 @@
 """The regime in force, as small tables the kernels read: constants and per-tick rules.
 
-`Consts` holds what does not change during a run. `Rules` is recomputed at the start of
-each tick from the scenario, the laws in force, the state's enforcement intensity
-(campaigns, the adaptive rule) and each platform's compliance effort.
+`Consts` holds what does not change during a run: the scenario compiled once, when the run
+starts, by `make_consts` from the declared table `COMPILED` (one row per field: the settings
+it reads and how). `Rules` is recomputed at the start of each tick from the scenario, the
+laws in force, the state's enforcement intensity (campaigns, the adaptive rule) and each
+platform's compliance effort (`make_rules`), so a policy that changes takes effect from the
+next tick.
 """
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal, NamedTuple
 
 import numpy as np
 
@@ -16,8 +21,9 @@ from tightrope.scenario.schema import Scenario
 
 
 class Consts(NamedTuple):
+    """The compiled scenario the kernels read; each field is one row of `COMPILED`."""
+
     tick_minutes: int
-    n_users: int
     n_platforms: int
     # content categories
     cat_share: np.ndarray
@@ -40,7 +46,6 @@ class Consts(NamedTuple):
     p_review_rate: np.ndarray  # reviews per reviewer-hour
     p_rev_lo: np.ndarray  # int64, first hour reviewers work
     p_rev_hi: np.ndarray  # int64, hour they stop
-    p_accuracy: np.ndarray
     p_reports: np.ndarray  # uint8
     p_strike_limit: np.ndarray  # int64
     p_suspension_minutes: np.ndarray
@@ -57,7 +62,6 @@ class Consts(NamedTuple):
     give_up_minutes: float
     resolution: float
     paid_burst: float
-    paid_trigger: float
     # people
     private_displacement: float
     views_per_day: float
@@ -69,8 +73,12 @@ class Consts(NamedTuple):
     leave_rate: float
     vpn_cost: float
     vpn_adopt_rate: float
-    mob_floor: float
-    mob_decay: float
+    platform_choice_floor: float
+    anonymous_risk: float
+    grievance_voice: float
+    exposure_unregulated: float
+    exposure_private: float
+    exposure_private_data: float
 
 
 class Rules(NamedTuple):
@@ -87,73 +95,186 @@ class Rules(NamedTuple):
     now: int  # first minute of the tick
 
 
+# -- the declared route from settings to `Consts` -------------------------------------------
+
+
+@dataclass(frozen=True)
+class Where:
+    """What a transform may know besides its settings: the run's size and, for a field
+    with one value per platform or per category, whose value it computes."""
+
+    n_users: int
+    name: str = ""  # the platform's or the category's name
+
+    @property
+    def scale(self) -> float:
+        """Staff counts are given per 100,000 users: this many hundred thousands."""
+        return self.n_users / 100_000.0
+
+
+@dataclass(frozen=True)
+class Compiled:
+    """One field of `Consts`: the settings it is computed from and how.
+
+    `paths` are dotted setting paths from the scenario's root; in a field `over` the
+    platforms (or the categories), `*` in a path stands for each platform (each category) in
+    turn: `platforms.*.feed.follower_see_chance`. `transform(where, *values)` gets the
+    values at `paths`, in order, and gives the field's value (one element of the array for a
+    field over the platforms or categories). `dtype`: the element type of a field over the
+    platforms or categories. A field of the run is what the transform gives: a Python int or
+    float as the settings hold it, or an array (the kernels are compiled for these types, so
+    a row must not change them)."""
+
+    field: str
+    paths: tuple[str, ...]
+    transform: Callable[..., Any]
+    over: Literal["run", "platforms", "categories"] = "run"
+    dtype: type | None = None
+
+
+def _same(where: Where, value: Any) -> Any:
+    return value
+
+
+def _setting(field: str, path: str) -> Compiled:
+    """A field that is one setting, unchanged."""
+    return Compiled(field, (path,), _same)
+
+
+def _per_platform(
+    field: str, path: str, dtype: type = np.float64, transform: Callable[..., Any] = _same
+) -> Compiled:
+    """A per-platform array of a platform's setting (`path` below `platforms.*.`)."""
+    return Compiled(field, (f"platforms.*.{path}",), transform, "platforms", dtype)
+
+
+def _per_category(field: str, path: str) -> Compiled:
+    """A per-category float64 array of a category's setting (`path` below `content.*.`)."""
+    return Compiled(field, (f"content.*.{path}",), _same, "categories", np.float64)
+
+
+def _diurnal(where: Where, weights: list[float]) -> np.ndarray:
+    d = np.asarray(weights, dtype=np.float64)
+    return d * (24.0 / d.sum())
+
+
+def _answers_per_minute(where: Where, staff: float, per_hour: float) -> float:
+    return staff * where.scale * per_hour / 60.0
+
+
+def _regulated(where: Where, jurisdiction: list[str] | None, foreign: bool) -> bool:
+    return (where.name in jurisdiction) if jurisdiction is not None else not foreign
+
+
+COMPILED: tuple[Compiled, ...] = (
+    _setting("tick_minutes", "run.tick_minutes"),
+    Compiled("n_platforms", ("platforms",), lambda w, platforms: len(platforms)),
+    # content categories, in CATEGORIES' order
+    _per_category("cat_share", "share"),
+    _per_category("cat_virality", "virality"),
+    _per_category("cat_harm", "harm_per_view"),
+    _per_category("cat_sensitivity", "sensitivity"),
+    _per_category("cat_offense", "offensiveness"),
+    _per_category("cat_gboost", "grievance_boost"),
+    Compiled(
+        "legit",
+        ("baseline.illegitimate",),
+        lambda w, illegitimate: w.name not in illegitimate,
+        "categories",
+        np.uint8,
+    ),
+    # platforms, in the scenario's order
+    _per_platform("p_private", "kind", np.uint8, lambda w, kind: kind == "private"),
+    _per_platform("p_foreign", "foreign", np.uint8),
+    Compiled(
+        "p_regulated",
+        ("state.jurisdiction", "platforms.*.foreign"),
+        _regulated,
+        "platforms",
+        np.uint8,
+    ),
+    _per_platform("p_see", "feed.follower_see_chance"),
+    _per_platform("p_delay", "feed.see_delay_minutes"),
+    _per_platform("p_eng_weight", "feed.engagement_weight"),
+    _per_platform("p_sens_penalty", "feed.sensitive_penalty"),
+    _per_platform("p_vis_reduction", "moderation.visibility_reduction"),
+    _per_platform(
+        "p_reviewers", "moderation.reviewers_per_100k_users", transform=lambda w, r: r * w.scale
+    ),
+    _per_platform("p_review_rate", "moderation.reviews_per_reviewer_hour"),
+    _per_platform("p_rev_lo", "moderation.reviewer_hours", np.int64, lambda w, h: h[0]),
+    _per_platform("p_rev_hi", "moderation.reviewer_hours", np.int64, lambda w, h: h[1]),
+    _per_platform("p_reports", "moderation.reports_enabled", np.uint8),
+    _per_platform("p_strike_limit", "moderation.strike_limit", np.int64),
+    _per_platform(
+        "p_suspension_minutes", "moderation.suspension_days", transform=lambda w, d: d * 1440
+    ),
+    _per_platform("p_referral", "moderation.referral_severity"),
+    _per_platform("p_appeal", "appeal"),
+    # the state
+    _setting("severity", "state.punishment.severity"),
+    _setting("witness_fear", "state.punishment.witness_fear"),
+    _setting("data_access", "state.identity.data_access"),
+    _setting("crackdown", "state.access.vpn_crackdown"),
+    Compiled(
+        "answers_per_minute",
+        ("state.officials.staff_per_100k_users", "state.officials.answers_per_staff_hour"),
+        _answers_per_minute,
+    ),
+    Compiled("work_lo", ("state.officials.working_hours",), lambda w, h: h[0]),
+    Compiled("work_hi", ("state.officials.working_hours",), lambda w, h: h[1]),
+    Compiled("give_up_minutes", ("state.officials.give_up_hours",), lambda w, h: h * 60.0),
+    _setting("resolution", "state.officials.resolution_chance"),
+    _setting("paid_burst", "state.paid_commenters.burst_multiplier"),
+    # people
+    _setting("private_displacement", "behaviour.private_displacement"),
+    _setting("views_per_day", "population.views_per_day"),
+    Compiled("diurnal", ("population.diurnal",), _diurnal),
+    _setting("fear_learning", "behaviour.fear_learning"),
+    _setting("grievance_decay", "behaviour.grievance_decay"),
+    _setting("trust_decay", "behaviour.trust_decay"),
+    _setting("leave_threshold", "behaviour.leave_threshold"),
+    _setting("leave_rate", "behaviour.leave_rate_per_day"),
+    _setting("vpn_cost", "behaviour.vpn_cost"),
+    _setting("vpn_adopt_rate", "behaviour.vpn_adopt_rate_per_day"),
+    _setting("platform_choice_floor", "behaviour.platform_choice_floor"),
+    _setting("anonymous_risk", "behaviour.anonymous_risk"),
+    _setting("grievance_voice", "behaviour.grievance_voice"),
+    _setting("exposure_unregulated", "behaviour.exposure_unregulated"),
+    _setting("exposure_private", "behaviour.exposure_private"),
+    _setting("exposure_private_data", "behaviour.exposure_private_data"),
+)
+"""The route from the scenario's settings to `Consts`: one row per field, in its order.
+
+Settings that no kernel reads stay out of it; they are read where their rule is computed
+in Python (for example `make_rules`, `reactions`, `platforms`). tests/test_params.py checks
+that the table covers every field exactly once, that every field is read somewhere, and
+that every numeric setting is compiled here or read."""
+
+
+def setting(sc: Scenario, path: str, name: str = "") -> Any:
+    """The value at a dotted setting path; `*` is the platform or category `name`."""
+    node: Any = sc
+    for part in path.split("."):
+        key = name if part == "*" else part
+        node = node[key] if isinstance(node, dict) else getattr(node, key)
+    return node
+
+
+def _compile(row: Compiled, sc: Scenario, n_users: int) -> Any:
+    if row.over == "run":
+        return row.transform(Where(n_users), *(setting(sc, p) for p in row.paths))
+    names = list(sc.platforms) if row.over == "platforms" else list(CATEGORIES)
+    values = [
+        row.transform(Where(n_users, name), *(setting(sc, p, name) for p in row.paths))
+        for name in names
+    ]
+    return np.asarray(values, dtype=row.dtype)
+
+
 def make_consts(sc: Scenario, n_users: int) -> Consts:
-    names = list(sc.platforms)
-    plats = [sc.platforms[p] for p in names]
-    cats = [getattr(sc.content, c) for c in CATEGORIES]
-    scale = n_users / 100_000.0
-    juris = sc.state.jurisdiction
-    regulated = [(p in juris) if juris is not None else not sc.platforms[p].foreign for p in names]
-    diurnal = np.asarray(sc.population.diurnal, dtype=np.float64)
-    off = sc.state.officials
-    b = sc.behaviour
-
-    def arr(values: list[float], dtype: type = np.float64) -> np.ndarray:
-        return np.asarray(values, dtype=dtype)
-
-    return Consts(
-        tick_minutes=sc.run.tick_minutes,
-        n_users=n_users,
-        n_platforms=len(names),
-        cat_share=arr([c.share for c in cats]),
-        cat_virality=arr([c.virality for c in cats]),
-        cat_harm=arr([c.harm_per_view for c in cats]),
-        cat_sensitivity=arr([c.sensitivity for c in cats]),
-        cat_offense=arr([c.offensiveness for c in cats]),
-        cat_gboost=arr([c.grievance_boost for c in cats]),
-        legit=arr([c not in sc.baseline.illegitimate for c in CATEGORIES], np.uint8),
-        p_private=arr([p.kind == "private" for p in plats], np.uint8),
-        p_foreign=arr([p.foreign for p in plats], np.uint8),
-        p_regulated=arr(regulated, np.uint8),
-        p_see=arr([p.feed.follower_see_chance for p in plats]),
-        p_delay=arr([p.feed.see_delay_minutes for p in plats]),
-        p_eng_weight=arr([p.feed.engagement_weight for p in plats]),
-        p_sens_penalty=arr([p.feed.sensitive_penalty for p in plats]),
-        p_vis_reduction=arr([p.moderation.visibility_reduction for p in plats]),
-        p_reviewers=arr([p.moderation.reviewers_per_100k_users * scale for p in plats]),
-        p_review_rate=arr([p.moderation.reviews_per_reviewer_hour for p in plats]),
-        p_rev_lo=arr([p.moderation.reviewer_hours[0] for p in plats], np.int64),
-        p_rev_hi=arr([p.moderation.reviewer_hours[1] for p in plats], np.int64),
-        p_accuracy=arr([p.moderation.review_accuracy for p in plats]),
-        p_reports=arr([p.moderation.reports_enabled for p in plats], np.uint8),
-        p_strike_limit=arr([p.moderation.strike_limit for p in plats], np.int64),
-        p_suspension_minutes=arr([p.moderation.suspension_days * 1440 for p in plats]),
-        p_referral=arr([p.moderation.referral_severity for p in plats]),
-        p_appeal=arr([p.appeal for p in plats]),
-        severity=sc.state.punishment.severity,
-        witness_fear=sc.state.punishment.witness_fear,
-        data_access=sc.state.identity.data_access,
-        crackdown=sc.state.access.vpn_crackdown,
-        answers_per_minute=off.staff_per_100k_users * scale * off.answers_per_staff_hour / 60.0,
-        work_lo=off.working_hours[0],
-        work_hi=off.working_hours[1],
-        give_up_minutes=off.give_up_hours * 60.0,
-        resolution=off.resolution_chance,
-        paid_burst=sc.state.paid_commenters.burst_multiplier,
-        paid_trigger=sc.state.paid_commenters.trigger_share,
-        private_displacement=b.private_displacement,
-        views_per_day=sc.population.views_per_day,
-        diurnal=diurnal * (24.0 / diurnal.sum()),
-        fear_learning=b.fear_learning,
-        grievance_decay=b.grievance_decay,
-        trust_decay=b.trust_decay,
-        leave_threshold=b.leave_threshold,
-        leave_rate=b.leave_rate_per_day,
-        vpn_cost=b.vpn_cost,
-        vpn_adopt_rate=b.vpn_adopt_rate_per_day,
-        mob_floor=sc.mobilisation.grievance_floor,
-        mob_decay=sc.mobilisation.decay_per_day,
-    )
+    """The scenario compiled for a run of `n_users` users, row by row of `COMPILED`."""
+    return Consts(**{row.field: _compile(row, sc, n_users) for row in COMPILED})
 
 
 class Law(NamedTuple):

@@ -77,14 +77,24 @@ def _weight(share, gboost, request_boost, mobilised, g, c) -> float:
 
 
 @njit(cache=True, inline="always")
-def choose_platform(access, suspended, i, sat_i, private, public_only, now, rs) -> int:
-    """A platform user i can use, drawn in proportion to satisfaction + 0.01."""
+def platform_weight(satisfaction: float, floor: float) -> float:
+    """The weight of a usable platform when a user picks one to post on or to look at a feed
+    on (sections 5.5 and 7.6): `satisfaction + floor`. satisfaction is in [0, 1]; the floor
+    (`behaviour.platform_choice_floor`, >= 0, 0.01 by default) keeps a platform the user is
+    not satisfied with a small chance. A weight, not a probability: the choice divides it by
+    the sum over the usable platforms."""
+    return satisfaction + floor
+
+
+@njit(cache=True, inline="always")
+def choose_platform(access, suspended, i, sat_i, private, public_only, now, rs, floor) -> int:
+    """A platform user i can use, drawn in proportion to `platform_weight(sat, floor)`."""
     total = 0.0
     for p in range(private.size):
         if public_only and private[p] != 0:
             continue
         if may_use(access, suspended, i, p, now):
-            total += sat_i[p] + 0.01
+            total += platform_weight(sat_i[p], floor)
     if total <= 0.0:
         return -1
     u = uniform(rs) * total
@@ -94,7 +104,7 @@ def choose_platform(access, suspended, i, sat_i, private, public_only, now, rs) 
         if public_only and private[p] != 0:
             continue
         if may_use(access, suspended, i, p, now):
-            acc += sat_i[p] + 0.01
+            acc += platform_weight(sat_i[p], floor)
             last = p
             if u < acc:
                 return p
@@ -102,13 +112,90 @@ def choose_platform(access, suspended, i, sat_i, private, public_only, now, rs) 
 
 
 @njit(cache=True, inline="always")
-def exposure_to_state(foreign_p, regulated_p, private_p, data_access) -> float:
-    """How visible a post on a platform is to the state, for the speaker's risk."""
+def exposure_to_state(
+    foreign_p: int,
+    regulated_p: int,
+    private_p: int,
+    data_access: float,
+    unregulated: float,
+    private_base: float,
+    private_data: float,
+) -> float:
+    """E_p, how visible a post on platform p is to the state, as the speaker sees it (a
+    factor in [0, 1] of the risk, section 5.6): `unregulated` (0.2) on a foreign or
+    unregulated platform; `private_base + private_data x data_access` (0.3 + 0.7 d) on a
+    regulated private platform; 1 on a regulated public platform (the reference)."""
     if foreign_p != 0 or regulated_p == 0:
-        return 0.2
+        return unregulated
     if private_p != 0:
-        return 0.3 + 0.7 * data_access
+        return private_base + private_data * data_access
     return 1.0
+
+
+@njit(cache=True, inline="always")
+def deterred(ident: float, severity: float, boost: float, gain: float) -> bool:
+    """A bad actor is deterred this tick (forms no intents, section 5.8) when the expected
+    punishment outweighs the gain: `ident x severity x boost >= gain`. ident (the chance
+    the state can tie the account to a person), severity (`state.punishment.severity`) and
+    gain are in [0, 1]; boost is 1 + the state's enforcement intensity (>= 1). Raising
+    any of the first three deters more bad actors."""
+    return ident * severity * boost >= gain
+
+
+@njit(cache=True, inline="always")
+def chilling_risk(
+    fear: float, sensitivity: float, exposure: float, ident: float, anonymous_risk: float
+) -> float:
+    """The perceived risk of saying an intent (section 5.6), in [0, 1]:
+    `fear x sensitivity x E_p x (a + (1 - a) x ident)`, where a
+    (`behaviour.anonymous_risk`, 0.5) is the share of the risk a speaker the state cannot
+    identify still feels (ident = 1: all of it)."""
+    risk = fear * sensitivity * exposure
+    risk *= anonymous_risk + (1.0 - anonymous_risk) * ident
+    return risk
+
+
+@njit(cache=True, inline="always")
+def wish_to_speak(
+    voice: float, grievance: float, grievance_boost: float, grievance_voice: float
+) -> float:
+    """The wish to say an intent (section 5.6), >= 0: `voice + grievance_voice x grievance`
+    for a category that grievance makes more likely (grievance_boost > 0), else `voice`
+    (`behaviour.grievance_voice`, 0.5)."""
+    return voice + (grievance_voice * grievance if grievance_boost > 0 else 0.0)
+
+
+@njit(cache=True, inline="always")
+def self_censors(u: float, risk: float, wish: float) -> bool:
+    """The chilling decision (section 5.6), for a uniform draw u in [0, 1): the intent is
+    suppressed when `u x (risk + wish) < risk`, i.e. with probability `risk / (risk + wish)`
+    (0 when risk is 0)."""
+    return u * (risk + wish) < risk
+
+
+NOT_MOVED, MOVED_PRIVATE, MOVED_FOREIGN = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def displace(
+    access, suspended, i, p, private, foreign, has_vpn, private_share, now, rs
+) -> tuple[int, int]:
+    """Where user i's suppressed intent on platform p goes (section 5.6): (platform, how).
+    Only from a domestic public platform: with probability `private_share`
+    (`behaviour.private_displacement`, one draw from rs) to the first private platform the
+    user can use (MOVED_PRIVATE); failing that, with a VPN, to the first foreign one they
+    can use (MOVED_FOREIGN); otherwise (-1, NOT_MOVED): the intent is not said."""
+    if private[p] != 0 or foreign[p] != 0:
+        return -1, NOT_MOVED
+    if uniform(rs) < private_share:
+        moved = refuge(access, suspended, i, private, now)
+        if moved >= 0:
+            return moved, MOVED_PRIVATE
+    if has_vpn:
+        moved = refuge(access, suspended, i, foreign, now)
+        if moved >= 0:
+            return moved, MOVED_FOREIGN
+    return -1, NOT_MOVED
 
 
 @njit(cache=True, inline="always")
@@ -218,8 +305,8 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                 continue
             kind = kinds[i]
             ident = identifiability(real_name[i], data_access)
-            if kind == BAD_ACTOR and ident * consts.severity * boost >= gain[i]:
-                continue  # deterred
+            if kind == BAD_ACTOR and deterred(ident, consts.severity, boost, gain[i]):
+                continue
             lam = a * scale
             if kind == PAID_COMMENTER and burst:
                 lam *= consts.paid_burst
@@ -244,6 +331,7 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                     public_only,
                     t0,
                     rs_category,
+                    consts.platform_choice_floor,
                 )
                 if p < 0:
                     continue  # no platform the user can reach
@@ -253,32 +341,42 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                 legit = legit_c[c] == 1
                 if legit:
                     row[I_LEGIT] += 1.0
-                sens = sensitivity[c]
-                risk = (
-                    fear[i]
-                    * sens
-                    * exposure_to_state(foreign[p], regulated[p], private[p], data_access)
+                exposure = exposure_to_state(
+                    foreign[p],
+                    regulated[p],
+                    private[p],
+                    data_access,
+                    consts.exposure_unregulated,
+                    consts.exposure_private,
+                    consts.exposure_private_data,
                 )
-                risk *= 0.5 + 0.5 * ident
-                if risk > 0.0:
-                    wish = voice[i] + (0.5 * grievance[i] if gboost[c] > 0 else 0.0)
-                    if uniform(rs_chilling) * (risk + wish) < risk:
-                        moved = -1
-                        if private[p] == 0 and foreign[p] == 0:
-                            if uniform(rs_chilling) < consts.private_displacement:
-                                moved = refuge(access, suspended, i, private, t0)
-                                if moved >= 0:
-                                    row[I_PRIVATE] += 1.0
-                            if moved < 0 and vpn[i] != 0:
-                                moved = refuge(access, suspended, i, foreign, t0)
-                                if moved >= 0:
-                                    row[I_FOREIGN] += 1.0
-                        if moved < 0:
-                            row[I_SELF_CENSORED] += 1.0
-                            if legit:
-                                row[I_SUPPRESSED] += 1.0
-                            continue
-                        p = moved
+                risk = chilling_risk(
+                    fear[i], sensitivity[c], exposure, ident, consts.anonymous_risk
+                )
+                wish = wish_to_speak(voice[i], grievance[i], gboost[c], consts.grievance_voice)
+                if risk > 0.0 and self_censors(uniform(rs_chilling), risk, wish):
+                    moved, how = displace(
+                        access,
+                        suspended,
+                        i,
+                        p,
+                        private,
+                        foreign,
+                        vpn[i] != 0,
+                        consts.private_displacement,
+                        t0,
+                        rs_chilling,
+                    )
+                    if how == MOVED_PRIVATE:
+                        row[I_PRIVATE] += 1.0
+                    elif how == MOVED_FOREIGN:
+                        row[I_FOREIGN] += 1.0
+                    else:
+                        row[I_SELF_CENSORED] += 1.0
+                        if legit:
+                            row[I_SUPPRESSED] += 1.0
+                        continue
+                    p = moved
                 minute = t0 + integer(rs_intents, L)
                 if made < room:
                     k = first + made

@@ -239,6 +239,16 @@ class Compliance(Strict):
     mode: Literal["fixed", "adaptive"] = "fixed"
     effort: Share = Field(1.0, description="scales detection and reviewers in [0, 1]")
     adapt_every_days: Annotated[float, Field(gt=0)] = 7.0
+    effort_levels: Annotated[int, Field(ge=2, le=1001)] = Field(
+        21,
+        description="adaptive: the efforts chosen among, evenly spaced from 0 to 1 "
+        "(21: 0, 0.05, ..., 1)",
+    )
+    min_miss_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.05,
+        description="adaptive: the least share of prohibited views the platform assumes its "
+        "filter lets through when it infers their share before filtering",
+    )
 
 
 class Platform(Strict):
@@ -287,7 +297,6 @@ class Officials(Strict):
     staff_per_100k_users: NonNeg = 0.0
     answers_per_staff_hour: NonNeg = 4.0
     working_hours: tuple[int, int] = (9, 18)
-    response_target_minutes: NonNeg = 60.0
     resolution_chance: Share = 0.5
     give_up_hours: Annotated[float, Field(gt=0)] = 72.0
 
@@ -343,6 +352,37 @@ class Behaviour(Strict):
     private_displacement: Share = Field(
         0.5, description="suppressed intents sent to a private circle"
     )
+    platform_choice_floor: Annotated[float, Field(ge=0.0, le=1.0)] = Field(
+        0.01,
+        description="added to satisfaction in the weight of a platform a user posts on or "
+        "looks at a feed on",
+    )
+    anonymous_risk: Share = Field(
+        0.5, description="share of the risk of speaking felt by a speaker the state cannot identify"
+    )
+    grievance_voice: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.5, description="wish to speak added per unit of grievance, for grievance topics"
+    )
+    exposure_unregulated: Share = Field(
+        0.2, description="visibility to the state of a post on a foreign or unregulated platform"
+    )
+    exposure_private: Share = Field(
+        0.3, description="visibility to the state of a post on a regulated private platform"
+    )
+    exposure_private_data: Share = Field(
+        0.7,
+        description="added to exposure_private per unit of the state's data access",
+    )
+
+    @model_validator(mode="after")
+    def _exposure_at_most_one(self) -> Behaviour:
+        top = self.exposure_private + self.exposure_private_data
+        if top > 1.0 + SHARE_TOLERANCE:
+            raise ValueError(
+                f"exposure_private + exposure_private_data is {top:.6g}: a post on a private "
+                "platform cannot be more visible to the state than one on a public platform (1)"
+            )
+        return self
 
 
 class Event(Strict):
