@@ -11,7 +11,6 @@ from pydantic import ValidationError
 
 import tightrope
 from tightrope.core.rng import STREAM, make_streams, uniform
-from tightrope.model import diffusion, moderation, officials, people
 from tightrope.model.diffusion import report_chance, reshare_chance
 from tightrope.model.mobilisation import calls_kept, mobilises
 from tightrope.model.moderation import (
@@ -50,7 +49,8 @@ from tightrope.model.people import (
     vpn_demand,
 )
 from tightrope.model.platforms import choose_effort, effort_grid
-from tightrope.scenario.schema import Compliance
+from tightrope.model.policy import make_consts, setting
+from tightrope.scenario.schema import Compliance, Scenario
 
 DRAWS = 20_000
 
@@ -69,29 +69,66 @@ def share_of(decide, n: int = DRAWS) -> int:
     return sum(1 for _ in range(n) if decide())
 
 
-# --- the constants are today's literals ----------------------------------------------------
+# --- the behavioural constants are settings, with today's values as defaults ----------------
+
+# setting path -> (default, the Consts field that carries it to the kernels)
+NAMED_SETTINGS = {
+    "behaviour.satisfaction_step": (0.2, "satisfaction_step"),
+    "behaviour.harm_penalty": (2.0, "harm_penalty"),
+    "behaviour.removal_penalty": (0.2, "removal_penalty"),
+    "behaviour.join_chance": (0.5, "join_chance"),
+    "behaviour.vpn_fear_weight": (0.5, "vpn_fear_weight"),
+    "behaviour.vpn_failure_scale": (0.3, "vpn_failure_scale"),
+    "behaviour.removal_fear_shock": (0.05, "removal_fear_shock"),
+    "behaviour.wrongful_grievance_rise": (0.05, "wrongful_grievance_rise"),
+    "behaviour.wrongful_trust_fall": (0.03, "wrongful_trust_fall"),
+    "behaviour.rumor_grievance_rise": (0.01, "rumor_grievance_rise"),
+    "behaviour.criticism_grievance_rise": (0.005, "criticism_grievance_rise"),
+    "behaviour.official_trust_rise": (0.002, "official_trust_rise"),
+    "behaviour.cheerleading_grievance_fall": (0.002, "cheerleading_grievance_fall"),
+    "behaviour.reshare_base": (0.5, "reshare_base"),
+    "state.punishment.speaker_fear_shock": (0.5, "punished_fear_shock"),
+    "state.punishment.trust_keep": (0.8, "punished_trust_keep"),
+    "state.punishment.suspension_days": (7, "punished_suspension_days"),
+    "state.officials.expiry_grievance_rise": (0.1, "expiry_grievance_rise"),
+    "state.officials.expiry_trust_fall": (0.05, "expiry_trust_fall"),
+    "state.officials.resolved_grievance_fall": (0.2, "resolved_grievance_fall"),
+    "state.officials.resolved_trust_rise": (0.1, "resolved_trust_rise"),
+    "state.officials.unresolved_trust_rise": (0.02, "unresolved_trust_rise"),
+}
 
 
-def test_named_constants_are_the_documented_values() -> None:
-    assert (people.SATISFACTION_STEP, people.HARM_PENALTY, people.REMOVAL_PENALTY) == (
-        0.2,
-        2.0,
-        0.2,
-    )
-    assert (people.JOIN_CHANCE, people.VPN_FEAR_WEIGHT, people.VPN_FAILURE_SCALE) == (
-        0.5,
-        0.5,
-        0.3,
-    )
-    assert (moderation.REMOVAL_FEAR_SHOCK, moderation.PUNISHED_FEAR_SHOCK) == (0.05, 0.5)
-    assert (moderation.WRONGFUL_GRIEVANCE_RISE, moderation.WRONGFUL_TRUST_FALL) == (0.05, 0.03)
-    assert (moderation.PUNISHED_TRUST_KEEP, moderation.PUNISHED_SUSPENSION_DAYS) == (0.8, 7)
-    assert (officials.EXPIRY_GRIEVANCE_RISE, officials.EXPIRY_TRUST_FALL) == (0.1, 0.05)
-    assert (officials.RESOLVED_GRIEVANCE_FALL, officials.RESOLVED_TRUST_RISE) == (0.2, 0.1)
-    assert officials.UNRESOLVED_TRUST_RISE == 0.02
-    assert (diffusion.RUMOR_GRIEVANCE_RISE, diffusion.CRITICISM_GRIEVANCE_RISE) == (0.01, 0.005)
-    assert (diffusion.OFFICIAL_TRUST_RISE, diffusion.CHEERLEADING_GRIEVANCE_FALL) == (0.002, 0.002)
-    assert diffusion.RESHARE_BASE == 0.5
+def _with(path: str, value: float) -> dict:
+    """A scenario override setting the dotted `path` to `value`."""
+    root: dict = {}
+    node = root
+    *parents, leaf = path.split(".")
+    for part in parents:
+        node = node.setdefault(part, {})
+    node[leaf] = value
+    return root
+
+
+@pytest.mark.parametrize("path", sorted(NAMED_SETTINGS))
+def test_behavioural_settings_default_to_the_documented_values(path: str) -> None:
+    default, field = NAMED_SETTINGS[path]
+    sc = Scenario()
+    value = setting(sc, path)
+    assert value == default
+    assert type(value) is type(default)
+    carried = getattr(make_consts(sc, 100), field)
+    assert carried == default
+    assert type(carried) is type(default)
+
+
+@pytest.mark.parametrize("path", sorted(NAMED_SETTINGS))
+def test_behavioural_settings_are_carried_and_validated(path: str) -> None:
+    default, field = NAMED_SETTINGS[path]
+    new = 3 if isinstance(default, int) else 0.125
+    changed = Scenario.model_validate(_with(path, new))
+    assert getattr(make_consts(changed, 100), field) == new
+    with pytest.raises(ValidationError):
+        Scenario.model_validate(_with(path, -0.1))
 
 
 def test_compliance_settings_defaults_and_ranges() -> None:

@@ -46,18 +46,6 @@ from tightrope.scenario.content import (
     VISIBLE,
 )
 
-# Behavioural assumptions of a view (docs/model.md 5.9, 7.5 and 12.6).
-RUMOR_GRIEVANCE_RISE = 0.01
-"""Grievance a viewer of susceptibility 1 gains from a rumour seen."""
-CRITICISM_GRIEVANCE_RISE = 0.005
-"""Grievance a viewer of susceptibility 1 gains from criticism seen."""
-OFFICIAL_TRUST_RISE = 0.002
-"""Trust a viewer gains from an official post seen."""
-CHEERLEADING_GRIEVANCE_FALL = 0.002
-"""Grievance a viewer loses to cheerleading seen (distraction)."""
-RESHARE_BASE = 0.5
-"""Reshare propensity of a viewer of susceptibility 0 (added to susceptibility)."""
-
 
 @njit(inline="always", cache=True)
 def reshare_chance(
@@ -263,6 +251,9 @@ def view_parts(
     cat_harm, cat_sensitivity = consts.cat_harm, consts.cat_sensitivity
     cat_virality, cat_offense = consts.cat_virality, consts.cat_offense
     p_regulated, p_reports = consts.p_regulated, consts.p_reports
+    rumor_rise, criticism_rise = consts.rumor_grievance_rise, consts.criticism_grievance_rise
+    official_rise, cheer_fall = consts.official_trust_rise, consts.cheerleading_grievance_fall
+    reshare_base = consts.reshare_base
     n_parts = start.size - 1
     cap = view_log.shape[1]
     for k in prange(n_parts):
@@ -309,16 +300,16 @@ def view_parts(
             s = susceptibility[v]
             if c == RUMOR:
                 row[C_RUMOR] += 1.0
-                grievance[v] = grievance_up(grievance[v], RUMOR_GRIEVANCE_RISE * s)
+                grievance[v] = grievance_up(grievance[v], rumor_rise * s)
             elif c == CRITICISM:
                 row[C_CRITICISM] += 1.0
-                grievance[v] = grievance_up(grievance[v], CRITICISM_GRIEVANCE_RISE * s)
+                grievance[v] = grievance_up(grievance[v], criticism_rise * s)
             elif c == COLLECTIVE_ACTION:
                 calls_seen[v] += 1.0
             elif c == OFFICIAL:
-                trust[v] = trust_up(trust[v], OFFICIAL_TRUST_RISE)
+                trust[v] = trust_up(trust[v], official_rise)
             elif c == CHEERLEADING:
-                grievance[v] = grievance_down(grievance[v], CHEERLEADING_GRIEVANCE_FALL)
+                grievance[v] = grievance_down(grievance[v], cheer_fall)
             if state_prohibited[p, c] > 0.0:
                 row[C_PROHIBITED_VIEWS + p] += 1.0
             if p_regulated[p] != 0:
@@ -331,7 +322,7 @@ def view_parts(
                         log[r] = pid
                 seen += 1
             sens = cat_sensitivity[c]
-            chance = reshare_chance(cat_virality[c], s, fear[v], sens, reach[slot], RESHARE_BASE)
+            chance = reshare_chance(cat_virality[c], s, fear[v], sens, reach[slot], reshare_base)
             if uniform(rs_reshare) < chance:
                 o |= RESHARED
                 row[C_RESHARES] += 1.0

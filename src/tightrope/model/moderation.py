@@ -22,19 +22,7 @@ from tightrope.model.people import (
 )
 from tightrope.scenario.content import PENDING, REMOVED, VISIBLE
 
-# Behavioural assumptions of removals and punishments (docs/model.md 7.4, 8.4 and 12.6).
-REMOVAL_FEAR_SHOCK = 0.05
-"""Fear shock to an author whose post is removed (a share of the way to 1)."""
-WRONGFUL_GRIEVANCE_RISE = 0.05
-"""Grievance an author gains when a legitimate post of theirs is removed."""
-WRONGFUL_TRUST_FALL = 0.03
-"""Trust an author loses when a legitimate post of theirs is removed."""
-PUNISHED_FEAR_SHOCK = 0.5
-"""Fear shock to a punished speaker (a share of the way to 1)."""
-PUNISHED_TRUST_KEEP = 0.8
-"""Share of a punished speaker's trust that remains."""
-PUNISHED_SUSPENSION_DAYS = 7
-"""Days a punished speaker's account is suspended at punishment severity 1."""
+# Review-queue priority weights (docs/model.md 7.3 and 12.6).
 PRIORITY_ENFORCED, PRIORITY_REPORTED, PRIORITY_HELD = 10.0, 2.0, 1.0
 """Review-queue priority weights: enforced severity, a report, a held post."""
 
@@ -158,9 +146,9 @@ def punishment_suspension_minutes(severity: float, days_at_full_severity: int) -
 def punish(people, graph_ptr, graph_idx, consts, i: int, now: int, tc) -> None:
     """The state punishes an identified speaker; their followers see it and fear rises."""
     tc[K.PUNISHED] += 1.0
-    people.fear[i] = fear_after_shock(people.fear[i], PUNISHED_FEAR_SHOCK)
-    people.trust[i] = trust_after_punishment(people.trust[i], PUNISHED_TRUST_KEEP)
-    until = now + punishment_suspension_minutes(consts.severity, PUNISHED_SUSPENSION_DAYS)
+    people.fear[i] = fear_after_shock(people.fear[i], consts.punished_fear_shock)
+    people.trust[i] = trust_after_punishment(people.trust[i], consts.punished_trust_keep)
+    until = now + punishment_suspension_minutes(consts.severity, consts.punished_suspension_days)
     if until > people.suspended_until[i]:
         people.suspended_until[i] = until
         people.access[i] |= SUSPENSION_CHECK
@@ -189,11 +177,11 @@ def remove_post(
     else:
         tc[K.HELD_REMOVED] += 1.0
     people.day_removed[a] += 1.0
-    people.fear[a] = fear_after_shock(people.fear[a], REMOVAL_FEAR_SHOCK)
+    people.fear[a] = fear_after_shock(people.fear[a], consts.removal_fear_shock)
     if consts.legit[c]:
         tc[K.WRONGFUL_REMOVED] += 1.0
-        people.grievance[a] = grievance_up(people.grievance[a], WRONGFUL_GRIEVANCE_RISE)
-        people.trust[a] = trust_down(people.trust[a], WRONGFUL_TRUST_FALL)
+        people.grievance[a] = grievance_up(people.grievance[a], consts.wrongful_grievance_rise)
+        people.trust[a] = trust_down(people.trust[a], consts.wrongful_trust_fall)
     if rules.enforced[p, c] > 0.0:
         people.strikes[a] += 1
         if people.strikes[a] >= consts.p_strike_limit[p]:

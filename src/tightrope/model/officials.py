@@ -16,18 +16,6 @@ from tightrope.core.rng import uniform
 from tightrope.model.moderation import record_minutes
 from tightrope.model.people import grievance_down, grievance_up, trust_down, trust_up
 
-# Behavioural assumptions of answers and expiries (docs/model.md 8.7 and 12.6).
-EXPIRY_GRIEVANCE_RISE = 0.1
-"""Grievance a requester gains when their request is abandoned."""
-EXPIRY_TRUST_FALL = 0.05
-"""Trust a requester loses when their request is abandoned."""
-RESOLVED_GRIEVANCE_FALL = 0.2
-"""Grievance a requester loses when an answer resolves their problem."""
-RESOLVED_TRUST_RISE = 0.1
-"""Trust a requester gains when an answer resolves their problem."""
-UNRESOLVED_TRUST_RISE = 0.02
-"""Trust a requester gains from an answer that does not resolve their problem."""
-
 
 @njit(inline="always", cache=True)
 def staff_working(hour: int, work_lo: int, work_hi: int) -> bool:
@@ -93,7 +81,10 @@ def serve_answers(m, hour, req, people, consts, tc, hist, rs) -> None:
             req.ends[0] += 1
             tc[K.EXPIRED_REQUESTS] += 1.0
             people.grievance[u], people.trust[u] = after_expiry(
-                people.grievance[u], people.trust[u], EXPIRY_GRIEVANCE_RISE, EXPIRY_TRUST_FALL
+                people.grievance[u],
+                people.trust[u],
+                consts.expiry_grievance_rise,
+                consts.expiry_trust_fall,
             )
             continue
         if not working or req.ends[2] < 1_000_000:
@@ -110,9 +101,9 @@ def serve_answers(m, hour, req, people, consts, tc, hist, rs) -> None:
             people.grievance[u],
             people.trust[u],
             resolved,
-            RESOLVED_GRIEVANCE_FALL,
-            RESOLVED_TRUST_RISE,
-            UNRESOLVED_TRUST_RISE,
+            consts.resolved_grievance_fall,
+            consts.resolved_trust_rise,
+            consts.unresolved_trust_rise,
         )
     if req.ends[0] == req.ends[1] and req.ends[2] > 1_000_000:
         req.ends[2] = 1_000_000  # idle staff do not bank time

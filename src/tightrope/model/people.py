@@ -20,22 +20,6 @@ from numba import njit
 
 from tightrope.core.rng import uniform
 
-# Behavioural assumptions of the daily update (docs/model.md 5.7 and 12.6). Numba compiles
-# them as literals; each is passed by name to the rule that uses it.
-SATISFACTION_STEP = 0.2
-"""Share of the gap to its target that satisfaction closes in a day, in [0, 1]."""
-HARM_PENALTY = 2.0
-"""Satisfaction lost per unit of harm per view seen on the platform that day, >= 0."""
-REMOVAL_PENALTY = 0.2
-"""Satisfaction lost per own post removed that day, >= 0."""
-JOIN_CHANCE = 0.5
-"""Chance a user who leaves a platform joins the most appealing one they can reach."""
-VPN_FEAR_WEIGHT = 0.5
-"""How much fear lowers the demand for a blocked foreign platform, in [0, 1]."""
-VPN_FAILURE_SCALE = 0.3
-"""Daily chance a VPN fails at full crackdown (the chance is this x crackdown)."""
-
-
 # ---- the rules: one function per kind of update, pure functions of numbers ------------
 
 
@@ -222,22 +206,27 @@ def daily_update(now, people, consts, rules, rs_mobility, rs_vpn) -> None:
                 continue
             reachable = rules.blocked[p] == 0 or people.vpn[i] != 0
             target = satisfaction_target(
-                consts.p_appeal[p], hr, removed, reachable, HARM_PENALTY, REMOVAL_PENALTY
+                consts.p_appeal[p],
+                hr,
+                removed,
+                reachable,
+                consts.harm_penalty,
+                consts.removal_penalty,
             )
-            s = satisfaction_daily(people.satisfaction[i, p], target, SATISFACTION_STEP)
+            s = satisfaction_daily(people.satisfaction[i, p], target, consts.satisfaction_step)
             people.satisfaction[i, p] = clip01(s)
             if leaves_platform(s, consts.leave_threshold, consts.leave_rate, rs_mobility):
                 people.member[i] &= ~(1 << p)
                 best = _best_platform(
                     people.member[i], p, rules.blocked, people.vpn[i], consts.p_appeal
                 )
-                if best >= 0 and joins_another(JOIN_CHANCE, rs_mobility):
+                if best >= 0 and joins_another(consts.join_chance, rs_mobility):
                     people.member[i] |= 1 << best
                     people.satisfaction[i, best] = consts.p_appeal[best]
         if any_blocked_foreign:
-            demand = vpn_demand(people.wants_foreign[i], people.fear[i], VPN_FEAR_WEIGHT)
+            demand = vpn_demand(people.wants_foreign[i], people.fear[i], consts.vpn_fear_weight)
             if people.vpn[i]:
-                if drops_vpn(demand, consts.crackdown, VPN_FAILURE_SCALE, rs_vpn):
+                if drops_vpn(demand, consts.crackdown, consts.vpn_failure_scale, rs_vpn):
                     people.vpn[i] = 0
             elif adopts_vpn(
                 demand, consts.vpn_cost, consts.vpn_adopt_rate, consts.crackdown, rs_vpn

@@ -54,6 +54,9 @@ class Consts(NamedTuple):
     # the state
     severity: float
     witness_fear: float
+    punished_fear_shock: float
+    punished_trust_keep: float
+    punished_suspension_days: int
     data_access: float
     crackdown: float
     answers_per_minute: float
@@ -62,6 +65,11 @@ class Consts(NamedTuple):
     give_up_minutes: float
     resolution: float
     paid_burst: float
+    expiry_grievance_rise: float
+    expiry_trust_fall: float
+    resolved_grievance_fall: float
+    resolved_trust_rise: float
+    unresolved_trust_rise: float
     # people
     private_displacement: float
     views_per_day: float
@@ -79,6 +87,20 @@ class Consts(NamedTuple):
     exposure_unregulated: float
     exposure_private: float
     exposure_private_data: float
+    satisfaction_step: float
+    harm_penalty: float
+    removal_penalty: float
+    join_chance: float
+    vpn_fear_weight: float
+    vpn_failure_scale: float
+    removal_fear_shock: float
+    wrongful_grievance_rise: float
+    wrongful_trust_fall: float
+    rumor_grievance_rise: float
+    criticism_grievance_rise: float
+    official_trust_rise: float
+    cheerleading_grievance_fall: float
+    reshare_base: float
 
 
 class Rules(NamedTuple):
@@ -214,6 +236,9 @@ COMPILED: tuple[Compiled, ...] = (
     # the state
     _setting("severity", "state.punishment.severity"),
     _setting("witness_fear", "state.punishment.witness_fear"),
+    _setting("punished_fear_shock", "state.punishment.speaker_fear_shock"),
+    _setting("punished_trust_keep", "state.punishment.trust_keep"),
+    _setting("punished_suspension_days", "state.punishment.suspension_days"),
     _setting("data_access", "state.identity.data_access"),
     _setting("crackdown", "state.access.vpn_crackdown"),
     Compiled(
@@ -226,6 +251,11 @@ COMPILED: tuple[Compiled, ...] = (
     Compiled("give_up_minutes", ("state.officials.give_up_hours",), lambda w, h: h * 60.0),
     _setting("resolution", "state.officials.resolution_chance"),
     _setting("paid_burst", "state.paid_commenters.burst_multiplier"),
+    _setting("expiry_grievance_rise", "state.officials.expiry_grievance_rise"),
+    _setting("expiry_trust_fall", "state.officials.expiry_trust_fall"),
+    _setting("resolved_grievance_fall", "state.officials.resolved_grievance_fall"),
+    _setting("resolved_trust_rise", "state.officials.resolved_trust_rise"),
+    _setting("unresolved_trust_rise", "state.officials.unresolved_trust_rise"),
     # people
     _setting("private_displacement", "behaviour.private_displacement"),
     _setting("views_per_day", "population.views_per_day"),
@@ -243,6 +273,20 @@ COMPILED: tuple[Compiled, ...] = (
     _setting("exposure_unregulated", "behaviour.exposure_unregulated"),
     _setting("exposure_private", "behaviour.exposure_private"),
     _setting("exposure_private_data", "behaviour.exposure_private_data"),
+    _setting("satisfaction_step", "behaviour.satisfaction_step"),
+    _setting("harm_penalty", "behaviour.harm_penalty"),
+    _setting("removal_penalty", "behaviour.removal_penalty"),
+    _setting("join_chance", "behaviour.join_chance"),
+    _setting("vpn_fear_weight", "behaviour.vpn_fear_weight"),
+    _setting("vpn_failure_scale", "behaviour.vpn_failure_scale"),
+    _setting("removal_fear_shock", "behaviour.removal_fear_shock"),
+    _setting("wrongful_grievance_rise", "behaviour.wrongful_grievance_rise"),
+    _setting("wrongful_trust_fall", "behaviour.wrongful_trust_fall"),
+    _setting("rumor_grievance_rise", "behaviour.rumor_grievance_rise"),
+    _setting("criticism_grievance_rise", "behaviour.criticism_grievance_rise"),
+    _setting("official_trust_rise", "behaviour.official_trust_rise"),
+    _setting("cheerleading_grievance_fall", "behaviour.cheerleading_grievance_fall"),
+    _setting("reshare_base", "behaviour.reshare_base"),
 )
 """The route from the scenario's settings to `Consts`: one row per field, in its order.
 

@@ -279,6 +279,13 @@ class Inspection(Strict):
 class Punishment(Strict):
     severity: Share = Field(0.0, description="harshness of punishing identified speakers")
     witness_fear: Share = Field(0.1, description="fear added to followers of a punished user")
+    speaker_fear_shock: Share = Field(
+        0.5, description="fear shock to a punished speaker (a share of the way to 1)"
+    )
+    trust_keep: Share = Field(0.8, description="share of a punished speaker's trust that remains")
+    suspension_days: Annotated[int, Field(ge=0, le=3650)] = Field(
+        7, description="days a punished speaker's account is suspended at severity 1"
+    )
 
 
 class Access(Strict):
@@ -299,6 +306,21 @@ class Officials(Strict):
     working_hours: tuple[int, int] = (9, 18)
     resolution_chance: Share = 0.5
     give_up_hours: Annotated[float, Field(gt=0)] = 72.0
+    expiry_grievance_rise: Share = Field(
+        0.1, description="grievance a requester gains when their request is abandoned"
+    )
+    expiry_trust_fall: Share = Field(
+        0.05, description="trust a requester loses when their request is abandoned"
+    )
+    resolved_grievance_fall: Share = Field(
+        0.2, description="grievance a requester loses when an answer resolves their problem"
+    )
+    resolved_trust_rise: Share = Field(
+        0.1, description="trust a requester gains when an answer resolves their problem"
+    )
+    unresolved_trust_rise: Share = Field(
+        0.02, description="trust a requester gains from an answer that does not resolve it"
+    )
 
 
 class PaidCommenters(Strict):
@@ -372,6 +394,50 @@ class Behaviour(Strict):
     exposure_private_data: Share = Field(
         0.7,
         description="added to exposure_private per unit of the state's data access",
+    )
+    satisfaction_step: Share = Field(
+        0.2, description="share of the gap to its target that satisfaction closes in a day"
+    )
+    harm_penalty: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        2.0,
+        description="satisfaction target lost per unit of harm per view seen on the platform",
+    )
+    removal_penalty: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.2, description="satisfaction target lost per own post removed that day"
+    )
+    join_chance: Share = Field(
+        0.5, description="chance a user who leaves a platform joins the most appealing other"
+    )
+    vpn_fear_weight: Share = Field(
+        0.5, description="how much fear lowers the demand for a blocked foreign platform"
+    )
+    vpn_failure_scale: Share = Field(
+        0.3, description="daily chance a VPN fails at full crackdown (x vpn_crackdown)"
+    )
+    removal_fear_shock: Share = Field(
+        0.05, description="fear shock to an author whose post is removed (a share of the way to 1)"
+    )
+    wrongful_grievance_rise: Share = Field(
+        0.05, description="grievance an author gains when a legitimate post of theirs is removed"
+    )
+    wrongful_trust_fall: Share = Field(
+        0.03, description="trust an author loses when a legitimate post of theirs is removed"
+    )
+    rumor_grievance_rise: Share = Field(
+        0.01, description="grievance a viewer of susceptibility 1 gains from a rumour seen"
+    )
+    criticism_grievance_rise: Share = Field(
+        0.005, description="grievance a viewer of susceptibility 1 gains from criticism seen"
+    )
+    official_trust_rise: Share = Field(
+        0.002, description="trust a viewer gains from an official post seen"
+    )
+    cheerleading_grievance_fall: Share = Field(
+        0.002, description="grievance a viewer loses to cheerleading seen (distraction)"
+    )
+    reshare_base: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.5,
+        description="reshare propensity of a viewer of susceptibility 0 (added to susceptibility)",
     )
 
     @model_validator(mode="after")
