@@ -25,6 +25,7 @@ from typing import Any
 import pyarrow as pa
 
 from tightrope.errors import InputError
+from tightrope.experiments.runner import DEFAULT_CONNECT_TIMEOUT, _backend
 from tightrope.experiments.seeds import child_seeds
 from tightrope.results import intervals
 from tightrope.scenario.files import canonical_json, load_scenario
@@ -234,34 +235,31 @@ def comparison_json(
 
 def check_comparison_folder(out: Path, meta: Mapping[str, Any]) -> None:
     """Refuse a folder that holds anything but this comparison's runs (InputError)."""
-    from tightrope.results.storage import check_folder_kind, check_out_dir
+    from tightrope.results.storage import (
+        another_owner,
+        check_folder_kind,
+        check_out_dir,
+        read_owner,
+    )
 
     check_out_dir(out)
     check_folder_kind(out, "comparison", "compare")
-    file = out / "comparison.json"
-    if not file.exists():
+    old = read_owner(out / "comparison.json")
+    if old is None:
         if (out / "comparison.parquet").exists():
             raise InputError(
                 f"{out} holds the results of another comparison (written by an older "
                 "Tightrope, without comparison.json): give another --out folder"
             )
         return
-    try:
-        old = json.loads(file.read_text("utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise InputError(f"{file} cannot be read ({exc}); give another --out folder") from None
-    if not isinstance(old, dict) or old.get("comparison_sha256") != meta["comparison_sha256"]:
-        old = old if isinstance(old, dict) else {}
-        keys = ("labels", "regime_sha256", "seeds", "users", "days")
-        diff = [k for k in keys if old.get(k) != meta.get(k)] or ["their settings"]
-        theirs = ", ".join(map(str, old.get("labels") or []))
-        raise InputError(
-            f"{out} holds the results of another comparison ({theirs}"
-            f"; sha256 {str(old.get('comparison_sha256'))[:12]}), not of this one "
-            f"({', '.join(meta['labels'])}; sha256 {meta['comparison_sha256'][:12]}): they "
-            f"differ in {', '.join(diff)}. Results of different comparisons are never mixed: "
-            f"give another --out folder (or delete {out} to start again)"
-        )
+    if old.get("comparison_sha256") == meta["comparison_sha256"]:
+        return
+    keys = ("labels", "regime_sha256", "seeds", "users", "days")
+    diff = [k for k in keys if old.get(k) != meta.get(k)] or ["their settings"]
+    theirs = ", ".join(map(str, old.get("labels") or []))
+    raise another_owner(out, "comparison", theirs, old.get("comparison_sha256"),
+                        ", ".join(meta["labels"]), meta["comparison_sha256"],
+                        f"they differ in {', '.join(diff)}")  # fmt: skip
 
 
 def prepare(
@@ -334,8 +332,7 @@ def compare(
         overrides=overrides,
         out_dir=out_dir,
     )
-    if isinstance(workers, bool) or not isinstance(workers, int) or workers < 1:
-        raise InputError(f"workers must be a whole number, 1 or more, got {workers!r}")
+    _backend("process", workers, None, DEFAULT_CONNECT_TIMEOUT)  # the runner's own checks
     meta = comparison_json(sources, labels, scenarios, seeds, root_seed)
     if out_dir is not None:
         check_comparison_folder(Path(out_dir), meta)

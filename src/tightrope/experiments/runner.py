@@ -504,32 +504,25 @@ def load_experiment(out_dir: str | Path) -> dict[str, Any]:
 
 def _check_folder(out: Path, spec: ExperimentSpec) -> None:
     """Refuse a folder that holds another experiment's results, or plain stored runs."""
-    from tightrope.results.storage import check_folder_kind, check_out_dir
+    from tightrope.results.storage import (
+        another_owner,
+        check_folder_kind,
+        check_out_dir,
+        read_owner,
+    )
 
     check_out_dir(out)
     check_folder_kind(out, "experiment", "experiment")
-    file = out / "experiment.json"
-    if file.exists():
-        try:
-            old = json.loads(file.read_text("utf-8"))
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise InputError(f"{file} cannot be read ({exc}); use another --out folder") from None
-        if not isinstance(old, dict) or old.get("experiment_sha256") != spec.sha256:
-            old = old if isinstance(old, dict) else {}
-            new = spec.experiment_json()
-            keys = ("name", "base", "design", "factors", "outcomes", "replicates",
-                    "root_seed", "users", "days", "points")  # fmt: skip
-            diff = [k for k in keys if old.get(k) != new.get(k)]
-            why = (f"they differ in {', '.join(diff)}" if diff
-                   else "the base scenario's settings differ")  # fmt: skip
-            raise InputError(
-                f"{out} holds the results of another experiment ('{old.get('name')}', "
-                f"sha256 {str(old.get('experiment_sha256'))[:12]}), not of this one "
-                f"('{spec.name}', sha256 {spec.sha256[:12]}): {why}. Results of different "
-                f"experiments are never mixed: give another --out folder (or delete {out} "
-                "to start again)"
-            )
+    old = read_owner(out / "experiment.json")
+    if old is None or old.get("experiment_sha256") == spec.sha256:
         return
+    new = spec.experiment_json()
+    keys = ("name", "base", "design", "factors", "outcomes", "replicates",
+            "root_seed", "users", "days", "points")  # fmt: skip
+    diff = [k for k in keys if old.get(k) != new.get(k)]
+    why = f"they differ in {', '.join(diff)}" if diff else "the base scenario's settings differ"
+    raise another_owner(out, "experiment", f"'{old.get('name')}'", old.get("experiment_sha256"),
+                        f"'{spec.name}'", spec.sha256, why)  # fmt: skip
 
 
 def prepare_experiment(

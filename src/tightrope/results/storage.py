@@ -391,6 +391,29 @@ def check_folder_kind(out_dir: str | Path, want: str, command: str) -> None:
     )
 
 
+def read_owner(file: Path) -> dict[str, Any] | None:
+    """The JSON record that says what a folder holds (comparison.json, experiment.json),
+    {} when it is not a JSON object, None when there is none; InputError when unreadable."""
+    if not file.exists():
+        return None
+    try:
+        data = json.loads(file.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{file} cannot be read ({exc}); give another --out folder") from None
+    return data if isinstance(data, dict) else {}
+
+
+def another_owner(
+    out: Path, what: str, theirs: str, their_sha: object, ours: str, our_sha: str, why: str
+) -> InputError:
+    """The error for a folder that holds another comparison's or experiment's results."""
+    return InputError(
+        f"{out} holds the results of another {what} ({theirs}; sha256 {str(their_sha)[:12]}), "
+        f"not of this one ({ours}; sha256 {our_sha[:12]}): {why}. Results of different "
+        f"{what}s are never mixed: give another --out folder (or delete {out} to start again)"
+    )
+
+
 @contextlib.contextmanager
 def folder_lock(out_dir: str | Path, command: str) -> Iterator[None]:
     """Hold the results folder for one command: a second command that wants to write in it
@@ -572,14 +595,15 @@ def list_runs(out_dir: str | Path) -> pa.Table:
     if not _has(path, "summary"):
         return pa.table({name: pa.array([], pa.string()) for name in LIST_COLUMNS[:2]})
     names = _query(path, "SELECT * FROM summaries LIMIT 0").column_names
-    cols = ", ".join(f'"{c}"' for c in LIST_COLUMNS if c in names)
+    wanted = [c for c in LIST_COLUMNS if c in names]
+    regimes = "label" in wanted and "regime_sha256" in names
+    cols = ", ".join(f'"{c}"' for c in [*wanted, *(["regime_sha256"] if regimes else [])])
     table = _query(path, f"SELECT {cols} FROM summaries ORDER BY scenario, replicate, seed, run_id")
-    if "label" in table.column_names and "regime_sha256" in names:
-        regimes = _query(path, "SELECT run_id, label, regime_sha256 FROM summaries").to_pylist()
-        shown = display_labels(regimes)
-        by_run = {r["run_id"]: shown[r["regime_sha256"]] for r in regimes}
-        labels = pa.array([by_run[r] for r in table.column("run_id").to_pylist()], pa.string())
-        table = table.set_column(table.column_names.index("label"), "label", labels)
+    if regimes:  # two regimes that share a label are told apart
+        rows = table.select(["label", "regime_sha256"]).to_pylist()
+        shown = display_labels(rows)
+        labels = pa.array([shown[r["regime_sha256"]] for r in rows], pa.string())
+        table = table.set_column(wanted.index("label"), "label", labels).drop_columns(["regime_sha256"])
     return table
 
 
