@@ -603,7 +603,9 @@ def list_runs(out_dir: str | Path) -> pa.Table:
         rows = table.select(["label", "regime_sha256"]).to_pylist()
         shown = display_labels(rows)
         labels = pa.array([shown[r["regime_sha256"]] for r in rows], pa.string())
-        table = table.set_column(wanted.index("label"), "label", labels).drop_columns(["regime_sha256"])
+        table = table.set_column(wanted.index("label"), "label", labels).drop_columns(
+            ["regime_sha256"]
+        )
     return table
 
 
