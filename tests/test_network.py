@@ -11,10 +11,12 @@ from click.testing import CliRunner
 
 import tightrope
 from tightrope.cli.app import main
+from tightrope.core.world import per_kind
 from tightrope.errors import InputError
 from tightrope.model.network import read_edge_list, synthetic
 from tightrope.scenario import edge_lists
 from tightrope.scenario.edge_lists import edge_list_info
+from tightrope.scenario.schema import KindPopularity
 
 
 def test_synthetic_in_degree_is_heavy_tailed():
@@ -39,7 +41,7 @@ def test_users_follow_as_many_accounts_as_set_and_no_account_holds_everyone(n, s
     kinds = np.random.default_rng(seed).choice(
         8, n, p=[0.9, 0.02, 0.01, 0.01, 0.03, 0.01, 0.01, 0.01]
     )
-    boost = tightrope.core.world.POPULARITY_BOOST[kinds]
+    boost = per_kind(KindPopularity())[kinds]
     g = synthetic(n, 40.0, 2.1, boost, 0.2, 8, np.random.default_rng(seed))
     in_degree = np.diff(g.followers_ptr)
     assert abs(g.followers_idx.size / n - 40.0) < 0.5  # Poisson(40) per user, all distinct

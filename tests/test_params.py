@@ -318,3 +318,75 @@ def test_exceptions_are_settings():
     for path, why in NOT_READ_BY_NAME.items():
         assert path in paths, path
         assert why, path
+
+
+# -- the settings that were literals in the kernels and in the world's set-up ---------------
+
+FORMER_LITERALS: dict[str, tuple[object, str | None, object, object]] = {
+    # path: (default = the former literal, the Consts field it compiles to, another valid
+    # value, a value out of range)
+    "platforms.weibo.moderation.priority_enforced": (10.0, "p_prio_enforced", 3.0, -1.0),
+    "platforms.weibo.moderation.priority_reported": (2.0, "p_prio_reported", 5.0, -0.5),
+    "platforms.weibo.moderation.priority_held": (1.0, "p_prio_held", 0.0, -2.0),
+    "platforms.weibo.moderation.report_delay_minutes": (1, "p_report_delay", 30, 0),
+    "platforms.weibo.moderation.idle_carry_reviews": (1.0, "p_idle_carry", 4.0, -1.0),
+    "state.officials.idle_carry_answers": (1.0, "idle_carry_answers", 0.0, -0.1),
+    "behaviour.bad_actor_harm_share": (0.7, "bad_actor_harm_share", 0.2, 1.5),
+    "mobilisation.call_boost": (20.0, "call_boost", 5.0, -1.0),
+    "mobilisation.threshold_floor": (0.5, None, 1.0, -0.5),
+    "ranking.age_limit_minutes": (1440, "age_limit", 720, 10),
+    "ranking.freshness_minutes": (360.0, "freshness_minutes", 60.0, 0.0),
+    "ranking.view_engagement": (1.0, "view_engagement", 0.5, -1.0),
+    "ranking.reshare_engagement": (2.0, "reshare_engagement", 4.0, -1.0),
+    "metrics.wants_foreign_threshold": (0.5, "wants_foreign_threshold", 0.8, 2.0),
+    "random_events.duration_days": (3.0, None, 1.0, -1.0),
+    "population.activity_multiplier.media_accredited": (20.0, None, 2.0, -1.0),
+    "population.popularity_boost.influencer": (200.0, None, 20.0, 0.0),
+    "population.spread.stance": (0.4, None, 0.1, -0.1),
+    "population.foreign_demand_users": (1.3, None, 1.0, -1.0),
+}
+
+
+def _value(sc: Scenario, path: str) -> object:
+    node: object = sc
+    for part in path.split("."):
+        node = node[part] if isinstance(node, dict) else getattr(node, part)
+    return node
+
+
+@pytest.mark.parametrize("path", sorted(FORMER_LITERALS))
+def test_former_literals_are_settings_with_their_old_value(path: str) -> None:
+    default, field, other, bad = FORMER_LITERALS[path]
+    sc = tightrope.load_scenario("china-weibo-2013", users=100, days=1)
+    assert _value(sc, path) == default
+    changed = tightrope.load_scenario("china-weibo-2013", [f"{path}={other}"], users=100)
+    assert _value(changed, path) == other
+    if field is not None:  # the kernels read what the setting says
+        before = np.atleast_1d(getattr(make_consts(sc, 100), field))
+        after = np.atleast_1d(getattr(make_consts(changed, 100), field))
+        assert before[0] == default
+        assert after[0] == other
+    with pytest.raises(tightrope.InputError, match=path.split(".")[-1]):
+        tightrope.load_scenario("china-weibo-2013", [f"{path}={bad}"], users=100)
+
+
+def test_per_kind_tables_reach_the_people() -> None:
+    """`population.activity_multiplier` scales a kind's activity; `popularity_boost` its
+    chance to be followed; the spreads shape the initial draws."""
+    from tightrope.core.world import popularity_boost
+
+    base = tightrope.load_scenario("eu-dsa", users=2000, seed=4)
+    sim = tightrope.Simulation(base)
+    more = tightrope.load_scenario(
+        "eu-dsa",
+        ["population.activity_multiplier.influencer=40", "population.spread.stance=0"],
+        users=2000,
+        seed=4,
+    )
+    sim2 = tightrope.Simulation(more)
+    inf = sim.people.kind == KINDS.index("influencer")
+    assert inf.any()
+    np.testing.assert_allclose(sim2.people.activity[inf], 4.0 * sim.people.activity[inf], rtol=1e-6)
+    assert np.all(sim2.people.stance == np.float32(base.population.stance_mean))
+    kinds = np.arange(len(KINDS))
+    assert popularity_boost(base, kinds)[KINDS.index("influencer")] == 200.0

@@ -8,7 +8,7 @@ still be seen (the exposure horizon), after which their slot is taken by a newer
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -25,11 +25,11 @@ HORIZON_MINUTES = 3 * 1440
 """How long a post can still be seen after it was made (and how far ahead exposures are
 scheduled). Views later than this are not simulated."""
 
-# How much more each kind of account posts than an ordinary posting user, and how much more
-# likely it is to be followed (assumptions, documented in docs/model.md).
-ACTIVITY_MULTIPLIER = np.array([1.0, 10.0, 20.0, 10.0, 5.0, 5.0, 1.0, 1.0], dtype=np.float64)
-POPULARITY_BOOST = np.array([1.0, 200.0, 100.0, 50.0, 3.0, 1.0, 1.0, 50.0], dtype=np.float64)
-assert ACTIVITY_MULTIPLIER.size == N_KINDS == POPULARITY_BOOST.size
+
+def per_kind(values: Any) -> np.ndarray:
+    """A per-kind table of the scenario (`population.activity_multiplier`,
+    `population.popularity_boost`) as a float64 array in KINDS' order."""
+    return np.array([getattr(values, k) for k in KINDS], dtype=np.float64)
 
 
 class People(NamedTuple):
@@ -110,6 +110,40 @@ class Requests(NamedTuple):
     user: np.ndarray  # int32 (capacity,)
     arrival: np.ndarray  # int64 (capacity,), minute
     ends: np.ndarray  # int64 (3,): head, tail (running counts), capacity left x 1e6
+
+
+class Tally(NamedTuple):
+    """What the kernels count during a tick (names of the columns: tightrope.core.counters)."""
+
+    tick: np.ndarray  # float64 (len(K.TICK),): this tick's counters
+    platform: np.ndarray  # float64 (platforms, len(K.PLATFORM)): per platform
+    minutes: np.ndarray  # int64 (2, N_BINS): minutes to removal and to an answer
+
+
+class ViewLog(NamedTuple):
+    """A uniform sample of this tick's views on regulated platforms, per viewer part, for
+    the regulator's inspections (see `tightrope.model.diffusion.view_parts`)."""
+
+    sample: np.ndarray  # int64 (parts, room): post ids
+    seen: np.ndarray  # int64 (parts,): views seen by each part this tick
+
+
+class World(NamedTuple):
+    """The state one tick's kernels read and change, handed to them as one bundle.
+
+    Built afresh for each call (cheap: it holds references), because the rules are
+    compiled again each tick and the calendar and the queues are replaced when they grow.
+    `consts` and `rules` are `tightrope.model.policy.Consts` and `Rules`.
+    """
+
+    posts: Posts
+    people: People
+    consts: Any
+    rules: Any
+    graph: Graph
+    cal: Calendar
+    queues: ReviewQueues
+    requests: Requests
 
 
 def sized_pool(expected_events: float) -> int:
@@ -264,7 +298,7 @@ def make_people(sc: Scenario, graph: Graph, rng: np.random.Generator, kind: np.n
     state = sc.state
 
     activity = rng.lognormal(np.log(max(pop.posts_per_day_median, 1e-12)), pop.activity_sigma, n)
-    activity *= ACTIVITY_MULTIPLIER[kind]
+    activity *= per_kind(pop.activity_multiplier)[kind]
     lurk = (rng.random(n) < pop.lurker_share) & (kind == 0)
     activity[lurk] = 0.0
     if pop.posts_per_day_median == 0:
@@ -277,7 +311,8 @@ def make_people(sc: Scenario, graph: Graph, rng: np.random.Generator, kind: np.n
     for j, name in enumerate(names):
         joined = rng.random(n) < sc.platforms[name].adoption
         member |= (joined.astype(np.uint8) << np.uint8(j)).astype(np.uint8)
-    satisfaction = _clip01(appeal[None, :] + rng.normal(0.0, 0.15, (n, n_p)))
+    spread = pop.spread
+    satisfaction = _clip01(appeal[None, :] + rng.normal(0.0, spread.satisfaction, (n, n_p)))
 
     foreign_bits = sum(1 << j for j, p in enumerate(names) if sc.platforms[p].foreign)
     on_foreign = (member & foreign_bits) != 0
@@ -285,31 +320,33 @@ def make_people(sc: Scenario, graph: Graph, rng: np.random.Generator, kind: np.n
     foreign_appeal = max(
         (sc.platforms[p].appeal for p in names if sc.platforms[p].foreign), default=0.0
     )
-    wants = _clip01(rng.beta(2.0, 2.0, n) * np.where(on_foreign, 1.3, 0.5) * (0.5 + foreign_appeal))
+    demand = np.where(on_foreign, pop.foreign_demand_users, pop.foreign_demand_others)
+    wants = _clip01(rng.beta(2.0, 2.0, n) * demand * (0.5 + foreign_appeal))
     blocked_bits = sum(1 << names.index(p) for p in state.access.blocked)
     crack = state.access.vpn_crackdown
     has_blocked = (member & blocked_bits) != 0
     vpn = has_blocked & (rng.random(n) < wants * (1.0 - crack))
 
     grievance_base = _beta_with_mean(rng, pop.grievance_mean, n)
-    trust_base = _clip01(rng.normal(pop.trust_mean, 0.15, n))
+    trust_base = _clip01(rng.normal(pop.trust_mean, spread.trust, n))
     real_name = rng.random(n) < state.identity.real_name
     threshold = np.maximum(
-        rng.normal(sc.mobilisation.threshold_mean, sc.mobilisation.threshold_sd, n), 0.5
+        rng.normal(sc.mobilisation.threshold_mean, sc.mobilisation.threshold_sd, n),
+        sc.mobilisation.threshold_floor,
     ).astype(np.float32)
     people = People(
         kind=kind.astype(np.int8),
         member=member,
         vpn=vpn.astype(np.uint8),
         activity=activity.astype(np.float32),
-        stance=np.clip(rng.normal(pop.stance_mean, 0.4, n), -1, 1).astype(np.float32),
+        stance=np.clip(rng.normal(pop.stance_mean, spread.stance, n), -1, 1).astype(np.float32),
         grievance=grievance_base.copy(),
         grievance_base=grievance_base,
-        fear=_clip01(rng.normal(pop.fear_mean, 0.05, n)),
+        fear=_clip01(rng.normal(pop.fear_mean, spread.fear, n)),
         trust=trust_base.copy(),
         trust_base=trust_base,
-        voice=_clip01(rng.normal(pop.voice_mean, 0.2, n)),
-        susceptibility=_clip01(rng.normal(pop.susceptibility_mean, 0.15, n)),
+        voice=_clip01(rng.normal(pop.voice_mean, spread.voice, n)),
+        susceptibility=_clip01(rng.normal(pop.susceptibility_mean, spread.susceptibility, n)),
         report_propensity=_clip01(rng.exponential(pop.report_propensity_mean, n)),
         real_name=real_name.astype(np.uint8),
         wants_foreign=wants,
@@ -334,5 +371,6 @@ def draw_kinds(sc: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:
     return rng.choice(N_KINDS, size=n, p=shares / shares.sum()).astype(np.int8)
 
 
-def popularity_boost(kind: np.ndarray) -> np.ndarray:
-    return POPULARITY_BOOST[kind]
+def popularity_boost(sc: Scenario, kind: np.ndarray) -> np.ndarray:
+    """Each user's popularity boost (`population.popularity_boost` of their kind)."""
+    return per_kind(sc.population.popularity_boost)[kind]

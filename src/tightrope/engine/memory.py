@@ -96,7 +96,6 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
 
     from tightrope.engine.simulation import VIEW_LOG_SIZE, Simulation, calendar_pool, post_capacity
     from tightrope.model.diffusion import view_log_size, viewer_parts
-    from tightrope.model.feed import AGE_LIMIT_MINUTES
     from tightrope.model.posting import initial_intent_room, intent_blocks
 
     sc = scenario
@@ -125,7 +124,7 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     peak_posts = activity * peak_hour * sc.run.tick_minutes / 1440.0
     peak_audience = peak_posts * (edges / n) * see
     # the feed's candidates: posts younger than its age limit, ranked at a tick's start
-    candidate_posts = activity * (AGE_LIMIT_MINUTES + sc.run.tick_minutes) / 1440.0
+    candidate_posts = activity * (sc.ranking.age_limit_minutes + sc.run.tick_minutes) / 1440.0
     parts = {
         "interpreter": float(BASELINE_BYTES),
         "people": per_user * n,

@@ -43,34 +43,18 @@ def new_minute_buffer(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
 
 @njit(cache=True)
-def run_minutes(
-    t0,
-    posts,
-    people,
-    consts,
-    rules,
-    graph,
-    cal,
-    q,
-    req,
-    tc,
-    pc,
-    hist,
-    view_log,
-    view_meta,
-    feed,
-    rs,
-    buf_post,
-    buf_viewer,
-    outcome,
-    aud_slot,
-    aud_viewer,
-    threads,
-):
-    """Minutes t0 .. t0 + L - 1, with this tick's `feed` views, and `threads` threads for
-    the engagement pass (the result does not depend on it). buf_*/outcome are the minute
-    buffer, aud_* the audience region buffers (the posting phase's, used again for the
-    reshares). Returns both, larger ones when a minute needed more room than given."""
+def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
+    """Minutes t0 .. t0 + L - 1 of the `world` (a `tightrope.core.world.World`), counting
+    into `tally` and sampling views for inspection into `views`, with this tick's `feed`
+    views, and `threads` threads for the engagement pass (the result does not depend on
+    it). `buf` is the minute buffer (post ids, viewers, outcomes), `aud` the audience
+    region buffers (the posting phase's, used again for the reshares). Returns both,
+    larger ones when a minute needed more room than given."""
+    posts, people, consts, rules, graph, cal, q, req = world
+    tc, pc, hist = tally
+    view_log, view_meta = views
+    buf_post, buf_viewer, outcome = buf
+    aud_slot, aud_viewer = aud
     n_parts = view_meta.size
     start = np.zeros(n_parts + 1, dtype=np.int64)
     fill = np.zeros(n_parts, dtype=np.int64)
@@ -121,30 +105,17 @@ def run_minutes(
                 r_sharer = np.empty(2 * nr, dtype=np.int32)
                 r_start = np.empty(2 * nr, dtype=np.int64)
             follow_up(
-                m, start, buf_post, buf_viewer, outcome, counters, posts, cal, tc, pc, r_slot,
-                r_sharer, r_start,
+                m, start, buf_post, buf_viewer, outcome, counters, posts, consts, cal, tc, pc,
+                r_slot, r_sharer, r_start,
             )  # fmt: skip
             aud_slot, aud_viewer = schedule_shares(
                 r_slot, r_sharer, r_start, nr, reshare_key, j << 32, posts, people, consts,
                 graph, cal, aud_slot, aud_viewer,
             )  # fmt: skip
-            add_engagement(n, buf_post, outcome, posts.engagement, threads)
-        serve_reviews(
-            m,
-            hour,
-            q,
-            posts,
-            people,
-            graph,
-            consts,
-            rules,
-            cal,
-            tc,
-            pc,
-            hist,
-            rs[S_REVIEW],
-            rs[S_EXPOSURE],
-            rs[S_PUNISHMENT],
-        )
+            add_engagement(
+                n, buf_post, outcome, posts.engagement, consts.view_engagement,
+                consts.reshare_engagement, threads,
+            )  # fmt: skip
+        serve_reviews(m, hour, world, tally, rs[S_REVIEW], rs[S_EXPOSURE], rs[S_PUNISHMENT])
         serve_answers(m, hour, req, people, consts, tc, hist, rs[S_OFFICIALS])
     return (buf_post, buf_viewer, outcome), (aud_slot, aud_viewer)

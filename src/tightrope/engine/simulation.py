@@ -22,6 +22,9 @@ from tightrope.core.rng import STREAM, make_streams, next_u64, numpy_generator
 from tightrope.core.world import (
     BLOCK_EVENTS,
     HORIZON_MINUTES,
+    Tally,
+    ViewLog,
+    World,
     draw_kinds,
     grow_calendar,
     grow_requests,
@@ -91,7 +94,7 @@ def build_graph(sc: Scenario, kinds_rng: np.random.Generator, net_rng: np.random
         n,
         sc.network.mean_following,
         sc.network.popularity_alpha,
-        popularity_boost(kind),
+        popularity_boost(sc, kind),
         sc.network.max_follower_share,
         sc.network.circle_size,
         net_rng,
@@ -206,6 +209,30 @@ class Simulation:
         if (r.ends[1] - r.ends[0]) > r.user.size // 2:
             self.requests = grow_requests(r, r.user.size * 2)
 
+    def world(self) -> World:
+        """The state the kernels read and change, as one bundle (built when asked: the
+        rules, the calendar and the queues are replaced during a run)."""
+        return World(
+            posts=self.posts,
+            people=self.people,
+            consts=self.consts,
+            rules=self.rules,
+            graph=self.graph,
+            cal=self.cal,
+            queues=self.queues,
+            requests=self.requests,
+        )
+
+    @property
+    def tally(self) -> Tally:
+        """This tick's counters, per-platform counters and minute histograms."""
+        return Tally(self.tc, self.pc, self.hist)
+
+    @property
+    def views(self) -> ViewLog:
+        """This tick's sample of views for the regulator's inspections."""
+        return ViewLog(self.view_log, self.view_meta)
+
     def step(self) -> None:
         """Advance one tick: run the phases of `PHASES` in order, timing each."""
         self.tc[:] = 0.0
@@ -259,31 +286,11 @@ class Simulation:
         audiences of the new posts (tightrope.model.posting, tightrope.model.exposure)."""
         rs = self.rs
         self.intents, self.pending = post_tick(
-            tick.t0,
-            tick.hour,
-            self.burst,
-            self.posts,
-            self.people,
-            self.consts,
-            self.rules,
-            self.cal,
-            self.tc,
-            self.pc,
-            rs,
-            self.pending,
-            self.intents,
+            tick.t0, tick.hour, self.burst, self.world(), self.tally, rs, self.pending, self.intents
         )
         key = np.uint64(next_u64(rs[STREAM["exposure"]]))
         self.audience_views = schedule_audiences(
-            self.pending,
-            int(self.pending[-1]),
-            key,
-            self.posts,
-            self.people,
-            self.consts,
-            self.graph,
-            self.cal,
-            self.audience_views,
+            self.pending, int(self.pending[-1]), key, self.world(), self.audience_views
         )
 
     def phase_minutes(self, tick: Tick) -> None:
@@ -291,23 +298,13 @@ class Simulation:
         (tightrope.engine.minutes)."""
         self.minute_buffer, self.audience_views = run_minutes(
             tick.t0,
-            self.posts,
-            self.people,
-            self.consts,
-            self.rules,
-            self.graph,
-            self.cal,
-            self.queues,
-            self.requests,
-            self.tc,
-            self.pc,
-            self.hist,
-            self.view_log,
-            self.view_meta,
+            self.world(),
+            self.tally,
+            self.views,
             self.feed_views,
             self.rs,
-            *self.minute_buffer,
-            *self.audience_views,
+            self.minute_buffer,
+            self.audience_views,
             numba.get_num_threads(),
         )
 
@@ -322,16 +319,9 @@ class Simulation:
             ins.fine_per_violation,
             ins.fine_growth,
             self.window,
-            self.view_log,
-            self.view_meta,
-            self.posts,
-            self.people,
-            self.graph,
-            self.consts,
-            self.rules,
-            self.tc,
-            self.pc,
-            self.hist,
+            self.views,
+            self.world(),
+            self.tally,
             self.rs[STREAM["inspection"]],
             self.rs[STREAM["punishment"]],
         )

@@ -109,7 +109,7 @@ def enqueue_review(q, posts, consts, rules, slot, minute, reported, tc) -> None:
     if posts.queued[slot] != 0 or consts.p_reviewers[p] * rules.effort[p] <= 0.0:
         return
     held = posts.state[slot] != VISIBLE
-    key = priority(rules, p, posts.cat[slot], reported, held)
+    key = priority(consts, rules, p, posts.cat[slot], reported, held)
     if heap_push(q, p, key, posts.pid[slot], minute):
         posts.queued[slot] = 1
 
@@ -347,13 +347,13 @@ def reshares_of(counters, start) -> int:
 
 @njit(cache=True)
 def follow_up(
-    m, start, buf_post, buf_viewer, outcome, counters, posts, cal, tc, pc, r_slot, r_sharer,
-    r_start,
+    m, start, buf_post, buf_viewer, outcome, counters, posts, consts, cal, tc, pc, r_slot,
+    r_sharer, r_start,
 ) -> int:  # fmt: skip
     """Pass 3 of minute m: the parts' counters are added up; reports (the post arrives in
-    the review queue at m + 1) are scheduled and reshares listed (post slot, viewer, m, to
-    be scheduled by `exposure.schedule_shares`), parts in order, views in order. Returns
-    the number of reshares listed."""
+    the review queue `moderation.report_delay_minutes` later) are scheduled and reshares
+    listed (post slot, viewer, m, to be scheduled by `exposure.schedule_shares`), parts in
+    order, views in order. Returns the number of reshares listed."""
     n_p = pc.shape[0]
     for k in range(start.size - 1):
         if start[k] == start[k + 1]:
@@ -382,13 +382,15 @@ def follow_up(
             r_start[r] = m
             r += 1
         if o & REPORTED:
-            push_event(cal, m + 1, pid, REVIEW_ARRIVAL_REPORTED)
+            delay = consts.p_report_delay[posts.platform[pid & mask]]
+            push_event(cal, m + delay, pid, REVIEW_ARRIVAL_REPORTED)
     return r
 
 
 @njit(cache=True, parallel=True)
-def add_engagement(n, buf_post, outcome, engagement, threads) -> None:
-    """Pass 4 of a minute: engagement + 1 per counted view and + 2 per reshare, in the
+def add_engagement(n, buf_post, outcome, engagement, per_view, per_reshare, threads) -> None:
+    """Pass 4 of a minute: engagement + `per_view` per counted view and + `per_reshare` per
+    reshare (`ranking.view_engagement`, `ranking.reshare_engagement`), in the
     views' order. Each of `threads` tasks owns a range of post slots, so no two write the
     same post, and the result does not depend on their number; each fetches its posts'
     engagement PREFETCH_DISTANCE views early."""
@@ -405,6 +407,6 @@ def add_engagement(n, buf_post, outcome, engagement, threads) -> None:
             if o & COUNTED:
                 slot = buf_post[e] & mask
                 if lo <= slot < hi:
-                    engagement[slot] += 1.0
+                    engagement[slot] += per_view
                     if o & RESHARED:
-                        engagement[slot] += 2.0
+                        engagement[slot] += per_reshare

@@ -77,7 +77,7 @@ def apply_events(
                     day=t0 / 1440,
                     magnitude=re.magnitude,
                     share=re.share,
-                    duration_days=3.0,
+                    duration_days=re.duration_days,
                 )
             )
     for e in due:

@@ -358,13 +358,17 @@ def schedule_shares(
     return out_slot, out_viewer
 
 
-def schedule_audiences(pending, n: int, key, posts, people, consts, graph, cal, out):
+def schedule_audiences(pending, n: int, key, world, out):
     """Schedule the audiences of the first n posts in `pending` (slots of posts published
-    this tick, in order), each shared by its author from its creation minute
-    (`schedule_shares`, index k for the k-th post). `out` is the pair of region buffers
-    (slot, viewer); returns it, or larger ones when this tick needed more room."""
+    this tick, in order) in the `world` (a `tightrope.core.world.World`), each shared by
+    its author from its creation minute (`schedule_shares`, index k for the k-th post).
+    `out` is the pair of region buffers (slot, viewer); returns it, or larger ones when
+    this tick needed more room."""
     if n == 0:
         return out
+    posts, people, consts, graph, cal = (
+        world.posts, world.people, world.consts, world.graph, world.cal
+    )  # fmt: skip
     slots = pending[:n]
     return schedule_shares(
         slots, posts.author[slots], posts.created[slots], n, key, 0, posts, people, consts,

@@ -1,11 +1,13 @@
 """The feed: posts shown to users beyond those they follow, ranked by engagement.
 
-Each tick, every visible post on a public platform younger than a day is a candidate with
-score (engagement + 1)^w x exp(-age / 6 h) x reach x (1 - sensitive_penalty x sensitivity),
+Each tick, every visible post on a public platform younger than the age limit
+(`ranking.age_limit_minutes`, a day) is a candidate with score
+(engagement + 1)^w x exp(-age / T) x reach x (1 - sensitive_penalty x sensitivity),
 where w is the platform's engagement weight (0: recency only). Each user looks at feed
 slots at their platform's share of `views_per_day` times the hour's weight, and each slot
 shows a candidate drawn in proportion to its score (from an alias table, in O(1)), so what
-engages spreads further: the feed amplifies. Engagement decays with a 6-hour time constant.
+engages spreads further: the feed amplifies. Engagement decays with the same time constant
+T (`ranking.freshness_minutes`, 6 hours).
 
 Users are drawn in fixed blocks of FEED_BLOCK_USERS, in parallel, each block with its own
 random streams derived from the feed stream, into its own room of the buffers; each block's
@@ -40,8 +42,6 @@ from tightrope.model.exposure import may_use
 from tightrope.model.posting import platform_weight
 from tightrope.scenario.content import VISIBLE
 
-AGE_LIMIT_MINUTES = 1440
-TIME_CONSTANT_MINUTES = 360.0
 FEED_BLOCK_USERS = 4096  # users per block drawn in parallel (fixed: results depend on it)
 
 
@@ -107,8 +107,9 @@ def _window_slot(q, lo0, n0, lo1):
 
 
 @njit(cache=True, inline="always")
-def _is_candidate(s, t0, state, created, platform, private) -> bool:
-    return state[s] == VISIBLE and t0 - created[s] < AGE_LIMIT_MINUTES and private[platform[s]] == 0
+def _is_candidate(s, t0, state, created, platform, private, age_limit) -> bool:
+    """A visible post on a public platform younger than `ranking.age_limit_minutes`."""
+    return state[s] == VISIBLE and t0 - created[s] < age_limit and private[platform[s]] == 0
 
 
 @njit(cache=True, parallel=True)
@@ -116,14 +117,14 @@ def _scan_window(t0, decay, lo0, n0, lo1, n, posts, consts, counts) -> None:
     """Decay the window's engagement and count each chunk's candidates by platform
     (counts[c, p]), in parallel over chunks of RANK_CHUNK window positions."""
     state, created, platform = posts.state, posts.created, posts.platform
-    engagement, private = posts.engagement, consts.p_private
+    engagement, private, age_limit = posts.engagement, consts.p_private, consts.age_limit
     for c in prange(counts.shape[0]):
         row = counts[c]
         row[:] = 0
         for q in range(c * RANK_CHUNK, min(n, (c + 1) * RANK_CHUNK)):
             s = _window_slot(q, lo0, n0, lo1)
             engagement[s] *= decay
-            if _is_candidate(s, t0, state, created, platform, private):
+            if _is_candidate(s, t0, state, created, platform, private, age_limit):
                 row[platform[s]] += 1
 
 
@@ -159,14 +160,15 @@ def _write_candidates(t0, lo0, n0, lo1, n, posts, consts, cand, fill) -> None:
     private, eng_weight, sens_penalty = consts.p_private, consts.p_eng_weight, consts.p_sens_penalty
     sensitivity = consts.cat_sensitivity
     cand_pid, cand_author, accept = cand.pid, cand.author, cand.accept
-    fresh = np.empty(AGE_LIMIT_MINUTES)  # exp(-age / time constant), by age in minutes
-    for age in range(AGE_LIMIT_MINUTES):
-        fresh[age] = math.exp(-age / TIME_CONSTANT_MINUTES)
+    age_limit = consts.age_limit
+    fresh = np.empty(age_limit)  # exp(-age / time constant), by age in minutes
+    for age in range(age_limit):
+        fresh[age] = math.exp(-age / consts.freshness_minutes)
     for c in prange(fill.shape[0]):
         at = fill[c]
         for q in range(c * RANK_CHUNK, min(n, (c + 1) * RANK_CHUNK)):
             s = _window_slot(q, lo0, n0, lo1)
-            if not _is_candidate(s, t0, state, created, platform, private):
+            if not _is_candidate(s, t0, state, created, platform, private, age_limit):
                 continue
             p = platform[s]
             age = max(t0 - created[s], 0)
@@ -207,7 +209,7 @@ def _window(t0, posts, consts):
     newest = posts.counts[5] - 1
     oldest = newest
     while oldest >= 0 and newest - oldest < size:
-        if created[oldest & (size - 1)] <= t0 - AGE_LIMIT_MINUTES - L:
+        if created[oldest & (size - 1)] <= t0 - consts.age_limit - L:
             break
         oldest -= 1
     oldest += 1
@@ -230,7 +232,7 @@ def rank_candidates(t0, posts, consts, cand, scratch, start, top) -> None:
     decaying. The window is scanned in chunks in parallel twice: to count each chunk's
     candidates by platform, then (after a prefix sum that gives each chunk its place) to
     write them with their scores."""
-    decay = math.exp(-consts.tick_minutes / TIME_CONSTANT_MINUTES)
+    decay = math.exp(-consts.tick_minutes / consts.freshness_minutes)
     lo0, n0, lo1, n = _window(t0, posts, consts)
     n_p = int(consts.n_platforms)
     counts = np.zeros((-(-n // RANK_CHUNK), n_p), dtype=np.int64)

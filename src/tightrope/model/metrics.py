@@ -46,6 +46,7 @@ def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray
     fear, grievance, trust, kind = people.fear, people.grievance, people.trust, people.kind
     real_name, gain, wants_foreign = people.real_name, people.gain, people.wants_foreign
     data_access, severity = consts.data_access, consts.severity
+    wants_threshold = consts.wants_foreign_threshold
     for b in prange(blocks):
         out = sums[b]
         per_platform = platform_sums[b]
@@ -68,7 +69,7 @@ def population_stats(people, consts, rules, now) -> tuple[np.ndarray, np.ndarray
                 ident = identifiability(real_name[i], data_access)
                 if not deterred(ident, severity, boost, gain[i]):
                     out[5] += 1.0
-            if wants_foreign[i] >= 0.5:
+            if wants_foreign[i] >= wants_threshold:
                 out[6] += 1.0
                 if foreign:
                     out[7] += 1.0

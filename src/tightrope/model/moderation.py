@@ -22,10 +22,6 @@ from tightrope.model.people import (
 )
 from tightrope.scenario.content import PENDING, REMOVED, VISIBLE
 
-# Review-queue priority weights (docs/model.md 7.3 and 12.6).
-PRIORITY_ENFORCED, PRIORITY_REPORTED, PRIORITY_HELD = 10.0, 2.0, 1.0
-"""Review-queue priority weights: enforced severity, a report, a held post."""
-
 
 @njit(cache=True, inline="always")
 def _before(q, p, a, b) -> bool:
@@ -93,12 +89,13 @@ def heap_pop(q, p: int) -> tuple[int, int]:
 
 
 @njit(cache=True, inline="always")
-def priority(rules, p: int, cat: int, reported: bool, held: bool) -> float:
-    """Queue priority: enforced severity first, then reported items, then held ones."""
+def priority(consts, rules, p: int, cat: int, reported: bool, held: bool) -> float:
+    """Queue priority: enforced severity first, then reported items, then held ones
+    (weights `moderation.priority_enforced`, `priority_reported`, `priority_held`)."""
     return (
-        PRIORITY_ENFORCED * rules.enforced[p, cat]
-        + (PRIORITY_REPORTED if reported else 0.0)
-        + (PRIORITY_HELD if held else 0.0)
+        consts.p_prio_enforced[p] * rules.enforced[p, cat]
+        + (consts.p_prio_reported[p] if reported else 0.0)
+        + (consts.p_prio_held[p] if held else 0.0)
     )
 
 
@@ -206,24 +203,10 @@ def reviewer_capacity_per_minute(consts, rules, p: int, hour: int) -> float:
 
 
 @njit(cache=True)
-def serve_reviews(
-    m,
-    hour,
-    q,
-    posts,
-    people,
-    graph,
-    consts,
-    rules,
-    cal,
-    tc,
-    pc,
-    hist,
-    rs_review,
-    rs_exposure,
-    rs_punish,
-) -> None:
+def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> None:
     """Reviewers of every platform work for minute m: decide the queue's first posts."""
+    posts, people, consts, rules, graph, cal, q, _req = world
+    tc, pc, hist = tally
     mask = posts.pid.size - 1
     for p in range(consts.n_platforms):
         rate = reviewer_capacity_per_minute(consts, rules, p, hour)
@@ -276,5 +259,6 @@ def serve_reviews(
                         cal,
                         rs_exposure,
                     )
-        if q.size[p] == 0 and q.capacity_left[p] > 1.0:
-            q.capacity_left[p] = 1.0  # an idle team does not bank time
+        carry = consts.p_idle_carry[p]
+        if q.size[p] == 0 and q.capacity_left[p] > carry:
+            q.capacity_left[p] = carry  # an idle team does not bank time

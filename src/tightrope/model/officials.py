@@ -105,5 +105,6 @@ def serve_answers(m, hour, req, people, consts, tc, hist, rs) -> None:
             consts.resolved_trust_rise,
             consts.unresolved_trust_rise,
         )
-    if req.ends[0] == req.ends[1] and req.ends[2] > 1_000_000:
-        req.ends[2] = 1_000_000  # idle staff do not bank time
+    carry = int(consts.idle_carry_answers * 1_000_000)
+    if req.ends[0] == req.ends[1] and req.ends[2] > carry:
+        req.ends[2] = carry  # idle staff do not bank time

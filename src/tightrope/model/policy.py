@@ -51,6 +51,11 @@ class Consts(NamedTuple):
     p_suspension_minutes: np.ndarray
     p_referral: np.ndarray
     p_appeal: np.ndarray
+    p_prio_enforced: np.ndarray
+    p_prio_reported: np.ndarray
+    p_prio_held: np.ndarray
+    p_report_delay: np.ndarray  # int64, minutes
+    p_idle_carry: np.ndarray
     # the state
     severity: float
     witness_fear: float
@@ -70,6 +75,7 @@ class Consts(NamedTuple):
     resolved_grievance_fall: float
     resolved_trust_rise: float
     unresolved_trust_rise: float
+    idle_carry_answers: float
     # people
     private_displacement: float
     views_per_day: float
@@ -101,6 +107,15 @@ class Consts(NamedTuple):
     official_trust_rise: float
     cheerleading_grievance_fall: float
     reshare_base: float
+    bad_actor_harm_share: float
+    call_boost: float
+    # the feeds' ranking
+    age_limit: int
+    freshness_minutes: float
+    view_engagement: float
+    reshare_engagement: float
+    # measurement
+    wants_foreign_threshold: float
 
 
 class Rules(NamedTuple):
@@ -233,6 +248,11 @@ COMPILED: tuple[Compiled, ...] = (
     ),
     _per_platform("p_referral", "moderation.referral_severity"),
     _per_platform("p_appeal", "appeal"),
+    _per_platform("p_prio_enforced", "moderation.priority_enforced"),
+    _per_platform("p_prio_reported", "moderation.priority_reported"),
+    _per_platform("p_prio_held", "moderation.priority_held"),
+    _per_platform("p_report_delay", "moderation.report_delay_minutes", np.int64),
+    _per_platform("p_idle_carry", "moderation.idle_carry_reviews"),
     # the state
     _setting("severity", "state.punishment.severity"),
     _setting("witness_fear", "state.punishment.witness_fear"),
@@ -256,6 +276,7 @@ COMPILED: tuple[Compiled, ...] = (
     _setting("resolved_grievance_fall", "state.officials.resolved_grievance_fall"),
     _setting("resolved_trust_rise", "state.officials.resolved_trust_rise"),
     _setting("unresolved_trust_rise", "state.officials.unresolved_trust_rise"),
+    _setting("idle_carry_answers", "state.officials.idle_carry_answers"),
     # people
     _setting("private_displacement", "behaviour.private_displacement"),
     _setting("views_per_day", "population.views_per_day"),
@@ -287,6 +308,15 @@ COMPILED: tuple[Compiled, ...] = (
     _setting("official_trust_rise", "behaviour.official_trust_rise"),
     _setting("cheerleading_grievance_fall", "behaviour.cheerleading_grievance_fall"),
     _setting("reshare_base", "behaviour.reshare_base"),
+    _setting("bad_actor_harm_share", "behaviour.bad_actor_harm_share"),
+    _setting("call_boost", "mobilisation.call_boost"),
+    # the feeds' ranking
+    _setting("age_limit", "ranking.age_limit_minutes"),
+    _setting("freshness_minutes", "ranking.freshness_minutes"),
+    _setting("view_engagement", "ranking.view_engagement"),
+    _setting("reshare_engagement", "ranking.reshare_engagement"),
+    # measurement
+    _setting("wants_foreign_threshold", "metrics.wants_foreign_threshold"),
 )
 """The route from the scenario's settings to `Consts`: one row per field, in its order.
 

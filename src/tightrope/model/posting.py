@@ -18,6 +18,7 @@ from numba import njit, prange
 
 from tightrope.core import counters as K
 from tightrope.core.rng import STREAM, derive, integer, next_u64, poisson, uniform
+from tightrope.core.world import Tally, World
 from tightrope.model.exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, may_use, push
 from tightrope.model.moderation import identifiability
 from tightrope.scenario.content import (
@@ -42,35 +43,39 @@ A_ALLOW, A_REDUCE, A_REVIEW, A_HOLD, A_BLOCK = 0, 1, 2, 3, 4
 
 
 @njit(cache=True, inline="always")
-def choose_category(share, gboost, request_boost, mobilised, g, kind, rs) -> int:
-    """An intent's category: fixed by the account's kind, or for ordinary users and
-    influencers drawn with weights share x (1 + grievance x boost), calls to action x 20
-    when mobilised and service requests x the disaster boost. Takes arrays and scalars:
-    Numba pays per array passed, per call."""
+def choose_category(
+    share, gboost, request_boost, mobilised, g, kind, harm_share, call_boost, rs
+) -> int:
+    """An intent's category: fixed by the account's kind (a bad actor's is illegal harm
+    with chance `harm_share`, `behaviour.bad_actor_harm_share`, else a rumour), or for
+    ordinary users and influencers drawn with weights share x (1 + grievance x boost),
+    calls to action x `call_boost` (`mobilisation.call_boost`) when mobilised and service
+    requests x the disaster boost. Takes arrays and scalars: Numba pays per array passed,
+    per call."""
     fixed = KIND_CATEGORY_TABLE[kind]
     if fixed >= 0:
         return fixed
     if kind == BAD_ACTOR:
-        return ILLEGAL_HARM if uniform(rs) < 0.7 else RUMOR
+        return ILLEGAL_HARM if uniform(rs) < harm_share else RUMOR
     total = 0.0
     for c in range(N_CATEGORIES):
-        total += _weight(share, gboost, request_boost, mobilised, g, c)
+        total += _weight(share, gboost, request_boost, mobilised, g, c, call_boost)
     if total <= 0.0:
         return 0
     u = uniform(rs) * total
     acc = 0.0
     for c in range(N_CATEGORIES):
-        acc += _weight(share, gboost, request_boost, mobilised, g, c)
+        acc += _weight(share, gboost, request_boost, mobilised, g, c, call_boost)
         if u < acc:
             return c
     return N_CATEGORIES - 1
 
 
 @njit(cache=True, inline="always")
-def _weight(share, gboost, request_boost, mobilised, g, c) -> float:
+def _weight(share, gboost, request_boost, mobilised, g, c, call_boost) -> float:
     x = share[c] * (1.0 + g * gboost[c])
     if c == COLLECTIVE_ACTION and mobilised:
-        x *= 20.0
+        x *= call_boost
     elif c == SERVICE_REQUEST:
         x *= request_boost
     return x
@@ -283,6 +288,7 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
         people.mobilised,
     )
     satisfaction = people.satisfaction
+    harm_share, call_boost = consts.bad_actor_harm_share, consts.call_boost
     out_user, out_platform, out_cat, out_minute = out.user, out.platform, out.cat, out.minute
     count, counters = out.count, out.counters
     blocks = count.size
@@ -320,6 +326,8 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                     mobilised[i] != 0,
                     grievance[i],
                     kind,
+                    harm_share,
+                    call_boost,
                     rs_category,
                 )
                 p = choose_platform(
@@ -483,18 +491,14 @@ def post_tick(
     t0: int,
     hour: int,
     burst: bool,
-    posts,
-    people,
-    consts,
-    rules,
-    cal,
-    tc: np.ndarray,
-    pc: np.ndarray,
+    world: World,
+    tally: Tally,
     rs: np.ndarray,
     pending: np.ndarray,
     out: Intents,
 ) -> tuple[Intents, np.ndarray]:
-    """The posting phase's intents and publication for the tick starting at minute t0
+    """The posting phase's intents and publication for the tick starting at minute t0 of
+    the `world`, counted into `tally`
     (`form_intents` in parallel, with one key per tick from each of the `intents`,
     `category` and `chilling` streams, then `publish_intents`); the slots of the posts made
     visible go into `pending` (see `publish_intents`). Returns the intents' buffers and
@@ -506,6 +510,7 @@ def post_tick(
          next_u64(rs[STREAM["chilling"]])],
         dtype=np.uint64,
     )  # fmt: skip
+    people, consts, rules = world.people, world.consts, world.rules
     form_intents(t0, hour, burst, people, consts, rules, keys, out)
     most = int(out.count.max(initial=0))
     room = out.user.size // out.count.size
@@ -515,5 +520,8 @@ def post_tick(
     if pending.size - 1 < out.user.size:  # room for every post the blocks can make
         pending = np.zeros(out.user.size + 1, dtype=np.int64)
     pending[-1] = 0
-    publish_intents(out, posts, consts, rules, cal, tc, pc, rs[STREAM["filter"]], pending)
+    publish_intents(
+        out, world.posts, consts, rules, world.cal, tally.tick, tally.platform,
+        rs[STREAM["filter"]], pending,
+    )  # fmt: skip
     return out, pending

@@ -20,32 +20,18 @@ from tightrope.scenario.content import VISIBLE
 
 
 @njit(cache=True)
-def inspect(
-    t_end,
-    checks_expected,
-    fine,
-    growth,
-    window,
-    view_log,
-    view_meta,
-    posts,
-    people,
-    graph,
-    consts,
-    rules,
-    tc,
-    pc,
-    hist,
-    rs,
-    rs_punish,
-) -> None:
+def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, rs, rs_punish):
     """Inspections of the tick that ends at minute t_end.
 
-    `view_log[k]` is viewer part k's uniform sample of its `view_meta[k]` views on
-    regulated platforms this tick (see `diffusion.view_parts`).
+    `views` (a `tightrope.core.world.ViewLog`) holds, for viewer part k, a uniform sample
+    of its views on regulated platforms this tick (see `diffusion.view_parts`).
     `window[p]` counts the platform's violations in the current day (for fine growth and
-    suspension); it is reset by the caller at the start of each day.
+    suspension); it is reset by the caller at the start of each day. `world` is a
+    `tightrope.core.world.World`, `tally` a `Tally`.
     """
+    posts, people, consts, rules, graph, _cal, _q, _req = world
+    tc, pc, hist = tally
+    view_log, view_meta = views
     seen = np.cumsum(view_meta)
     logged = seen[-1]
     if logged == 0 or checks_expected <= 0.0:

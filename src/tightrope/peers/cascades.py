@@ -311,7 +311,7 @@ def follower_graph(users: int, seed: int, preset: str = "laissez-faire"):
         sc.run.users,
         sc.network.mean_following,
         sc.network.popularity_alpha,
-        popularity_boost(kinds),
+        popularity_boost(sc, kinds),
         sc.network.max_follower_share,
         sc.network.circle_size,
         numpy_generator(sc.run.seed, "network"),

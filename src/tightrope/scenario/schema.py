@@ -15,6 +15,7 @@ from tightrope.scenario.content import ACTIONS, CATEGORIES, KINDS
 
 Share = Annotated[float, Field(ge=0.0, le=1.0)]
 NonNeg = Annotated[float, Field(ge=0.0)]
+Positive = Annotated[float, Field(gt=0.0)]
 Count = Annotated[int, Field(ge=0)]
 Action = Literal["allow", "reduce", "review", "hold", "block"]
 assert tuple(Action.__args__) == ACTIONS  # type: ignore[attr-defined]
@@ -143,6 +144,50 @@ class KindShares(Strict):
 assert tuple(KindShares.model_fields) == KINDS
 
 
+class KindActivity(Strict):
+    """How many times more an account of each kind posts than an ordinary posting user
+    (official accounts and paid commenters post at their own `posts_per_day` instead)."""
+
+    ordinary: NonNeg = 1.0
+    influencer: NonNeg = 10.0
+    media_accredited: NonNeg = 20.0
+    media_independent: NonNeg = 10.0
+    commercial: NonNeg = 5.0
+    bad_actor: NonNeg = 5.0
+    paid_commenter: NonNeg = 1.0
+    official: NonNeg = 1.0
+
+
+class KindPopularity(Strict):
+    """How many times more likely an account of each kind is to be followed than an
+    ordinary one of the same drawn popularity."""
+
+    ordinary: Positive = 1.0
+    influencer: Positive = 200.0
+    media_accredited: Positive = 100.0
+    media_independent: Positive = 50.0
+    commercial: Positive = 3.0
+    bad_actor: Positive = 1.0
+    paid_commenter: Positive = 1.0
+    official: Positive = 50.0
+
+
+assert tuple(KindActivity.model_fields) == KINDS == tuple(KindPopularity.model_fields)
+
+
+class Spreads(Strict):
+    """Standard deviations of people's initial traits around their means (normal draws,
+    clipped to their ranges): satisfaction with each platform around its appeal, and
+    trust, susceptibility, fear, voice and stance around the population's means."""
+
+    satisfaction: NonNeg = 0.15
+    trust: NonNeg = 0.15
+    susceptibility: NonNeg = 0.15
+    fear: NonNeg = 0.05
+    voice: NonNeg = 0.2
+    stance: NonNeg = 0.4
+
+
 DEFAULT_DIURNAL = [
     0.55, 0.35, 0.2, 0.15, 0.15, 0.25, 0.5, 0.8, 1.0, 1.05, 1.1, 1.15,
     1.25, 1.15, 1.05, 1.05, 1.1, 1.2, 1.35, 1.5, 1.65, 1.7, 1.45, 1.0,
@@ -163,6 +208,15 @@ class Population(Strict):
     report_propensity_mean: Share = 0.05
     voice_mean: Share = Field(0.5, description="mean wish to speak, against fear")
     diurnal: list[NonNeg] = Field(default_factory=lambda: list(DEFAULT_DIURNAL))
+    activity_multiplier: KindActivity = KindActivity()
+    popularity_boost: KindPopularity = KindPopularity()
+    spread: Spreads = Spreads()
+    foreign_demand_users: NonNeg = Field(
+        1.3, description="demand for foreign platforms of their users, x a Beta(2, 2) draw"
+    )
+    foreign_demand_others: NonNeg = Field(
+        0.5, description="demand for foreign platforms of everyone else, x a Beta(2, 2) draw"
+    )
 
     # field validators, not model validators: they run even when another field fails,
     # so that every problem is listed at once
@@ -219,6 +273,25 @@ class Moderation(Strict):
     suspension_days: NonNeg = 7.0
     referral_severity: Share = Field(1.0, description="refer removed posts at least this severe")
     visibility_reduction: Share = Field(0.8, description="share of reach cut by 'reduce'")
+    priority_enforced: NonNeg = Field(
+        10.0,
+        description="review-queue priority per unit of the category's enforced severity "
+        "(enforced items are reviewed first)",
+    )
+    priority_reported: NonNeg = Field(
+        2.0, description="review-queue priority added to a reported post"
+    )
+    priority_held: NonNeg = Field(
+        1.0, description="review-queue priority added to a post held before publication"
+    )
+    report_delay_minutes: Annotated[int, Field(ge=1, le=1440)] = Field(
+        1, description="minutes from a user's report to the post's arrival in the review queue"
+    )
+    idle_carry_reviews: NonNeg = Field(
+        1.0,
+        description="reviews' worth of unused capacity an idle review team carries into the "
+        "next minute (an idle team does not bank time)",
+    )
 
 
 class Feed(Strict):
@@ -321,6 +394,11 @@ class Officials(Strict):
     unresolved_trust_rise: Share = Field(
         0.02, description="trust a requester gains from an answer that does not resolve it"
     )
+    idle_carry_answers: NonNeg = Field(
+        1.0,
+        description="answers' worth of unused capacity idle staff carry into the next minute "
+        "(idle staff do not bank time)",
+    )
 
 
 class PaidCommenters(Strict):
@@ -361,6 +439,11 @@ class Mobilisation(Strict):
     grievance_floor: Share = 0.3
     critical_mass: Share = Field(0.002, description="mobilised share that makes an incident")
     decay_per_day: Share = 0.5
+    threshold_floor: NonNeg = Field(0.5, description="lowest mobilisation threshold drawn")
+    call_boost: NonNeg = Field(
+        20.0,
+        description="weight multiplier of calls to collective action in a mobilised user's posts",
+    )
 
 
 class Behaviour(Strict):
@@ -439,6 +522,9 @@ class Behaviour(Strict):
         0.5,
         description="reshare propensity of a viewer of susceptibility 0 (added to susceptibility)",
     )
+    bad_actor_harm_share: Share = Field(
+        0.7, description="share of a bad actor's posts that are illegal harm (the rest: rumours)"
+    )
 
     @model_validator(mode="after")
     def _exposure_at_most_one(self) -> Behaviour:
@@ -473,6 +559,20 @@ class RandomEvents(Strict):
     disasters_per_30_days: NonNeg = 0.0
     magnitude: NonNeg = 0.3
     share: Share = 0.2
+    duration_days: NonNeg = Field(3.0, description="how long a random scandal or disaster lasts")
+
+
+class Ranking(Strict):
+    """How the public feeds' candidates are chosen and scored (shared by all platforms)."""
+
+    age_limit_minutes: Annotated[int, Field(ge=60, le=2880)] = Field(
+        1440, description="posts older than this are no longer feed candidates"
+    )
+    freshness_minutes: Annotated[float, Field(gt=0.0, le=10080.0)] = Field(
+        360.0, description="time constant of a post's freshness, exp(-age / this)"
+    )
+    view_engagement: NonNeg = Field(1.0, description="engagement a post gains per view")
+    reshare_engagement: NonNeg = Field(2.0, description="engagement a post gains per reshare")
 
 
 class Metrics(Strict):
@@ -483,6 +583,11 @@ class Metrics(Strict):
     incidents_per_30_days_ref: Annotated[float, Field(gt=0)] = 1.0
     views_per_user_day_ref: Annotated[float, Field(gt=0)] = 10.0
     criticism_views_per_user_ref: Annotated[float, Field(gt=0)] = 5.0
+    wants_foreign_threshold: Share = Field(
+        0.5,
+        description="demand for foreign platforms at which a user counts as wanting them "
+        "(the 'wants_foreign' share)",
+    )
 
 
 def _days(days: float) -> str:
@@ -556,6 +661,7 @@ class Scenario(Strict):
     behaviour: Behaviour = Behaviour()
     events: list[Event] = Field(default_factory=list)
     random_events: RandomEvents = RandomEvents()
+    ranking: Ranking = Ranking()
     metrics: Metrics = Metrics()
 
     @model_validator(mode="after")
