@@ -3,14 +3,13 @@ and 10), each called directly with hand-chosen inputs, and on a tiny world."""
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
-import tightrope
-from tightrope.core.rng import STREAM, make_streams, uniform
+import helpers
+from helpers import DRAWS, TinyWorld, share_of, within_binomial
+from tightrope.core.rng import uniform
 from tightrope.model.diffusion import report_chance, reshare_chance
 from tightrope.model.mobilisation import calls_kept, mobilises
 from tightrope.model.moderation import (
@@ -52,21 +51,9 @@ from tightrope.model.platforms import choose_effort, effort_grid
 from tightrope.model.policy import make_consts, setting
 from tightrope.scenario.schema import Compliance, Scenario
 
-DRAWS = 20_000
-
 
 def stream(name: str = "mobility", seed: int = 11) -> np.ndarray:
-    return make_streams(seed)[STREAM[name]].copy()
-
-
-def within_binomial(hits: int, n: int, p: float) -> bool:
-    """hits out of n within five standard deviations of n x p."""
-    return abs(hits - n * p) <= 5.0 * math.sqrt(n * p * (1.0 - p)) + 1e-9
-
-
-def share_of(decide, n: int = DRAWS) -> int:
-    """How many of n calls of decide() are True."""
-    return sum(1 for _ in range(n) if decide())
+    return helpers.stream(name, seed)
 
 
 # --- the behavioural constants are settings, with today's values as defaults ----------------
@@ -182,8 +169,10 @@ def test_punishment_rules() -> None:
     assert punishment_suspension_minutes(0.0, 7) == 0
 
 
-def test_a_punished_speakers_followers_fear_rises_by_the_witness_share() -> None:
-    sim = tightrope.Simulation(tightrope.load_scenario("eu-dsa", users=200, days=1, seed=3))
+def test_a_punished_speakers_followers_fear_rises_by_the_witness_share(
+    tiny_world: TinyWorld,
+) -> None:
+    sim = tiny_world("eu-dsa", users=200, seed=3)
     ptr, idx = sim.graph.followers_ptr, sim.graph.followers_idx
     speaker = int(np.argmax(np.diff(ptr)))
     followers = idx[ptr[speaker] : ptr[speaker + 1]]
@@ -253,8 +242,8 @@ def test_vpn_drop_and_adoption_match_their_formulas() -> None:
     assert np.array_equal(rs, before)  # no draw when demand does not exceed the cost
 
 
-def test_daily_update_on_a_tiny_world() -> None:
-    sim = tightrope.Simulation(tightrope.load_scenario("eu-dsa", users=200, days=1, seed=5))
+def test_daily_update_on_a_tiny_world(tiny_world: TinyWorld) -> None:
+    sim = tiny_world("eu-dsa", users=200, seed=5)
     pp, rules = sim.people, sim.rules
     consts = sim.consts._replace(
         leave_rate=0.0, fear_learning=0.5, grievance_decay=0.25, trust_decay=0.1, severity=0.6

@@ -3,15 +3,14 @@
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pytest
 from pydantic import ValidationError
 
+import helpers
 import tightrope
+from helpers import DRAWS, TinyWorld, within_binomial
 from tightrope.core import counters as K
-from tightrope.core.rng import STREAM, make_streams
 from tightrope.model.exposure import can_use
 from tightrope.model.feed import feed_score
 from tightrope.model.metrics import population_stats
@@ -33,16 +32,9 @@ from tightrope.model.posting import (
 from tightrope.scenario.content import BAD_ACTOR
 from tightrope.scenario.schema import Behaviour
 
-DRAWS = 20_000
-
 
 def stream(seed: int = 7) -> np.ndarray:
-    return make_streams(seed)[STREAM["chilling"]].copy()
-
-
-def within_binomial(hits: int, n: int, p: float) -> bool:
-    """hits out of n within five standard deviations of n x p."""
-    return abs(hits - n * p) <= 5.0 * math.sqrt(n * p * (1.0 - p)) + 1e-9
+    return helpers.stream("chilling", seed)
 
 
 # --- the settings -------------------------------------------------------------------------
@@ -253,9 +245,8 @@ def test_feed_score() -> None:
 # --- the rules inside the kernels, on a tiny world ----------------------------------------
 
 
-def _tiny(fear: float) -> tightrope.Simulation:
-    sc = tightrope.load_scenario("china-comprehensive-2021", users=200, days=1, seed=1)
-    sim = tightrope.Simulation(sc)
+def _tiny(tiny_world: TinyWorld, fear: float) -> tightrope.Simulation:
+    sim = tiny_world("china-comprehensive-2021", users=200, seed=1)
     sim.people.fear[:] = fear
     return sim
 
@@ -265,16 +256,16 @@ def _first_ticks(sim: tightrope.Simulation, ticks: int = 12) -> None:
         sim.step()
 
 
-def test_no_fear_no_self_censorship_in_a_run() -> None:
-    sim = _tiny(0.0)
+def test_no_fear_no_self_censorship_in_a_run(tiny_world: TinyWorld) -> None:
+    sim = _tiny(tiny_world, 0.0)
     _first_ticks(sim)
     assert sim.totals[K.INTENTS] > 0
     assert sim.totals[K.SELF_CENSORED] == 0
     assert sim.totals[K.DISPLACED_PRIVATE] + sim.totals[K.DISPLACED_FOREIGN] == 0
 
 
-def test_fear_brings_self_censorship_in_a_run() -> None:
-    sim = _tiny(1.0)
+def test_fear_brings_self_censorship_in_a_run(tiny_world: TinyWorld) -> None:
+    sim = _tiny(tiny_world, 1.0)
     _first_ticks(sim)
     suppressed = (
         sim.totals[K.SELF_CENSORED]
@@ -284,8 +275,8 @@ def test_fear_brings_self_censorship_in_a_run() -> None:
     assert suppressed > 0
 
 
-def test_active_bad_actors_are_those_not_deterred() -> None:
-    sim = _tiny(0.1)
+def test_active_bad_actors_are_those_not_deterred(tiny_world: TinyWorld) -> None:
+    sim = _tiny(tiny_world, 0.1)
     p, c, r = sim.people, sim.consts, sim.rules
     stats, _ = population_stats(p, c, r, 0)
     usable = [

@@ -1,0 +1,115 @@
+"""Shared fixtures of the test suite.
+
+`tiny_world` builds a small, fresh `tightrope.Simulation` for the unit tests of the rules
+(docs/model.md; architecture.md, "Adding a mechanism", step 5). Plain helpers (a private
+random stream, a binomial bound) are in tests/helpers.py.
+
+Rule -> the test that covers it (P: test_rules_posting.py, H: test_rules_people.py,
+S: test_rules_state.py, K: test_rules_kernels.py, E: test_events.py):
+
+posting.platform_weight -> P test_platform_weight_is_satisfaction_plus_floor
+posting.choose_platform -> P test_platform_choice_shares_follow_the_weights, ..._floor_...
+posting.exposure_to_state -> P test_exposure_to_state
+posting.chilling_risk -> P test_chilling_risk
+posting.wish_to_speak -> P test_wish_to_speak
+posting.self_censors -> P test_no_fear_no_self_censorship,
+    test_suppressed_share_matches_risk_over_risk_plus_wish, test_no_wish_always_self_censors;
+    in a run: test_no_fear_no_self_censorship_in_a_run, test_fear_brings_...
+posting.displace, posting.refuge -> P test_displacement_to_private_then_foreign,
+    test_no_displacement_from_a_private_or_foreign_platform..., test_private_displacement_share
+posting.deterred -> P test_deterrence_rises_with_punishment,
+    test_active_bad_actors_are_those_not_deterred (metrics.population_stats)
+posting.choose_category -> S test_category_shares_follow_the_weights,
+    test_fixed_categories_of_the_other_kinds
+feed.feed_score -> P test_feed_score
+people.identifiability, perceived_risk -> H test_identifiability_and_perceived_risk
+people.fear_daily, grievance_daily, trust_daily, clip01 -> H
+    test_daily_relaxations_close_their_share_of_the_gap
+people.move_toward -> S test_move_toward
+people.fear_after_shock -> H test_a_fear_shock_moves_its_share_of_the_way_to_one
+people.grievance_up/down, trust_up/down -> H test_grievance_and_trust_steps_stay_in_bounds
+people.harm_rate, satisfaction_target, satisfaction_daily -> H test_satisfaction_target_and_step
+people.leaves_platform -> H test_leaving_is_drawn_only_below_the_threshold_and_at_its_rate
+people.joins_another -> H test_joining_another_platform_at_the_join_chance
+people.vpn_demand -> H test_vpn_demand_falls_with_fear
+people.drops_vpn, adopts_vpn -> H test_vpn_drop_and_adoption_match_their_formulas
+people.daily_update -> H test_daily_update_on_a_tiny_world
+moderation.punishment_chance, trust_after_punishment, punishment_suspension_minutes -> H
+    test_punishment_rules; the chance in the kernel: S
+    test_a_referral_punishes_at_identifiability_times_severity
+moderation.punish -> H test_a_punished_speakers_followers_fear_rises_by_the_witness_share
+moderation.priority -> S test_priority_weights
+moderation.heap_push, heap_pop -> S test_review_queue_order_is_key_then_arrival_then_post_id
+moderation.remove_post -> S test_remove_post_consequences_for_the_author,
+    test_strikes_suspend_at_the_limit, test_a_referral_punishes_at_identifiability_times_severity
+diffusion.enqueue_review -> S test_enqueue_review_once_with_its_priority
+diffusion.reshare_chance -> H test_reshare_chance_formula_and_its_fall_with_fear
+diffusion.report_chance -> H test_report_decision_matches_its_formula
+exposure.can_use, refresh_access, may_use -> S test_can_use_and_the_access_bits_agree
+exposure.region_size -> S test_region_size
+exposure.draw_audience -> S test_audience_share_is_see_chance_times_reach
+officials.staff_working, gives_up, after_expiry, after_answer, answer_resolves -> H
+    test_officials_rules
+officials.serve_answers -> S test_serve_answers_capacity_expiry_and_fifo,
+    test_unresolved_answers_at_the_resolution_chance
+mobilisation.calls_kept, mobilises -> H test_mobilisation_threshold_rule
+mobilisation.mobilise -> S test_mobilise_decays_calls_and_applies_the_threshold
+policy.make_rules (flag and removal chances) -> S test_flag_and_removal_chances_follow_...
+platforms.effort_grid, choose_effort -> H test_effort_grid, test_compliance_choice
+platforms.Economy.tick -> S test_revenue_cost_and_profit_of_a_tick
+reactions.inspection_checks -> S test_inspection_checks
+reactions.suspend_platforms -> S test_platform_suspension_at_the_violation_limit
+reactions.incident_happens -> S test_incident_needs_the_critical_mass_and_a_day
+reactions.sensitive_moment -> S test_sensitive_moment_is_a_spike_over_the_running_average
+reactions.adaptive_intensity -> S test_adaptive_intensity
+events.apply_events (scandal, disaster, campaign, block, unblock, law, random events, the
+    tick an event starts in) -> E, every test
+regulator.inspect -> K test_inspection_finds_removes_and_fines_a_visible_prohibited_post,
+    test_inspection_without_views_or_checks_does_nothing,
+    test_inspection_checks_are_poisson_with_the_expected_mean,
+    test_a_check_picks_a_view_in_proportion_to_each_parts_views
+diffusion.view_parts (effects of a view on the viewer, counters, the inspectors' sample) -> K
+    test_view_effects_on_the_viewer
+diffusion.add_engagement -> K test_add_engagement_per_view_and_reshare_whatever_the_threads
+feed.feed_tick, draw_slots (engagement decay, slot counts, picks by score, own posts, age
+    limit) -> K test_feed_shows_candidates_in_proportion_to_score_and_decays,
+    test_feed_never_shows_a_user_their_own_post, test_feed_leaves_old_posts_out
+people._best_platform -> K test_best_platform_is_the_reachable_one_of_highest_appeal
+metrics.scores, summary -> K test_a_part_at_its_reference_scores_one_half,
+    test_goal_scores_follow_the_formulas, test_summary_shares_and_histogram_medians
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pytest
+
+import tightrope
+from helpers import TinyWorld
+
+
+@pytest.fixture
+def tiny_world() -> TinyWorld:
+    """A factory of tiny worlds: `tiny_world(preset="eu-dsa", users=200, seed=5,
+    overrides=(), days=1)` gives a new `tightrope.Simulation` of the preset `preset` with
+    `users` users, `days` days and seed `seed`, after the `--set`-style `overrides`
+    (`"dotted.path=value"` strings, values in TOML syntax, as `tightrope.load_scenario`
+    takes them).
+
+    Every call builds a new simulation at tick 0 (no step taken), whose arrays
+    (`sim.people`, `sim.posts`, `sim.queues`, ...) a test may change freely: nothing is
+    shared between calls or tests. Two calls with the same arguments give the same world.
+    """
+
+    def make(
+        preset: str = "eu-dsa",
+        users: int = 200,
+        seed: int = 5,
+        overrides: Iterable[str] = (),
+        days: float = 1,
+    ) -> tightrope.Simulation:
+        sc = tightrope.load_scenario(preset, list(overrides), users=users, days=days, seed=seed)
+        return tightrope.Simulation(sc)
+
+    return make

@@ -1,0 +1,34 @@
+"""Plain helpers shared by the rule tests (tests/test_rules_*.py): a private copy of a named
+random stream, a binomial bound, and a count of True answers over many draws."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+
+import numpy as np
+
+import tightrope
+from tightrope.core.rng import STREAM, make_streams
+
+TinyWorld = Callable[..., tightrope.Simulation]
+"""The type of the `tiny_world` fixture (tests/conftest.py): a factory of simulations."""
+
+DRAWS = 20_000
+"""Draws for a share test: five standard deviations are then at most 1.8 points."""
+
+
+def stream(name: str = "chilling", seed: int = 7) -> np.ndarray:
+    """A private copy of the named random stream of seed `seed` (the rules draw from it in
+    place, so each test gets its own)."""
+    return make_streams(seed)[STREAM[name]].copy()
+
+
+def within_binomial(hits: int, n: int, p: float) -> bool:
+    """hits out of n within five standard deviations of n x p."""
+    return abs(hits - n * p) <= 5.0 * math.sqrt(n * p * (1.0 - p)) + 1e-9
+
+
+def share_of(decide: Callable[[], bool], n: int = DRAWS) -> int:
+    """How many of n calls of decide() are True."""
+    return sum(1 for _ in range(n) if decide())
