@@ -1,4 +1,5 @@
-"""Regenerate tests/golden/summary.json, the summary of a small seeded golden run.
+"""Regenerate tests/golden/summary.json: the summary and the network statistics of a small
+seeded golden run.
 
 Run on purpose, after a change that is meant to alter results:
 
@@ -25,23 +26,26 @@ DAYS = 2
 SEED = 7
 
 
-def golden_summary() -> dict[str, Any]:
-    """The golden run's summary as JSON-ready values (NaN as None)."""
-    sc = tightrope.load_scenario(PRESET, users=USERS, days=DAYS, seed=SEED)
-    out: dict[str, Any] = {}
-    for key, value in sorted(tightrope.run(sc).summary.items()):
-        if isinstance(value, str):
-            out[key] = value
-        else:
-            f = float(value)
-            out[key] = None if math.isnan(f) else f
-    return out
+def _plain(value: Any) -> Any:
+    """JSON-ready: NaN as None, numbers as floats, nested mappings and lists kept."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in sorted(value.items())}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if value is None or isinstance(value, str | bool):
+        return value
+    f = float(value)
+    return None if math.isnan(f) else f
 
 
 def document() -> dict[str, Any]:
+    """The golden run's settings, its summary and its network's statistics."""
+    sc = tightrope.load_scenario(PRESET, users=USERS, days=DAYS, seed=SEED)
+    result = tightrope.run(sc)
     return {
         "run": {"preset": PRESET, "users": USERS, "days": DAYS, "seed": SEED},
-        "summary": golden_summary(),
+        "summary": _plain(result.summary),
+        "network": _plain(result.meta["network"]),
     }
 
 

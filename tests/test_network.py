@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from tightrope.core.world import per_kind
 from tightrope.errors import InputError
 from tightrope.model.network import read_edge_list, synthetic
 from tightrope.scenario import edge_lists
+from tightrope.scenario.content import KINDS
 from tightrope.scenario.edge_lists import edge_list_info
 from tightrope.scenario.schema import KindPopularity
 
@@ -266,3 +268,128 @@ def test_synthetic_scenarios_keep_their_users_and_config():
     sc = tightrope.load_scenario("eu-dsa", users=1234, days=1)
     assert sc.run.users == 1234
     assert sc.network.edge_list == ""
+
+
+# -- the structured generator in runs, network statistics, node attributes ------------------
+
+
+def test_runs_use_the_structured_graph_and_keep_its_statistics(tmp_path):
+    """The default generator is the structured one; each run computes its graph's
+    statistics and keeps them in its meta, its manifest and the report."""
+    sc = tightrope.load_scenario("eu-dsa", users=3000, days=1, seed=4)
+    assert sc.network.generator == "structured"
+    result = tightrope.run(sc)
+    net = result.meta["network"]
+    assert net["users"] == 3000
+    assert net["edges"] == result.meta["edges"]
+    assert 0.15 < net["reciprocity"] < 0.35  # the independent generator gives about 0.004
+    assert net["average_clustering"] > 0.05
+    assert net["communities"] > 10
+    out = tmp_path / "out"
+    assert CliRunner().invoke(main, ["run", "eu-dsa", "--users", "3000", "--days", "1",
+                                     "--seed", "4", "--out", str(out)]).exit_code == 0  # fmt: skip
+    manifest = json.loads(next(out.glob("runs/*/manifest.json")).read_text())
+    assert manifest["network"] == net
+    page = (out / "report.html").read_text()
+    assert "The follower network" in page
+    assert "reciprocity (share of follows returned)" in page
+
+
+def test_the_independent_generator_is_kept_for_comparison():
+    sc = tightrope.load_scenario(
+        "eu-dsa", ["network.generator='independent'"], users=3000, days=1, seed=4
+    )
+    result = tightrope.run(sc)
+    assert result.meta["network"]["reciprocity"] < 0.02
+    assert "communities" not in result.meta["network"]  # no communities drawn
+
+
+def test_network_settings_are_validated():
+    with pytest.raises(InputError, match=re.escape("community_share + region_share is 1.2")):
+        tightrope.load_scenario(
+            "eu-dsa", ["network.community_share=0.7", "network.region_share=0.5"], users=100
+        )
+    with pytest.raises(InputError, match=re.escape("community_min_size (50) is larger")):
+        tightrope.load_scenario(
+            "eu-dsa", ["network.community_min_size=50", "network.community_max_size=30"]
+        )
+    with pytest.raises(InputError, match="node_attributes is for an edge list"):
+        tightrope.load_scenario("eu-dsa", ["network.node_attributes='x.csv'"], users=100)
+
+
+def test_regions_of_the_structured_graph_follow_their_shares():
+    sc = tightrope.load_scenario("eu-dsa", ["network.regions=[3, 1]"], users=4000, seed=2)
+    sim = tightrope.Simulation(sc)
+    assert np.bincount(sim.region).tolist() == [3000, 1000]
+    assert sim.network["region_sizes"] == [3000, 1000]
+
+
+def _edges(tmp_path: Path, n: int = 40) -> Path:
+    f = tmp_path / "edges.txt"
+    f.write_text("".join(f"{i} {(i + 1) % n}\n{i} {(i + 5) % n}\n" for i in range(n)))
+    return f
+
+
+def test_node_attributes_give_kinds_regions_and_platforms(tmp_path):
+    edges = _edges(tmp_path)
+    table = tmp_path / "nodes.csv"
+    table.write_text(
+        "id,kind,region,platforms\n0,official,2,microblog\n1,media_accredited,1,\n"
+        "5,bad_actor,0,microblog;foreign\n"
+    )
+    sets = ["network.source='edge_list'", f"network.edge_list='{edges}'",
+            f"network.node_attributes='{table}'"]  # fmt: skip
+    sc = tightrope.load_scenario("eu-dsa", sets, seed=1)
+    names = sc.platform_names()
+    assert {"microblog", "foreign"} <= set(names)
+    sim = tightrope.Simulation(sc)
+    assert KINDS[sim.people.kind[0]] == "official"
+    assert KINDS[sim.people.kind[1]] == "media_accredited"
+    assert KINDS[sim.people.kind[5]] == "bad_actor"
+    assert sim.region[0] == 2
+    assert sim.region[1] == 1
+    assert sim.region[3] == 0
+    assert sim.people.member[0] == 1 << names.index("microblog")
+    assert sim.people.member[1] == 0
+    both = (1 << names.index("microblog")) | (1 << names.index("foreign"))
+    assert sim.people.member[5] == both
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("id,colour\n0,red\n", "unknown column 'colour' (allowed: id, kind, region, platforms)"),
+        ("kind\nofficial\n", "no 'id' column (the header must name it)"),
+        ("id,kind\n", "the table has no rows"),
+        ("id,kind\n0,official\nx,official\n", "line 3: id 'x' is not a whole number"),
+        ("id\n40\n", "line 2: id 40 is not a user of the edge list (ids 0 to 39)"),
+        ("id\n3\n7\n3\n", "line 4: id 3 is listed twice"),
+        ("id,kind\n0,robot\n", "line 2: kind 'robot' is not a kind of account (allowed: ordinary"),
+        ("id,region\n0,-1\n", "line 2: region '-1' is not a whole number from 0 to 63"),
+        ("id,platforms\n0,tiktok\n", "line 2: platform 'tiktok' is not defined in the scenario"),
+    ],
+)
+def test_bad_node_attributes_are_refused_with_the_line(tmp_path, text, message):
+    edges = _edges(tmp_path)
+    table = tmp_path / "nodes.csv"
+    table.write_text(text)
+    sets = ["network.source='edge_list'", f"network.edge_list='{edges}'",
+            f"network.node_attributes='{table}'"]  # fmt: skip
+    with pytest.raises(InputError) as err:
+        tightrope.load_scenario("eu-dsa", sets)
+    assert f"node attributes {table}: " in str(err.value) or f"node attributes {table}," in str(
+        err.value
+    )
+    assert message in str(err.value)
+
+
+def test_a_missing_node_attribute_table_is_refused_by_validate(tmp_path):
+    _edges(tmp_path)
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        'extends = "eu-dsa"\n[network]\nsource = "edge_list"\nedge_list = "edges.txt"\n'
+        'node_attributes = "nodes.csv"\n'
+    )
+    result = CliRunner().invoke(main, ["validate", str(scenario)])
+    assert result.exit_code == 2
+    assert f"node attributes {tmp_path / 'nodes.csv'}: no such file" in result.output

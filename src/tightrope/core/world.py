@@ -289,8 +289,17 @@ def _clip01(x: np.ndarray) -> np.ndarray:
     return np.clip(x, 0.0, 1.0).astype(np.float32)
 
 
-def make_people(sc: Scenario, graph: Graph, rng: np.random.Generator, kind: np.ndarray) -> People:
-    """Draw every user's traits and initial state from the scenario's population settings."""
+def make_people(
+    sc: Scenario,
+    graph: Graph,
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    platforms: tuple[np.ndarray, np.ndarray] | None = None,
+) -> People:
+    """Draw every user's traits and initial state from the scenario's population settings.
+    `platforms` (ids, platform bits), from a node-attribute table, sets those users'
+    platforms instead of the adoption draws (which are still made, so that the other
+    draws stay the same)."""
     n = graph.n
     pop = sc.population
     names = list(sc.platforms)
@@ -311,6 +320,8 @@ def make_people(sc: Scenario, graph: Graph, rng: np.random.Generator, kind: np.n
     for j, name in enumerate(names):
         joined = rng.random(n) < sc.platforms[name].adoption
         member |= (joined.astype(np.uint8) << np.uint8(j)).astype(np.uint8)
+    if platforms is not None:
+        member[platforms[0]] = platforms[1]
     spread = pop.spread
     satisfaction = _clip01(appeal[None, :] + rng.normal(0.0, spread.satisfaction, (n, n_p)))
 

@@ -25,7 +25,6 @@ from tightrope.core.world import (
     Tally,
     ViewLog,
     World,
-    draw_kinds,
     grow_calendar,
     grow_requests,
     grow_review_queues,
@@ -34,7 +33,6 @@ from tightrope.core.world import (
     new_posts,
     new_requests,
     new_review_queues,
-    popularity_boost,
     sized_pool,
 )
 from tightrope.engine.minutes import new_minute_buffer, run_minutes
@@ -44,7 +42,7 @@ from tightrope.model.exposure import refresh_access, schedule_audiences
 from tightrope.model.feed import feed_tick, new_candidates, new_feed_views
 from tightrope.model.metrics import population_stats, scores, summary
 from tightrope.model.mobilisation import mobilise
-from tightrope.model.network import read_edge_list, synthetic
+from tightrope.model.network import build_network
 from tightrope.model.people import daily_update
 from tightrope.model.platforms import Economy
 from tightrope.model.policy import initial_law, make_consts, make_rules
@@ -57,6 +55,7 @@ from tightrope.model.reactions import (
     suspend_platforms,
 )
 from tightrope.model.regulator import inspect
+from tightrope.results.network_stats import network_stats
 from tightrope.results.result import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
 from tightrope.scenario.content import CATEGORIES
 from tightrope.scenario.files import config_sha256
@@ -84,24 +83,6 @@ VIEW_LOG_SIZE = 1 << 16
 """Places in the inspectors' sample of a tick's views, shared out among the viewer parts."""
 
 
-def build_graph(sc: Scenario, kinds_rng: np.random.Generator, net_rng: np.random.Generator):
-    if sc.network.source == "edge_list":
-        g = read_edge_list(sc.network.edge_list, sc.network.circle_size, net_rng)
-        return g, draw_kinds(sc, g.n, kinds_rng)
-    n = sc.run.users
-    kind = draw_kinds(sc, n, kinds_rng)
-    g = synthetic(
-        n,
-        sc.network.mean_following,
-        sc.network.popularity_alpha,
-        popularity_boost(sc, kind),
-        sc.network.max_follower_share,
-        sc.network.circle_size,
-        net_rng,
-    )
-    return g, kind
-
-
 def post_capacity(posts_per_day: float) -> int:
     """Slots in the post ring: twice the posts of the exposure horizon, a power of two."""
     expected = posts_per_day * HORIZON_MINUTES / 1440.0
@@ -122,13 +103,16 @@ class Simulation:
         self.scenario = sc = scenario
         seed = sc.run.seed
         self.rs = make_streams(seed)
-        self.graph: Graph
-        self.graph, kind = build_graph(
-            sc, numpy_generator(seed, "population", part=2), numpy_generator(seed, "network")
-        )
+        built = build_network(sc)
+        self.graph: Graph = built.graph
+        self.region = built.region
+        self.network = network_stats(built.graph, built.region, built.community)
         n = self.graph.n
         self.n_users = n
-        self.people = make_people(sc, self.graph, numpy_generator(seed, "population"), kind)
+        self.people = make_people(
+            sc, self.graph, numpy_generator(seed, "population"), built.kind, built.platforms
+        )
+        del built
         self.consts = make_consts(sc, n)
         self.names = list(sc.platforms)
         n_p = len(self.names)
@@ -526,6 +510,7 @@ class Simulation:
             ),
             "posts_created": int(self.posts.counts[0]),
             "events": list(self.events.log),
+            "network": self.network,
         }
         return Result(sc, sc.run.seed, config_sha256(sc), summ, ts, plat, hist, meta)
 

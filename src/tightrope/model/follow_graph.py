@@ -234,9 +234,16 @@ def popularity(
     cptr: np.ndarray,
     seed: int,
 ) -> np.ndarray:
-    """Popularity weights: a Zipf-Mandelbrot weight (rank + r0)^(-1/(alpha-1)) of a random
-    rank, times `boost`. The offset r0 flattens the head; it is found by bisection so that
-    about `accounts_over_share` accounts are expected above `top_share` (`_expected_over`).
+    """Popularity weights: a Zipf-Mandelbrot weight (rank + r0)^(-1/(alpha-1)) of each
+    account's popularity rank. Ranks come from an exponential race: account j draws
+    `-ln(U_j) / boost_j` and ranks by it, so an account of boost b is b times as likely as
+    an ordinary one to be ahead of it (`rank_by_boost`; all equal without a boost: a random
+    permutation). A boost therefore moves accounts up the ranking rather than multiplying
+    their weight, and the head stays what `accounts_over_share` asks at every size: a
+    multiplied weight would put every boosted account (influencers, media, officials: 1%
+    of users) above the top share in a small network. The offset r0 flattens the head; it
+    is found by bisection so that about `accounts_over_share` accounts are expected above
+    `top_share` (`_expected_over`).
     A user's popularity-driven draws are its follows outside the community part (global
     and regional ones, with one region the same thing) plus the closure follows that
     leave the community, which land on accounts about in proportion to their audience;
@@ -245,10 +252,11 @@ def popularity(
     `follows`."""
     rng = numpy_generator(seed, "network", part=3)
     beta = 1.0 / (s.popularity_exponent - 1.0)
-    rank = rng.permutation(n).astype(np.float64) + 1.0
     b = np.ones(n) if boost is None else np.asarray(boost, dtype=np.float64)
     if b.shape != (n,):
         raise ValueError("popularity_boost must have one entry per user")
+    rank = rank_by_boost(rng.random(n), b)
+    b = np.ones(n)
     sample = follows[: min(n, 4096)].astype(np.float64)
     local_closure = LOCAL_CLOSURE_WEIGHT * s.closure_share * min(1.0, s.closure_local_tries / 10.0)
     local = sample * (s.community_share * (1.0 - s.closure_share) + local_closure)
@@ -265,6 +273,15 @@ def popularity(
             hi = mid
     zipf_weights(rank, b, math.expm1(hi), beta, w)
     return w
+
+
+def rank_by_boost(u: np.ndarray, boost: np.ndarray) -> np.ndarray:
+    """Popularity ranks 1..n (float64) from an exponential race: account j's time is
+    `-ln(u_j) / boost_j` (u uniform in [0, 1)), the earliest ranks first; ties by id."""
+    time = -np.log1p(-u) / boost
+    rank = np.empty(u.size, dtype=np.float64)
+    rank[np.argsort(time, kind="stable")] = np.arange(1, u.size + 1, dtype=np.float64)
+    return rank
 
 
 @njit(cache=True, parallel=True)

@@ -1,5 +1,11 @@
 """The social network: a directed follower graph in CSR form and private circles.
 
+A synthetic graph is drawn by the structured generator (`tightrope.model.follow_graph`,
+the default: regions, communities, heavy tails, closure, follow-backs; its settings come
+from the scenario through `graph_settings`) or by the independent one kept here for
+comparison (`synthetic`: follows drawn independently from a capped popularity table, with
+random private circles). A real graph is read from an edge list (`read_edge_list`).
+
 `followers_ptr`/`followers_idx` list, for each account, the accounts that follow it (the
 direction content flows). A follower sees a post on a platform only if both use that
 platform, so per-platform layers are the one graph filtered by platform membership.
@@ -9,14 +15,19 @@ Private messaging runs over small mutual circles: a partition of users into grou
 from __future__ import annotations
 
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
 from tightrope.core.graph import Graph
-from tightrope.core.rng import alias_fill, alias_pick, uniform
+from tightrope.core.rng import alias_fill, alias_pick, numpy_generator, uniform
+from tightrope.core.world import draw_kinds, popularity_boost
 from tightrope.errors import InputError
+from tightrope.model.follow_graph import GraphSettings, generate
 from tightrope.scenario.edge_lists import edge_chunks, no_usable_edge
+from tightrope.scenario.node_attributes import read_node_attributes
+from tightrope.scenario.schema import Network, Scenario
 
 
 @njit(cache=True)
@@ -214,3 +225,79 @@ def read_edge_list(path: str | Path, circle_size: int, rng: np.random.Generator)
     ptr, idx = _dedupe_rows(ptr, idx)
     cptr, members, circle_of = circles(n, circle_size, rng)
     return Graph(n, ptr, idx, cptr, members, circle_of)
+
+
+def graph_settings(net: Network) -> GraphSettings:
+    """The structured generator's settings from the scenario's `network` table (one field
+    each, same names)."""
+    return GraphSettings(
+        mean_following=net.mean_following,
+        out_degree_sigma=net.out_degree_sigma,
+        max_following=net.max_following,
+        popularity_exponent=net.popularity_exponent,
+        top_share=net.top_share,
+        accounts_over_share=net.accounts_over_share,
+        community_share=net.community_share,
+        region_share=net.region_share,
+        closure_share=net.closure_share,
+        closure_local_tries=net.closure_local_tries,
+        reciprocity=net.reciprocity,
+        follow_back_half_degree=net.follow_back_half_degree,
+        region_shares=tuple(net.regions),
+        community_min_size=net.community_min_size,
+        community_max_size=net.community_max_size,
+        community_max_region_share=net.community_max_region_share,
+        community_size_exponent=net.community_size_exponent,
+        circle_size=net.circle_size,
+    )
+
+
+class Built(NamedTuple):
+    """The network of a run and who is where in it."""
+
+    graph: Graph
+    kind: np.ndarray  # int8 (n,): each account's kind
+    region: np.ndarray  # int16 (n,): each user's region (0 when the network has none)
+    community: np.ndarray | None  # int32 (n,): the structured generator's communities
+    platforms: tuple[np.ndarray, np.ndarray] | None
+    """(ids, platform bits) given by a node-attribute table: these users' platforms."""
+
+
+def build_network(sc: Scenario) -> Built:
+    """The run's network: read from the edge list (with its node-attribute table, if any)
+    or drawn by the scenario's generator. Kinds are drawn from the population's shares
+    (stream `population`, part 2) before the graph, whose popularity they boost; the
+    graph's draws come from the stream `network`."""
+    seed = sc.run.seed
+    net = sc.network
+    kinds_rng = numpy_generator(seed, "population", part=2)
+    if net.source == "edge_list":
+        g = read_edge_list(net.edge_list, net.circle_size, numpy_generator(seed, "network"))
+        kind = draw_kinds(sc, g.n, kinds_rng)
+        region = np.zeros(g.n, dtype=np.int16)
+        platforms = None
+        if net.node_attributes:
+            attrs = read_node_attributes(net.node_attributes, g.n, sc.platform_names())
+            if attrs.kind is not None:
+                kind[attrs.ids] = attrs.kind
+            if attrs.region is not None:
+                region[attrs.ids] = attrs.region
+            if attrs.platforms is not None:
+                platforms = (attrs.ids, attrs.platforms)
+        return Built(g, kind, region, None, platforms)
+    n = sc.run.users
+    kind = draw_kinds(sc, n, kinds_rng)
+    boost = popularity_boost(sc, kind)
+    if net.generator == "independent":
+        g = synthetic(
+            n,
+            net.mean_following,
+            net.popularity_alpha,
+            boost,
+            net.max_follower_share,
+            net.circle_size,
+            numpy_generator(seed, "network"),
+        )
+        return Built(g, kind, np.zeros(n, dtype=np.int16), None, None)
+    fg = generate(n, seed, graph_settings(net), boost)
+    return Built(fg.graph, kind, fg.region, fg.community, None)

@@ -294,9 +294,7 @@ def follower_graph(users: int, seed: int, preset: str = "laissez-faire"):
     random streams), so cascades, the reference model and the peers run on the model's
     graph. Returns a `tightrope.model.network.Graph`.
     """
-    from tightrope.core.rng import numpy_generator
-    from tightrope.core.world import draw_kinds, popularity_boost
-    from tightrope.model.network import synthetic
+    from tightrope.model.network import build_network
     from tightrope.scenario.files import load_scenario
 
     if isinstance(users, bool) or not isinstance(users, int | np.integer) or users < 2:
@@ -306,13 +304,4 @@ def follower_graph(users: int, seed: int, preset: str = "laissez-faire"):
     sc = load_scenario(preset, users=int(users), days=1, seed=int(seed))
     if sc.network.source != "synthetic":
         raise InputError(f"follower_graph: preset {preset!r} does not use a synthetic network")
-    kinds = draw_kinds(sc, sc.run.users, numpy_generator(sc.run.seed, "population", part=2))
-    return synthetic(
-        sc.run.users,
-        sc.network.mean_following,
-        sc.network.popularity_alpha,
-        popularity_boost(sc, kinds),
-        sc.network.max_follower_share,
-        sc.network.circle_size,
-        numpy_generator(sc.run.seed, "network"),
-    )
+    return build_network(sc).graph

@@ -116,6 +116,11 @@ _FONT = "system-ui, -apple-system, 'Segoe UI', Roboto, Helvetica, Arial, sans-se
 
 
 NOTES: dict[str, str] = {
+    "network": "The follower graph each run was simulated on (the mean over a scenario's "
+    "runs: each seed draws its own graph). Reciprocity is the share of follows that are "
+    "returned; clustering, how often two of a user's contacts are in contact; a tail "
+    "exponent near 2-3 means a few accounts have most of the followers. docs/model.md, "
+    "section 4, gives the targets and their sources.",
     "run": "Each run simulates one scenario with one seed; the charts show the mean over a "
     "scenario's runs, with a shaded band for its 95% interval where there are several. The "
     "config hash names the exact settings: the same hash and seed give the same results, to "

@@ -326,6 +326,55 @@ def _summary_table(res: Results) -> str:
     return caption + _table(["figure", *res.scenarios], rows)
 
 
+NETWORK_ROWS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("users", ("users",)),
+    ("follows (edges)", ("edges",)),
+    ("accounts followed, mean", ("out_degree", "mean")),
+    ("accounts followed, 99th percentile", ("out_degree", "p99")),
+    ("followers, median", ("in_degree", "p50")),
+    ("followers, 99th percentile", ("in_degree", "p99")),
+    ("followers, tail exponent", ("in_degree_tail", "alpha")),
+    ("accounts followed, tail exponent", ("out_degree_tail", "alpha")),
+    ("reciprocity (share of follows returned)", ("reciprocity",)),
+    ("average clustering", ("average_clustering",)),
+    ("follows to the top 1% of accounts", ("top_1pct_follow_share",)),
+    ("largest audience (share of users)", ("max_follower_share",)),
+    ("accounts followed by over 10% of users", ("accounts_followed_by_over_10pct",)),
+    ("communities", ("communities",)),
+    ("community size, median", ("community_size", "p50")),
+)
+"""The network statistics shown in the report (`results.network_stats` keys), in order."""
+
+
+def _network_value(stats: object, path: tuple[str, ...]) -> float | None:
+    for key in path:
+        if not isinstance(stats, dict) or stats.get(key) is None:
+            return None
+        stats = stats[key]
+    return float(stats) if isinstance(stats, int | float) else None
+
+
+def _network_table(res: Results) -> str | None:
+    """The follower network of each scenario's runs (mean over its runs), from the
+    manifests; None when no run stored its network's statistics."""
+    s = res.summary
+    per = {
+        scen: [res.manifests[r].get("network") for r in s[s["scenario"] == scen]["run_id"]]
+        for scen in res.scenarios
+    }
+    if not any(isinstance(x, dict) for stats in per.values() for x in stats):
+        return None
+    rows: list[Any] = []
+    for label, path in NETWORK_ROWS:
+        cells: list[object] = [label]
+        for scen in res.scenarios:
+            values = [v for x in per[scen] if (v := _network_value(x, path)) is not None]
+            cells.append(fmt(math.fsum(values) / len(values)) if values else "n/a")
+        if any(c != "n/a" for c in cells[1:]):
+            rows.append(cells)
+    return _table(["statistic", *res.scenarios], rows)
+
+
 def _mean_interval(values: pd.Series, key: str) -> object:
     """`mean [low, high]` of one figure over a scenario's runs (`intervals.interval` with the
     figure's support), then (n=k) where only k of the runs have a value."""
@@ -517,6 +566,9 @@ def _run_sections(res: Results, figs: _Figures) -> list[Section]:
         ("run", "What was run", figures.NOTES["run"], _what_was_run(res)),
         ("summary", "Summary figures", figures.NOTES["summary"], _summary_table(res)),
     ]
+    network = _network_table(res)
+    if network is not None:
+        sections.append(("network", "The follower network", figures.NOTES["network"], network))
     if len(res.scenarios) > 1 or res.comparison is not None:
         compare = _comparison(res, figs)
         sections.append(("compare", "Regimes side by side", figures.NOTES["compare"], compare))

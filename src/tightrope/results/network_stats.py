@@ -251,7 +251,7 @@ def _top_share(indeg: np.ndarray, frac: float) -> float:
 
 
 def _clean(x):
-    """Plain Python values, NaN as None (JSON has no NaN)."""
+    """Plain Python values, NaN and infinities as None (JSON has neither)."""
     if isinstance(x, dict):
         return {k: _clean(v) for k, v in x.items()}
     if isinstance(x, list | tuple):
@@ -259,7 +259,7 @@ def _clean(x):
     if isinstance(x, np.integer):
         return int(x)
     if isinstance(x, float | np.floating):
-        return None if math.isnan(x) else float(x)
+        return float(x) if math.isfinite(x) else None
     return x
 
 

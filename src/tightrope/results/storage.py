@@ -230,6 +230,7 @@ def manifest(
         "started_at": _iso(started_at),
         "finished_at": _iso(finished_at),
         "wall_seconds": (finished_at - started_at).total_seconds(),
+        "network": result.meta.get("network"),
     }
 
 

@@ -74,13 +74,15 @@ def read_raw(source: str | Path) -> tuple[dict[str, Any], str]:
 
 
 def _relative_to(raw: dict[str, Any], folder: Path) -> dict[str, Any]:
-    """A file's relative `network.edge_list` made relative to the file's folder (kept as
-    the folder is written: relative to the current folder if the file's path is)."""
+    """A file's relative `network.edge_list` and `network.node_attributes` made relative to
+    the file's folder (kept as the folder is written: relative to the current folder if the
+    file's path is)."""
     network = raw.get("network")
     if isinstance(network, dict):
-        edges = network.get("edge_list")
-        if isinstance(edges, str) and edges and not Path(edges).is_absolute():
-            network["edge_list"] = str(folder / edges)
+        for key in ("edge_list", "node_attributes"):
+            named = network.get(key)
+            if isinstance(named, str) and named and not Path(named).is_absolute():
+                network[key] = str(folder / named)
     return raw
 
 
@@ -444,6 +446,13 @@ def _checked(
             f"(its largest id + 1); with network.source = 'edge_list' the network sets the "
             f"number of users: leave out {how} or give {users}"
         )
+    if scenario is not None and users is not None and scenario.network.node_attributes:
+        from tightrope.scenario.node_attributes import read_node_attributes
+
+        try:
+            read_node_attributes(scenario.network.node_attributes, users, scenario.platform_names())
+        except InputError as exc:
+            problems.append(str(exc))
     if scenario is not None and check_events:
         problems += _late_events(scenario)
     if problems:

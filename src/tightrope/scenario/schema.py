@@ -231,16 +231,84 @@ class Population(Strict):
 
 
 class Network(Strict):
+    """The follower graph: drawn (`source = "synthetic"`) or read from a file.
+
+    The `structured` generator (the default; `tightrope.model.follow_graph`) builds regions
+    of heavy-tailed communities, lognormal out-degree, a Zipf-Mandelbrot popularity whose
+    head is set by `accounts_over_share`, triadic closure and follow-backs; each setting's
+    target and source are in docs/model.md section 4. The `independent` generator is the
+    earlier one (follows drawn independently from a capped Pareto popularity table), kept
+    for comparison: only `mean_following`, `popularity_alpha`, `max_follower_share` and
+    `circle_size` apply to it."""
+
     source: Literal["synthetic", "edge_list"] = "synthetic"
+    generator: Literal["structured", "independent"] = Field(
+        "structured", description="how a synthetic graph is drawn"
+    )
     edge_list: str = Field(
         "", description="path of a whitespace-separated 'follower followee' file"
     )
+    node_attributes: str = Field(
+        "",
+        description="edge list only: path of a CSV table of node attributes, with a column "
+        "'id' and any of 'kind', 'region', 'platforms' (names separated by ';')",
+    )
     mean_following: NonNeg = Field(40.0, description="mean accounts a user follows")
+    out_degree_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        1.2, description="structured: log-sd of the lognormal number of accounts followed"
+    )
+    max_following: Annotated[int, Field(ge=1)] = Field(
+        5000, description="structured: the most accounts one user follows"
+    )
+    popularity_exponent: Annotated[float, Field(gt=1.0, le=5.0)] = Field(
+        2.2, description="structured: tail exponent of the in-degree density"
+    )
+    top_share: Annotated[float, Field(gt=0.0, lt=1.0)] = Field(
+        0.1, description="structured: the audience share that counts as national reach"
+    )
+    accounts_over_share: Annotated[float, Field(gt=0.0, le=1000.0)] = Field(
+        3.0, description="structured: expected accounts followed by more than top_share"
+    )
+    community_share: Share = Field(
+        0.4, description="structured: share of drawn follows inside the user's community"
+    )
+    region_share: Share = Field(
+        0.25, description="structured: share of drawn follows elsewhere in the user's region"
+    )
+    closure_share: Share = Field(
+        0.45, description="structured: share of follows to followees' followees"
+    )
+    closure_local_tries: Annotated[int, Field(ge=0, le=10)] = Field(
+        5, description="structured: of 10 tries for a closure follow, those kept in the community"
+    )
+    reciprocity: Share = Field(
+        0.22,
+        description="structured: target share of follows returned (edges whose reverse exists)",
+    )
+    follow_back_half_degree: Annotated[float, Field(gt=0.0)] = Field(
+        200.0, description="structured: followers at which an account returns follows half as often"
+    )
+    regions: list[Annotated[float, Field(gt=0.0)]] = Field(
+        default_factory=lambda: [1.0],
+        description="structured: shares of users in each region (normalised), 1 to 64 regions",
+    )
+    community_min_size: Annotated[int, Field(ge=2)] = Field(
+        20, description="structured: smallest community"
+    )
+    community_max_size: Annotated[int, Field(ge=2)] = Field(
+        2000, description="structured: largest community"
+    )
+    community_max_region_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
+        0.02, description="structured: largest community as a share of its region"
+    )
+    community_size_exponent: Annotated[float, Field(gt=1.0, le=5.0)] = Field(
+        2.2, description="structured: Pareto exponent of community sizes"
+    )
     popularity_alpha: Annotated[float, Field(gt=1.0, le=5.0)] = Field(
-        2.1, description="Pareto tail exponent of in-degree"
+        2.1, description="independent: Pareto tail exponent of in-degree"
     )
     max_follower_share: Annotated[float, Field(gt=0.0, le=1.0)] = Field(
-        0.2, description="largest expected share of users following one account"
+        0.2, description="independent: largest expected share of users following one account"
     )
     circle_size: Annotated[int, Field(ge=2, le=200)] = Field(8, description="private circle size")
 
@@ -248,6 +316,24 @@ class Network(Strict):
     def _edge_list_needed(self) -> Network:
         if self.source == "edge_list" and not self.edge_list:
             raise ValueError("source = 'edge_list' needs network.edge_list, a file path")
+        if self.node_attributes and self.source != "edge_list":
+            raise ValueError(
+                "network.node_attributes is for an edge list (source = 'edge_list'); a "
+                "synthetic network draws its users' kinds, regions and platforms"
+            )
+        local = self.community_share + self.region_share
+        if local > 1.0 + SHARE_TOLERANCE:
+            raise ValueError(
+                f"community_share + region_share is {local:.6g}: they are shares of the "
+                "same follows and must add up to at most 1"
+            )
+        if self.community_min_size > self.community_max_size:
+            raise ValueError(
+                f"community_min_size ({self.community_min_size}) is larger than "
+                f"community_max_size ({self.community_max_size})"
+            )
+        if not 1 <= len(self.regions) <= 64:
+            raise ValueError(f"regions: 1 to 64 region shares, got {len(self.regions)}")
         return self
 
 
