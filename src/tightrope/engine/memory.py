@@ -129,7 +129,10 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
         "interpreter": float(BASELINE_BYTES),
         "people": per_user * n,
         "graph": edges * 4.0 + n * 8.0 + n * 12.0,
-        "graph build": drawn * 8.0 + n * 8.0,
+        # the set-up's transient peak: the structured generator holds the edges about three
+        # times over (draws, follow-backs, the merged rows) and the network statistics as
+        # much again (the reverse graph and the undirected one), one after the other
+        "graph build": drawn * 12.0 + n * 60.0,
         "posts": float(cap * POST_SLOT_BYTES),
         "candidates": min(cap, 2.0 * candidate_posts) * CANDIDATE_BYTES,
         "calendar": pool * (BLOCK_EVENTS * EVENT_BYTES + 4) * POOL_PEAK_FACTOR,
