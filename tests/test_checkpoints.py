@@ -31,7 +31,7 @@ def scenario(seed: int = 4, days: float = 3.0):
 
 def same_result(a: tightrope.Result, b: tightrope.Result) -> None:
     assert json.dumps(a.summary, default=float) == json.dumps(b.summary, default=float)
-    for name in ("timeseries", "platforms", "histograms"):
+    for name in ("timeseries", "platforms", "histograms", "categories", "cascades"):
         assert getattr(a, name).equals(getattr(b, name)), name
 
 

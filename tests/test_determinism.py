@@ -40,6 +40,8 @@ def test_same_seed_same_results():
     assert a.timeseries.equals(b.timeseries)
     assert a.platforms.equals(b.platforms)
     assert a.histograms.equals(b.histograms)
+    assert a.categories.equals(b.categories)
+    assert a.cascades.equals(b.cascades)
     assert a.meta["post_states"] == b.meta["post_states"]
 
 
@@ -145,6 +147,8 @@ def test_threads_paced_between_ticks_give_the_same_results(monkeypatch):
     assert one.timeseries.equals(paced.timeseries)
     assert one.platforms.equals(paced.platforms)
     assert one.histograms.equals(paced.histograms)
+    assert one.categories.equals(paced.categories)  # per-part counters: thread-independent
+    assert one.cascades.equals(paced.cascades)
 
 
 def test_thread_policy_takes_the_free_cores(monkeypatch):

@@ -40,6 +40,7 @@ SECTIONS = (
     "Development in parts",
     "Freedom in parts",
     "Time to removal and time to answer",
+    "By category",
     "Self-censorship and wrongful removals",
     "Platform economics",
 )

@@ -13,7 +13,13 @@ import pytest
 
 from helpers import DRAWS, TinyWorld, stream, within_binomial
 from tightrope.core import counters as K
-from tightrope.core.world import HORIZON_MINUTES, new_posts, new_requests, new_review_queues
+from tightrope.core.world import (
+    HORIZON_MINUTES,
+    new_posts,
+    new_requests,
+    new_review_queues,
+    new_tally,
+)
 from tightrope.model.diffusion import enqueue_review
 from tightrope.model.exposure import (
     can_use,
@@ -247,7 +253,8 @@ def test_remove_post_consequences_for_the_author(tiny_world: TinyWorld) -> None:
     assert rules.enforced[0, crit] == 0
     pp.fear[a], pp.grievance[a], pp.trust[a], pp.strikes[a] = 0.2, 0.5, 0.5, 0
     posts = _one_post(sim, a, crit)
-    tc, pc, hist = np.zeros_like(sim.tc), np.zeros_like(sim.pc), np.zeros_like(sim.hist)
+    tally = new_tally(sim.pc.shape[0])
+    tc, pc, hist = tally.tick, tally.platform, tally.minutes
     remove_post(
         posts,
         pp,
@@ -257,12 +264,17 @@ def test_remove_post_consequences_for_the_author(tiny_world: TinyWorld) -> None:
         rules,
         0,
         160.0,
-        tc,
-        pc,
-        hist,
+        K.ROUTE_REPORT,
+        tally,
         stream("punishment"),
     )
     assert posts.state[0] == REMOVED
+    # counted for its category, by its route, with its time
+    assert tally.category[crit, K.ROUTE_REPORT] == 1
+    assert tally.category[:, [K.C[r] for r in K.ROUTES]].sum() == 1
+    assert tally.category[crit, K.CAT_WRONGFUL_REMOVED] == 1
+    assert tally.category_minutes[crit, 60] == 1
+    assert tally.category_minutes.sum() == 1
     assert posts.queued[0] == 0
     assert (tc[K.REMOVED], tc[K.REMOVED_PUBLISHED], tc[K.WRONGFUL_REMOVED]) == (1, 1, 1)
     assert pc[0, K.P_REMOVED] == 1
@@ -288,7 +300,8 @@ def test_strikes_suspend_at_the_limit(tiny_world: TinyWorld) -> None:
     for k in range(2):
         posts = _one_post(sim, a, harm)
         posts.state[0] = PENDING if k else VISIBLE  # the second one held
-        tc, pc, hist = np.zeros_like(sim.tc), np.zeros_like(sim.pc), np.zeros_like(sim.hist)
+        tally = new_tally(sim.pc.shape[0])
+        tc = tally.tick
         consts0 = consts._replace(severity=0.0)  # referrals, but no punishment
         remove_post(
             posts,
@@ -299,11 +312,12 @@ def test_strikes_suspend_at_the_limit(tiny_world: TinyWorld) -> None:
             rules,
             0,
             500.0,
-            tc,
-            pc,
-            hist,
+            K.ROUTE_INSPECTION,
+            tally,
             stream("punishment"),
         )
+        assert tally.category[harm, K.ROUTE_INSPECTION] == 1
+        assert tally.category_minutes.sum() == (0 if k else 1)  # a held post has no time
         assert tc[K.WRONGFUL_REMOVED] == 0  # illegal harm is not legitimate
         assert tc[K.REFERRALS] == (1 if rules.state_prohibited[0, harm] >= 1.0 else 0)
     assert tc[K.HELD_REMOVED] == 1
@@ -331,10 +345,12 @@ def test_a_referral_punishes_at_identifiability_times_severity(tiny_world: TinyW
     for _ in range(n):
         pp.suspended_until[a] = 0
         posts = _one_post(sim, a, harm)
-        tc, pc, hist = np.zeros_like(sim.tc), np.zeros_like(sim.pc), np.zeros_like(sim.hist)
+        tally = new_tally(sim.pc.shape[0])
+        tc = tally.tick
         remove_post(
-            posts, pp, g.followers_ptr, g.followers_idx, consts, rules, 0, 200.0, tc, pc, hist, rs
-        )
+            posts, pp, g.followers_ptr, g.followers_idx, consts, rules, 0, 200.0,
+            K.ROUTE_FILTER, tally, rs,
+        )  # fmt: skip
         assert tc[K.REFERRALS] == 1
         punished += int(tc[K.PUNISHED])
     assert within_binomial(punished, n, 0.5 * 0.6)  # ident (data access) x severity
@@ -551,6 +567,7 @@ def test_enqueue_review_once_with_its_priority(tiny_world: TinyWorld) -> None:
     enqueue_review(q, posts, consts, rules, 0, 301, False, tc)  # already queued: no change
     assert q.size[0] == 1
     assert posts.queued[0] == 1
+    assert posts.queued_by[0] == 1  # a report queued it: the route of a removal to follow
     assert q.key[0, 0] == pytest.approx(10.0 * rules.enforced[0, harm] + 2.0 + 1.0)
     assert (q.post[0, 0], q.arrival[0, 0]) == (7, 300)
     nobody = rules._replace(effort=np.zeros_like(rules.effort))

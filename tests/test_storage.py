@@ -14,7 +14,16 @@ import pytest
 
 from tightrope.errors import InputError
 from tightrope.results import storage
-from tightrope.results.result import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
+from tightrope.results.result import (
+    CASCADE_COLUMNS,
+    CATEGORY_COLUMNS,
+    HISTOGRAM_COLUMNS,
+    PLATFORM_COLUMNS,
+    TIMESERIES_COLUMNS,
+    Result,
+    column_type,
+)
+from tightrope.scenario.content import CATEGORIES
 from tightrope.scenario.files import canonical_json, config_sha256, load_scenario
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
@@ -46,8 +55,30 @@ def fake_result(name: str = "tiny", seed: int = 3, *, order: float = 0.5) -> Res
         "incidents": 2,
         "median_minutes_to_removal": math.nan,
     }
+    n = len(CATEGORIES)
+    categories = pa.table(
+        {
+            c: pa.array(
+                list(CATEGORIES) if c == "category" else [None if "median" in c else 1] * n,
+                column_type(c),
+            )
+            for c in CATEGORY_COLUMNS
+        }
+    )
+    one_bin = [["rumor"], [1], [1], [n], [n]]  # n posts of size 1
+    cascades = pa.table(
+        {c: pa.array(v, column_type(c)) for c, v in zip(CASCADE_COLUMNS, one_bin, strict=True)}
+    )
     return Result(
-        scenario, seed, config_sha256(scenario), summary, timeseries, platforms, histograms
+        scenario,
+        seed,
+        config_sha256(scenario),
+        summary,
+        timeseries,
+        platforms,
+        histograms,
+        categories=categories,
+        cascades=cascades,
     )
 
 
@@ -63,8 +94,8 @@ def test_save_run_layout_and_manifest(tmp_path: Path) -> None:
     rid = f"tiny-seed3-{r.config_sha256[:12]}"
     assert folder == tmp_path / "res" / "runs" / rid
     assert sorted(p.name for p in folder.iterdir()) == [
-        "histograms.parquet", "manifest.json", "platforms.parquet", "summary.parquet",
-        "timeseries.parquet",
+        "cascades.parquet", "categories.parquet", "histograms.parquet", "manifest.json",
+        "platforms.parquet", "summary.parquet", "timeseries.parquet",
     ]  # fmt: skip
     assert [p.name for p in (tmp_path / "res" / "runs").iterdir()] == [rid]
 

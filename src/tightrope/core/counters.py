@@ -1,7 +1,8 @@
 """Names and positions of the counters the kernels add to during a tick.
 
 Kernels write into plain float64 arrays at these fixed positions (Numba treats the module
-constants as compile-time constants); `metrics.py` turns them into the time series.
+constants as compile-time constants); `metrics.py` turns them into the time series and
+the per-category table.
 """
 
 from __future__ import annotations
@@ -83,3 +84,46 @@ def bin_edges() -> list[tuple[float, float]]:
     edges += [(1440.0 + 60.0 * h, 1440.0 + 60.0 * (h + 1)) for h in range(HOUR_BINS)]
     edges.append((1440.0 + 60.0 * HOUR_BINS, float("inf")))
     return edges
+
+
+# Per content category (rows: tightrope.scenario.content.CATEGORIES), for the whole run so
+# far: what happened to the intents and posts of each category. `Result.categories` is made
+# from these (with `published` and `removed` derived from them).
+CATEGORY: tuple[str, ...] = (
+    "intents", "self_censored", "posts", "blocked", "held", "removed_filter",
+    "removed_report", "removed_inspection", "removed_sweep", "removed_author",
+    "wrongful_removed", "views", "reshares",
+)  # fmt: skip
+C = {name: i for i, name in enumerate(CATEGORY)}
+CAT_INTENTS = C["intents"]
+CAT_SELF_CENSORED = C["self_censored"]
+CAT_POSTS = C["posts"]
+CAT_BLOCKED = C["blocked"]
+CAT_HELD = C["held"]
+CAT_WRONGFUL_REMOVED = C["wrongful_removed"]
+CAT_VIEWS = C["views"]
+CAT_RESHARES = C["reshares"]
+
+# The routes by which a post is removed: a removal counts in its category's column for the
+# route (`moderation.remove_post` takes the route as that column). A sweep (a platform's
+# search for what a new rule prohibits) and an author deleting their own post are
+# mechanisms to come; their columns stay 0 until then, so that tables keep one layout.
+ROUTES: tuple[str, ...] = (
+    "removed_filter", "removed_report", "removed_inspection", "removed_sweep", "removed_author",
+)  # fmt: skip
+ROUTE_FILTER = C["removed_filter"]  # a review of a post the filter flagged or held
+ROUTE_REPORT = C["removed_report"]  # a review that a user's report brought about
+ROUTE_INSPECTION = C["removed_inspection"]  # the regulator's inspection
+ROUTE_SWEEP = C["removed_sweep"]
+ROUTE_AUTHOR = C["removed_author"]
+
+# Cascade sizes (1 + the reshares of a post), in bins by powers of two: bin 0 is size 1,
+# bin b >= 1 sizes 2^(b-1) + 1 .. 2^b (2, 3-4, 5-8, ...). A post's reshares are counted in
+# an int32, so its size is at most 2^31 and 32 bins hold every size.
+CASCADE_BINS = 32
+CASCADE_POSTS, CASCADE_SIZES = 0, 1  # per bin: posts, and the sum of their sizes
+
+
+def cascade_edges() -> list[tuple[int, int]]:
+    """[lo, hi] of every cascade-size bin, both included."""
+    return [(1, 1)] + [((1 << (b - 1)) + 1, 1 << b) for b in range(1, CASCADE_BINS)]

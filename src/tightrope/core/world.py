@@ -12,9 +12,11 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from tightrope.core import counters as K
 from tightrope.core.graph import Graph
 from tightrope.scenario.content import (
     KINDS,
+    N_CATEGORIES,
     N_KINDS,
     OFFICIAL_ACCOUNT,
     PAID_COMMENTER,
@@ -71,6 +73,8 @@ class Posts(NamedTuple):
     reach: np.ndarray  # float32, 1 or cut by 'reduce'
     queued: np.ndarray  # uint8, waiting in a review queue
     engagement: np.ndarray  # float32, views + reshares, decaying
+    reshares: np.ndarray  # int32, reshares of the post so far (its cascade is 1 + these)
+    queued_by: np.ndarray  # uint8, what queued it for review: 0 the filter, 1 a report
     counts: np.ndarray  # int64 (6,): created, visible, pending, removed, blocked, next id
 
 
@@ -113,11 +117,30 @@ class Requests(NamedTuple):
 
 
 class Tally(NamedTuple):
-    """What the kernels count during a tick (names of the columns: tightrope.core.counters)."""
+    """What the kernels count (names of the columns: tightrope.core.counters).
+
+    `tick` and `platform` are this tick's (added to the run's totals in the record phase);
+    the others are for the run so far. Counting never draws a random number nor changes
+    the order of anything: the outputs by category come at no cost to the results."""
 
     tick: np.ndarray  # float64 (len(K.TICK),): this tick's counters
     platform: np.ndarray  # float64 (platforms, len(K.PLATFORM)): per platform
     minutes: np.ndarray  # int64 (2, N_BINS): minutes to removal and to an answer
+    category: np.ndarray  # float64 (N_CATEGORIES, len(K.CATEGORY)): per category
+    category_minutes: np.ndarray  # int64 (N_CATEGORIES, N_BINS): minutes to removal
+    cascades: np.ndarray  # int64 (N_CATEGORIES, CASCADE_BINS, 2): retired posts by size
+
+
+def new_tally(n_platforms: int) -> Tally:
+    """Zeroed counters for a run on `n_platforms` platforms."""
+    return Tally(
+        tick=np.zeros(len(K.TICK)),
+        platform=np.zeros((n_platforms, len(K.PLATFORM))),
+        minutes=np.zeros((2, K.N_BINS), dtype=np.int64),
+        category=np.zeros((N_CATEGORIES, len(K.CATEGORY))),
+        category_minutes=np.zeros((N_CATEGORIES, K.N_BINS), dtype=np.int64),
+        cascades=np.zeros((N_CATEGORIES, K.CASCADE_BINS, 2), dtype=np.int64),
+    )
 
 
 class ViewLog(NamedTuple):
@@ -233,6 +256,8 @@ def new_posts(capacity: int) -> Posts:
         reach=hot["reach"],
         queued=hot["queued"],
         engagement=np.zeros(capacity, dtype=np.float32),
+        reshares=np.zeros(capacity, dtype=np.int32),
+        queued_by=np.zeros(capacity, dtype=np.uint8),
         counts=np.zeros(6, dtype=np.int64),
     )
 

@@ -33,7 +33,7 @@ from tightrope.scenario.schema import Scenario
 GIB = 1 << 30
 BASELINE_BYTES = 260 * (1 << 20)  # Python, NumPy, Numba and the loaded kernels (measured)
 PROBE_USERS = 2000
-POST_SLOT_BYTES = 32  # pid 8, created 8, author 4, reach 4, engagement 4, 4 x 1
+POST_SLOT_BYTES = 37  # pid 8, created 8, author 4, reach 4, engagement 4, reshares 4, 5 x 1
 CANDIDATE_BYTES = 28  # pid int64, author, alias, scratch int32, accept float64 per post slot
 FEED_VIEW_BYTES = 28  # feed views: minute int32, post id int64, viewer int32, sorted: 12
 AUDIENCE_VIEW_BYTES = 8  # audience regions: calendar slot int32, viewer int32

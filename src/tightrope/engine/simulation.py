@@ -33,6 +33,7 @@ from tightrope.core.world import (
     new_posts,
     new_requests,
     new_review_queues,
+    new_tally,
     sized_pool,
 )
 from tightrope.engine.minutes import new_minute_buffer, run_minutes
@@ -40,7 +41,14 @@ from tightrope.model.diffusion import view_log_size, viewer_parts
 from tightrope.model.events import apply_events, schedule
 from tightrope.model.exposure import refresh_access, schedule_audiences
 from tightrope.model.feed import feed_tick, new_candidates, new_feed_views
-from tightrope.model.metrics import population_stats, scores, summary
+from tightrope.model.metrics import (
+    cascade_sizes,
+    category_counts,
+    median_minutes,
+    population_stats,
+    scores,
+    summary,
+)
 from tightrope.model.mobilisation import mobilise
 from tightrope.model.network import build_network
 from tightrope.model.people import daily_update
@@ -56,7 +64,15 @@ from tightrope.model.reactions import (
 )
 from tightrope.model.regulator import inspect
 from tightrope.results.network_stats import network_stats
-from tightrope.results.result import HISTOGRAM_COLUMNS, PLATFORM_COLUMNS, TIMESERIES_COLUMNS, Result
+from tightrope.results.result import (
+    CASCADE_COLUMNS,
+    CATEGORY_COLUMNS,
+    HISTOGRAM_COLUMNS,
+    PLATFORM_COLUMNS,
+    TIMESERIES_COLUMNS,
+    Result,
+    column_type,
+)
 from tightrope.scenario.content import CATEGORIES
 from tightrope.scenario.files import config_sha256
 from tightrope.scenario.schema import Scenario
@@ -140,9 +156,13 @@ class Simulation:
         self.view_log = np.zeros((parts, view_log_size(n, VIEW_LOG_SIZE)), dtype=np.int64)
         self.view_meta = np.zeros(parts, dtype=np.int64)
         self.minute_buffer = new_minute_buffer(int(2.0 * per_tick / L) + 1024)
-        self.hist = np.zeros((2, K.N_BINS), dtype=np.int64)
-        self.tc = np.zeros(len(K.TICK))
-        self.pc = np.zeros((n_p, len(K.PLATFORM)))
+        counts = new_tally(n_p)
+        self.hist = counts.minutes
+        self.tc = counts.tick
+        self.pc = counts.platform
+        self.category = counts.category  # per category, the run so far
+        self.category_minutes = counts.category_minutes
+        self.cascades = counts.cascades  # posts whose slot was taken, by cascade size
         self.totals = np.zeros(len(K.TICK))
         self.law = initial_law(sc)
         self.blocked = np.array([p in sc.state.access.blocked for p in self.names], np.uint8)
@@ -209,8 +229,11 @@ class Simulation:
 
     @property
     def tally(self) -> Tally:
-        """This tick's counters, per-platform counters and minute histograms."""
-        return Tally(self.tc, self.pc, self.hist)
+        """This tick's counters, per-platform counters, minute histograms and the counts
+        by category of the run so far."""
+        return Tally(
+            self.tc, self.pc, self.hist, self.category, self.category_minutes, self.cascades
+        )
 
     @property
     def views(self) -> ViewLog:
@@ -481,12 +504,17 @@ class Simulation:
             }
         )
         edges = K.bin_edges()
+        measures = [
+            ("minutes_to_removal", self.hist[0]),
+            ("minutes_to_answer", self.hist[1]),
+            *(
+                (f"minutes_to_removal:{c}", self.category_minutes[i])
+                for i, c in enumerate(CATEGORIES)
+            ),
+        ]
         hist_rows = [
             (measure, lo, hi, int(count))
-            for measure, row in (
-                ("minutes_to_removal", self.hist[0]),
-                ("minutes_to_answer", self.hist[1]),
-            )
+            for measure, row in measures
             for (lo, hi), count in zip(edges, row, strict=True)
             if count
         ]
@@ -512,7 +540,43 @@ class Simulation:
             "events": list(self.events.log),
             "network": self.network,
         }
-        return Result(sc, sc.run.seed, config_sha256(sc), summ, ts, plat, hist, meta)
+        return Result(
+            sc,
+            sc.run.seed,
+            config_sha256(sc),
+            summ,
+            ts,
+            plat,
+            hist,
+            meta,
+            categories=self._categories(),
+            cascades=self._cascades(),
+        )
+
+    def _categories(self) -> pa.Table:
+        """`Result.categories`: the counts by category of the run so far."""
+        counts = category_counts(self.category)
+        counts["timed_removals"] = self.category_minutes.sum(axis=1)
+        medians = [median_minutes(h) for h in self.category_minutes]
+        counts["median_minutes_to_removal"] = [None if np.isnan(m) else m for m in medians]
+        counts["category"] = list(CATEGORIES)
+        return pa.table({c: pa.array(counts[c], column_type(c)) for c in CATEGORY_COLUMNS})
+
+    def _cascades(self) -> pa.Table:
+        """`Result.cascades`: the cascade sizes of every post of the run so far, the posts
+        still in the ring included (the ring is read, not changed)."""
+        p = self.posts
+        sizes = cascade_sizes(self.cascades, p.pid, p.cat, p.reshares)
+        c, b = np.nonzero(sizes[:, :, K.CASCADE_POSTS])
+        edges = K.cascade_edges()
+        columns = {
+            "category": [CATEGORIES[i] for i in c],
+            "lo_size": [edges[j][0] for j in b],
+            "hi_size": [edges[j][1] for j in b],
+            "posts": sizes[c, b, K.CASCADE_POSTS],
+            "total_size": sizes[c, b, K.CASCADE_SIZES],
+        }
+        return pa.table({n: pa.array(columns[n], column_type(n)) for n in CASCADE_COLUMNS})
 
 
 Phase = Callable[[Simulation, Tick], None]

@@ -41,6 +41,7 @@ from tightrope.scenario.content import (
     CHEERLEADING,
     COLLECTIVE_ACTION,
     CRITICISM,
+    N_CATEGORIES,
     OFFICIAL,
     RUMOR,
     VISIBLE,
@@ -85,12 +86,17 @@ assert VIEWER_PART_USERS == FEED_BLOCK_USERS  # a feed block's views are one par
 COUNTED, RESHARED, REPORTED = 1, 2, 4
 """Bits of a view's outcome."""
 
-# columns of a part's counters (a row of 32, so that parts on different threads do not
+# columns of a part's counters (a row of 64, so that parts on different threads do not
 # share a cache line): views, lost views, harm, rumour and criticism views, reports, then
-# reshares, then views and prohibited views of each platform (at most 8)
+# reshares, then views and prohibited views of each platform (at most 8), then views and
+# reshares of each category (counted by part, then added up in part order: the sums are
+# exact and do not depend on the threads)
 C_VIEWS, C_LOST, C_HARM, C_RUMOR, C_CRITICISM, C_REPORTS, C_RESHARES = 0, 1, 2, 3, 4, 5, 6
 C_PLATFORM_VIEWS, C_PROHIBITED_VIEWS = 8, 16
-PART_COUNTERS = 32
+C_CATEGORY_VIEWS = 24
+C_CATEGORY_RESHARES = C_CATEGORY_VIEWS + N_CATEGORIES
+PART_COUNTERS = 64
+assert C_CATEGORY_RESHARES + N_CATEGORIES <= PART_COUNTERS
 
 
 def viewer_parts(n_users: int) -> int:
@@ -105,6 +111,9 @@ def view_log_size(n_users: int, total: int) -> int:
 
 @njit(cache=True, inline="always")
 def enqueue_review(q, posts, consts, rules, slot, minute, reported, tc) -> None:
+    """Put a post into its platform's review queue at `minute`, unless it is queued already
+    or the platform has no one to review; `queued_by` keeps what queued it (the filter, or
+    a report), the route of a removal that follows."""
     p = posts.platform[slot]
     if posts.queued[slot] != 0 or consts.p_reviewers[p] * rules.effort[p] <= 0.0:
         return
@@ -112,6 +121,7 @@ def enqueue_review(q, posts, consts, rules, slot, minute, reported, tc) -> None:
     key = priority(consts, rules, p, posts.cat[slot], reported, held)
     if heap_push(q, p, key, posts.pid[slot], minute):
         posts.queued[slot] = 1
+        posts.queued_by[slot] = 1 if reported else 0
 
 
 @njit(cache=True, inline="always")
@@ -292,6 +302,7 @@ def view_parts(
             o = COUNTED
             row[C_VIEWS] += 1.0
             row[C_PLATFORM_VIEWS + p] += 1.0
+            row[C_CATEGORY_VIEWS + c] += 1.0
             day_views[v] += 1.0
             harm = cat_harm[c]
             if harm > 0.0:
@@ -326,6 +337,7 @@ def view_parts(
             if uniform(rs_reshare) < chance:
                 o |= RESHARED
                 row[C_RESHARES] += 1.0
+                row[C_CATEGORY_RESHARES + c] += 1.0
             if p_reports[p] != 0 and cat_offense[c] > 0.0:
                 chance = report_chance(report_propensity[v], cat_offense[c], stance[v], sens)
                 if uniform(rs_report) < chance:
@@ -347,13 +359,14 @@ def reshares_of(counters, start) -> int:
 
 @njit(cache=True)
 def follow_up(
-    m, start, buf_post, buf_viewer, outcome, counters, posts, consts, cal, tc, pc, r_slot,
+    m, start, buf_post, buf_viewer, outcome, counters, posts, consts, cal, tc, pc, ct, r_slot,
     r_sharer, r_start,
 ) -> int:  # fmt: skip
-    """Pass 3 of minute m: the parts' counters are added up; reports (the post arrives in
-    the review queue `moderation.report_delay_minutes` later) are scheduled and reshares
-    listed (post slot, viewer, m, to be scheduled by `exposure.schedule_shares`), parts in
-    order, views in order. Returns the number of reshares listed."""
+    """Pass 3 of minute m: the parts' counters are added up (`ct`: per category); reports
+    (the post arrives in the review queue `moderation.report_delay_minutes` later) are
+    scheduled and reshares listed (post slot, viewer, m, to be scheduled by
+    `exposure.schedule_shares`) and counted to their post (`Posts.reshares`, the size of
+    its cascade), parts in order, views in order. Returns the number of reshares listed."""
     n_p = pc.shape[0]
     for k in range(start.size - 1):
         if start[k] == start[k + 1]:
@@ -369,7 +382,11 @@ def follow_up(
         for p in range(n_p):
             pc[p, K.P_VIEWS] += row[C_PLATFORM_VIEWS + p]
             pc[p, K.P_PROHIBITED_VIEWS] += row[C_PROHIBITED_VIEWS + p]
+        for c in range(N_CATEGORIES):
+            ct[c, K.CAT_VIEWS] += row[C_CATEGORY_VIEWS + c]
+            ct[c, K.CAT_RESHARES] += row[C_CATEGORY_RESHARES + c]
     mask = posts.pid.size - 1
+    post_reshares = posts.reshares
     r = 0
     for e in range(start[start.size - 1]):
         o = outcome[e]
@@ -377,6 +394,7 @@ def follow_up(
             continue
         pid = buf_post[e]
         if o & RESHARED:
+            post_reshares[pid & mask] += 1
             r_slot[r] = pid & mask
             r_sharer[r] = buf_viewer[e]
             r_start[r] = m

@@ -244,3 +244,38 @@ def summary(
         }
     )
     return out
+
+
+def median_minutes(hist: np.ndarray) -> float:
+    """The median of a histogram over `counters.bin_edges()`, linear within its bin (NaN
+    when it is empty): the summary's median minutes to removal, and each category's."""
+    return _median_minutes(hist, K.bin_edges())
+
+
+def category_counts(category: np.ndarray) -> dict[str, np.ndarray]:
+    """The per-category columns of `Result.categories` from the tally's per-category
+    counters (`Tally.category`, rows in CATEGORIES' order), as int64 counts: the counted
+    ones, `published` (posts the filter did not block: visible or held at publication)
+    and `removed` (the sum over the routes)."""
+    out = {name: category[:, i].astype(np.int64) for i, name in enumerate(K.CATEGORY)}
+    out["published"] = out["posts"] - out["blocked"]
+    out["removed"] = sum(out[name] for name in K.ROUTES)
+    return out
+
+
+def cascade_sizes(
+    retired: np.ndarray, pid: np.ndarray, cat: np.ndarray, reshares: np.ndarray
+) -> np.ndarray:
+    """The cascade histogram of every post of the run (int64, categories x CASCADE_BINS x
+    (posts, sum of sizes)): those whose slot a newer post took (`retired`, counted by
+    `posting.publish_intents`) and those still in the ring (`pid`, `cat`, `reshares` of
+    the post ring). Reads the ring, changes nothing: a run can go on after it."""
+    out = retired.copy()
+    live = pid >= 0
+    size = 1 + reshares[live].astype(np.int64)
+    # bin = bits of size - 1 (`posting.cascade_bin`); frexp is exact for these integers
+    b = np.minimum(np.frexp((size - 1).astype(np.float64))[1], K.CASCADE_BINS - 1)
+    c = cat[live].astype(np.int64)
+    np.add.at(out[:, :, K.CASCADE_POSTS], (c, b), 1)
+    np.add.at(out[:, :, K.CASCADE_SIZES], (c, b), size)
+    return out

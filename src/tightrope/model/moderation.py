@@ -157,9 +157,15 @@ def punish(people, graph_ptr, graph_idx, consts, i: int, now: int, tc) -> None:
 
 @njit(cache=True)
 def remove_post(
-    posts, people, graph_ptr, graph_idx, consts, rules, slot, minute, tc, pc, hist, rs_punish
+    posts, people, graph_ptr, graph_idx, consts, rules, slot, minute, route, tally, rs_punish
 ) -> None:
-    """Remove a visible or held post at `minute` (float) and apply the consequences."""
+    """Remove a visible or held post at `minute` (float) and apply the consequences.
+
+    `route` is how it came to be removed, the column of `counters.ROUTES` it counts in
+    for its category (`ROUTE_FILTER`, `ROUTE_REPORT`, `ROUTE_INSPECTION`, ...); `tally` is
+    the `Tally` it is counted into."""
+    tc, pc, hist = tally.tick, tally.platform, tally.minutes
+    ct = tally.category
     p = posts.platform[slot]
     c = posts.cat[slot]
     a = posts.author[slot]
@@ -167,16 +173,20 @@ def remove_post(
     set_state(posts, slot, REMOVED)
     posts.queued[slot] = 0
     tc[K.REMOVED] += 1.0
+    ct[c, route] += 1.0
     pc[p, K.P_REMOVED] += 1.0
     if was_visible:
         tc[K.REMOVED_PUBLISHED] += 1.0
-        record_minutes(hist, K.HIST_REMOVAL, minute - posts.created[slot])
+        waited = minute - posts.created[slot]
+        record_minutes(hist, K.HIST_REMOVAL, waited)
+        record_minutes(tally.category_minutes, c, waited)
     else:
         tc[K.HELD_REMOVED] += 1.0
     people.day_removed[a] += 1.0
     people.fear[a] = fear_after_shock(people.fear[a], consts.removal_fear_shock)
     if consts.legit[c]:
         tc[K.WRONGFUL_REMOVED] += 1.0
+        ct[c, K.CAT_WRONGFUL_REMOVED] += 1.0
         people.grievance[a] = grievance_up(people.grievance[a], consts.wrongful_grievance_rise)
         people.trust[a] = trust_down(people.trust[a], consts.wrongful_trust_fall)
     if rules.enforced[p, c] > 0.0:
@@ -206,7 +216,7 @@ def reviewer_capacity_per_minute(consts, rules, p: int, hour: int) -> float:
 def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> None:
     """Reviewers of every platform work for minute m: decide the queue's first posts."""
     posts, people, consts, rules, graph, cal, q, _req = world
-    tc, pc, hist = tally
+    tc, pc = tally.tick, tally.platform
     mask = posts.pid.size - 1
     for p in range(consts.n_platforms):
         rate = reviewer_capacity_per_minute(consts, rules, p, hour)
@@ -229,6 +239,7 @@ def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> N
             k += 1
             c = posts.cat[slot]
             if uniform(rs_review) < rules.remove_prob[p, c]:
+                route = K.ROUTE_REPORT if posts.queued_by[slot] != 0 else K.ROUTE_FILTER
                 remove_post(
                     posts,
                     people,
@@ -238,9 +249,8 @@ def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> N
                     rules,
                     slot,
                     done,
-                    tc,
-                    pc,
-                    hist,
+                    route,
+                    tally,
                     rs_punish,
                 )
             else:

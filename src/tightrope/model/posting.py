@@ -216,10 +216,13 @@ def refuge(access, suspended, i, kinds, now) -> int:
 INTENT_BLOCK_USERS = 4096
 """Users per block whose intents are formed in parallel (fixed: the results depend on it)."""
 
-# columns of a block's counters (rows of 16, so that blocks on different threads do not share
-# a cache line)
+# columns of a block's counters (rows of 32, so that blocks on different threads do not share
+# a cache line): the tick's counters, then intents and self-censored intents per category
 I_INTENTS, I_CALLS, I_LEGIT, I_PRIVATE, I_FOREIGN, I_SELF_CENSORED, I_SUPPRESSED = range(7)
-INTENT_COUNTERS = 16
+I_CAT_INTENTS = 7
+I_CAT_SELF_CENSORED = I_CAT_INTENTS + N_CATEGORIES
+INTENT_COUNTERS = 32
+assert I_CAT_SELF_CENSORED + N_CATEGORIES <= INTENT_COUNTERS
 _INTENT_COUNTER = (
     K.INTENTS,
     K.CALLS_TO_ACTION,
@@ -344,6 +347,7 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                 if p < 0:
                     continue  # no platform the user can reach
                 row[I_INTENTS] += 1.0
+                row[I_CAT_INTENTS + c] += 1.0
                 if c == COLLECTIVE_ACTION:
                     row[I_CALLS] += 1.0
                 legit = legit_c[c] == 1
@@ -381,6 +385,7 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                         row[I_FOREIGN] += 1.0
                     else:
                         row[I_SELF_CENSORED] += 1.0
+                        row[I_CAT_SELF_CENSORED + c] += 1.0
                         if legit:
                             row[I_SUPPRESSED] += 1.0
                         continue
@@ -396,16 +401,41 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
         count[b] = made
 
 
+@njit(cache=True, inline="always")
+def cascade_bin(size) -> int:
+    """The bin of a cascade of `size` >= 1 posts (`counters.cascade_edges`): 0 for 1, else
+    the number of bits of size - 1 (2 -> 1, 3-4 -> 2, 5-8 -> 3, ...)."""
+    b = 0
+    rest = size - 1
+    while rest > 0:
+        rest >>= 1
+        b += 1
+    return min(b, K.CASCADE_BINS - 1)
+
+
+@njit(cache=True, inline="always")
+def count_cascade(cascades, c, reshares) -> None:
+    """Add a post of category c whose slot is taken (or the run ends) to the cascade
+    histogram: its size is 1 + its reshares."""
+    size = 1 + np.int64(reshares)
+    b = cascade_bin(size)
+    cascades[c, b, K.CASCADE_POSTS] += 1
+    cascades[c, b, K.CASCADE_SIZES] += size
+
+
 @njit(cache=True, _nrt=False)
-def publish_intents(out, posts, consts, rules, cal, tc, pc, rs_filter, pending) -> None:
+def publish_intents(out, posts, consts, rules, cal, tally, rs_filter, pending) -> None:
     """Publish the posts formed by `form_intents`, block by block, in order within a block,
-    and add up the blocks' counters. Each post gets the next id and passes its platform's
-    filter (draws from the `filter` stream). A post made visible joins `pending` (its slot;
-    the count in pending[-1]; the caller gives room for every post), whose audiences are
-    drawn after the posting phase (`exposure.schedule_audiences`). Arrays are hoisted into
-    locals, and the kernel is compiled without reference counting (`_nrt=False`): the
+    and add up the blocks' counters into `tally` (a `Tally`). Each post gets the next id
+    and passes its platform's filter (draws from the `filter` stream); the post whose slot
+    it takes goes into the cascade histogram. A post made visible joins `pending` (its
+    slot; the count in pending[-1]; the caller gives room for every post), whose audiences
+    are drawn after the posting phase (`exposure.schedule_audiences`). Arrays are hoisted
+    into locals, and the kernel is compiled without reference counting (`_nrt=False`): the
     calendar push inlined per post takes five arrays, and counting references to them costs
     more than the push."""
+    tc, pc, ct, cascades = tally.tick, tally.platform, tally.category, tally.cascades
+    post_reshares, queued_by = posts.reshares, posts.queued_by
     blocks = out.count.size
     room = out.user.size // blocks
     out_user, out_platform, out_cat, out_minute = out.user, out.platform, out.cat, out.minute
@@ -432,12 +462,19 @@ def publish_intents(out, posts, consts, rules, cal, tc, pc, rs_filter, pending) 
         row = out.counters[b]
         for j in range(len(_INTENT_COUNTER)):
             tc[_INTENT_COUNTER[j]] += row[j]
+        for cc in range(N_CATEGORIES):
+            ct[cc, K.CAT_INTENTS] += row[I_CAT_INTENTS + cc]
+            ct[cc, K.CAT_SELF_CENSORED] += row[I_CAT_SELF_CENSORED + cc]
         first = b * room
         for k in range(first, first + out.count[b]):
             i, p, c, minute = out_user[k], out_platform[k], out_cat[k], out_minute[k]
             pid = counts[5]
             counts[5] = pid + 1
             slot = pid & mask
+            if post_id[slot] >= 0:  # the post that leaves the ring: its cascade is complete
+                count_cascade(cascades, cat[slot], post_reshares[slot])
+            post_reshares[slot] = 0
+            queued_by[slot] = 0
             post_id[slot] = pid
             author[slot] = i
             platform[slot] = p
@@ -448,6 +485,7 @@ def publish_intents(out, posts, consts, rules, cal, tc, pc, rs_filter, pending) 
             engagement[slot] = 0.0
             counts[0] += 1
             tc[K.POSTS] += 1.0
+            ct[c, K.CAT_POSTS] += 1.0
             pc[p, K.P_POSTS] += 1.0
             pc[p, K.P_SCANNED] += 1.0
             if legit[c]:
@@ -467,13 +505,16 @@ def publish_intents(out, posts, consts, rules, cal, tc, pc, rs_filter, pending) 
                 state[slot] = BLOCKED
                 counts[1 + BLOCKED] += 1
                 tc[K.BLOCKED] += 1.0
+                ct[c, K.CAT_BLOCKED] += 1.0
                 if legit[c]:
                     tc[K.WRONGFUL_REMOVED] += 1.0
+                    ct[c, K.CAT_WRONGFUL_REMOVED] += 1.0
                 continue
             if action == A_HOLD:
                 state[slot] = PENDING
                 counts[1 + PENDING] += 1
                 tc[K.HELD] += 1.0
+                ct[c, K.CAT_HELD] += 1.0
                 push(slots, cal_post, cal_viewer, link, meta, minute, pid, REVIEW_ARRIVAL)
                 continue
             state[slot] = VISIBLE
@@ -521,7 +562,6 @@ def post_tick(
         pending = np.zeros(out.user.size + 1, dtype=np.int64)
     pending[-1] = 0
     publish_intents(
-        out, world.posts, consts, rules, world.cal, tally.tick, tally.platform,
-        rs[STREAM["filter"]], pending,
-    )  # fmt: skip
+        out, world.posts, consts, rules, world.cal, tally, rs[STREAM["filter"]], pending
+    )
     return out, pending

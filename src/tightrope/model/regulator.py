@@ -30,7 +30,7 @@ def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, r
     `tightrope.core.world.World`, `tally` a `Tally`.
     """
     posts, people, consts, rules, graph, _cal, _q, _req = world
-    tc, pc, hist = tally
+    tc, pc = tally.tick, tally.platform
     view_log, view_meta = views
     seen = np.cumsum(view_meta)
     logged = seen[-1]
@@ -66,8 +66,7 @@ def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, r
             rules,
             slot,
             float(t_end),
-            tc,
-            pc,
-            hist,
+            K.ROUTE_INSPECTION,
+            tally,
             rs_punish,
         )

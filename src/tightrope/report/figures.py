@@ -171,6 +171,21 @@ NOTES: dict[str, str] = {
     "compliance cost, fines and profit, and the compliance effort in [0, 1] the platform ran "
     "(fixed by the scenario, or adapted to the fines it expects). Means over the runs only: "
     "bands for every platform would hide the lines.",
+    "categories": "What happened to each category of content, as totals of a run, the mean "
+    "over the scenario's runs (runs stored before these tables existed are left out; a "
+    "scenario with none shows n/a). Posts are all that were made, blocked ones too; "
+    "published are those the filter did not block (visible or held). Removals are split by "
+    "route: a review of a post the filter flagged or held, a review a user's report brought "
+    "about, or the regulator's inspection (sweeps and authors' own deletions are not "
+    "modelled yet: 0). Wrongful: legitimate posts blocked or removed. The median minutes to "
+    "removal is over the removals of published posts of the category (held posts never "
+    "seen have none); n/a where there was none.",
+    "cascades": "How far posts spread: a post's cascade size is 1 + the number of times it "
+    "was reshared. Each point is the share of all posts (every category, pooled over the "
+    "scenario's runs) whose size falls in a bin; the bins double (1, 2, 3-4, 5-8, ...), and "
+    "both axes are logarithmic, so a straight falling line is a power law and a line that "
+    "bends down fast means posts rarely travel. A regime that deletes or frightens shortens "
+    "the tail; most posts are never reshared (size 1). Hover for the counts.",
 }
 """The "how to read this" note of each section of the report, by section anchor."""
 
@@ -518,6 +533,52 @@ def time_distributions(hist: pd.DataFrame, colors: dict[str, str]) -> go.Figure 
         type="log", tickvals=_TICKS, ticktext=_TICK_TEXT, title_text="minutes (log scale)"
     )
     fig.update_yaxes(title_text="share of items (%)", rangemode="tozero")
+    return _layout(fig, 420, hovermode="closest")
+
+
+def _size_label(lo: int, hi: int) -> str:
+    return f"{lo:,}" if lo == hi else f"{lo:,}-{hi:,}"
+
+
+def cascade_distribution(casc: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
+    """Cascade sizes: the share of posts per size bin (powers of two), pooled over a
+    scenario's runs and categories, one line per scenario; both axes on a log scale (the
+    x axis at each bin's upper edge, labelled with the bin)."""
+    if casc.empty or not casc["posts"].fillna(0).gt(0).any():
+        return None
+    fig = go.Figure()
+    bins: dict[int, str] = {}
+    for scenario, color in colors.items():
+        sub = casc[(casc["scenario"] == scenario) & (casc["posts"] > 0)]
+        if sub.empty:
+            continue
+        pooled = sub.groupby(["lo_size", "hi_size"], sort=True)["posts"].sum().reset_index()
+        total = float(pooled["posts"].sum())
+        lo = pooled["lo_size"].to_numpy(int)
+        hi = pooled["hi_size"].to_numpy(int)
+        count = pooled["posts"].to_numpy(float)
+        share = count / total
+        labels = [_size_label(int(a), int(b)) for a, b in zip(lo, hi, strict=True)]
+        bins.update(zip(hi.tolist(), labels, strict=True))
+        fig.add_trace(
+            go.Scatter(
+                x=hi,
+                y=share,
+                name=_label(scenario),
+                mode="lines+markers",
+                line={"color": color, "width": 2},
+                marker={"color": color, "size": 7},
+                customdata=[[text, n] for text, n in zip(labels, count.tolist(), strict=True)],
+                hovertemplate="size %{customdata[0]}: %{customdata[1]:,.0f} posts "
+                "(%{y:.3~%})<extra>%{fullData.name}</extra>",
+            )
+        )
+    if not bins:
+        return None
+    ticks = sorted(bins)
+    fig.update_xaxes(type="log", tickvals=ticks, ticktext=[bins[t] for t in ticks],
+                     title_text="cascade size: 1 + reshares (log scale)")  # fmt: skip
+    fig.update_yaxes(type="log", tickformat=_PERCENT_AXIS, title_text="share of posts (log scale)")
     return _layout(fig, 420, hovermode="closest")
 
 

@@ -14,7 +14,7 @@ import html
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -36,12 +36,22 @@ from tightrope.results.storage import (
     run_folders,
     write_text_atomic,
 )
+from tightrope.scenario.content import CATEGORIES
 
 REPORT_NAME = "report.html"
 PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
 ID_COLUMNS = ("run_id", "scenario", "seed", "users", "days", "config_sha256", "replicate")
 _NEEDED = {"ts": {"tick"}, "pl": {"tick", "platform"},
-           "hist": {"measure", "lo_minutes", "hi_minutes", "count"}}  # fmt: skip
+           "hist": {"measure", "lo_minutes", "hi_minutes", "count"}, "cat": {"category"},
+           "casc": {"category", "lo_size", "hi_size", "posts"}}  # fmt: skip
+_TABLES = (("ts", "timeseries"), ("pl", "platforms"), ("hist", "histograms"),
+           ("cat", "categories"), ("casc", "cascades"))  # fmt: skip
+CATEGORY_SHOWN = (
+    "intents", "self_censored", "posts", "published", "blocked", "held", "removed_filter",
+    "removed_report", "removed_inspection", "removed_sweep", "removed_author", "removed",
+    "wrongful_removed", "views", "reshares", "median_minutes_to_removal",
+)  # fmt: skip
+"""Columns of `Result.categories` shown in the report's table by category."""
 _SCENARIO_HEADERS = ("scenario", "description", "runs", "seeds", "users", "days", "tick (min)",
                      "config sha256")  # fmt: skip
 _CSP = (
@@ -128,6 +138,8 @@ class Results:
     comparison: pd.DataFrame | None
     skipped: list[str]
     scenarios: list[str]
+    categories: pd.DataFrame = field(default_factory=pd.DataFrame)  # none: stored before
+    cascades: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -179,7 +191,7 @@ def load_results(results_dir: Path) -> Results:
     check_runs(root)  # a damaged or incomplete run is named, never read
     folders = run_folders(root)
     manifests: dict[str, dict[str, Any]] = {}
-    tables: dict[str, list[pd.DataFrame]] = {n: [] for n in ("s", "ts", "pl", "hist")}
+    tables: dict[str, list[pd.DataFrame]] = {n: [] for n in ("s", *(k for k, _ in _TABLES))}
     skipped: list[str] = []
     regimes: dict[str, dict[str, Any]] = {}  # run id -> label and regime
     for folder in folders:
@@ -200,12 +212,13 @@ def load_results(results_dir: Path) -> Results:
         tables["s"].append(summary.iloc[:1].assign(run_id=rid, scenario=name))
         run_cfg = (manifest.get("config") or {}).get("run") or {}
         tick_minutes = float(run_cfg.get("tick_minutes") or 60)
-        for key, table in (("ts", "timeseries"), ("pl", "platforms"), ("hist", "histograms")):
+        for key, table in _TABLES:
+            # categories and cascades are absent from runs stored before they existed
             frame = _read(folder / f"{table}.parquet")
             if frame is None or frame.empty or not _NEEDED[key] <= set(frame.columns):
                 continue  # nothing to draw from it (the summary still counts the run)
             frame = frame.assign(run_id=rid)
-            if key != "hist":
+            if key in ("ts", "pl"):
                 frame = _timed(frame, tick_minutes)
             tables[key].append(frame)
     if not manifests:
@@ -214,7 +227,7 @@ def load_results(results_dir: Path) -> Results:
     # user saw; two regimes that share a label are told apart by their hash
     shown = display_labels(list(regimes.values()))
     by_run = {rid: shown[r["regime_sha256"]] for rid, r in regimes.items()}
-    for key in ("s", "ts", "pl", "hist"):
+    for key in tables:
         tables[key] = [f.assign(scenario=f["run_id"].map(by_run)) for f in tables[key]]
     summary = _concat(tables["s"])
     comparison = _read(root / "comparison.parquet")
@@ -236,6 +249,8 @@ def load_results(results_dir: Path) -> Results:
         comparison=comparison,
         skipped=skipped,
         scenarios=scenarios,
+        categories=_concat(tables["cat"]),
+        cascades=_concat(tables["casc"]),
     )
 
 
@@ -373,6 +388,48 @@ def _network_table(res: Results) -> str | None:
         if any(c != "n/a" for c in cells[1:]):
             rows.append(cells)
     return _table(["statistic", *res.scenarios], rows)
+
+
+def _by_category(res: Results, figs: _Figures) -> str:
+    """The table by content category (the mean of each count over a scenario's runs that
+    hold it, one group of rows per scenario), then the chart of cascade sizes."""
+    cat = res.categories
+    cols = [c for c in CATEGORY_SHOWN if c in cat.columns]
+    if cat.empty or not cols:
+        parts = ['<p class="empty">n/a: the runs were stored before the tables by category '
+                 "existed (run them again to have them).</p>"]  # fmt: skip
+    else:
+        rows: list[Any] = []
+        for scenario in res.scenarios:
+            sub = cat[cat["scenario"] == scenario]
+            rows.append(scenario)
+            if sub.empty:
+                rows.append(["n/a: stored before the tables by category existed",
+                             *(["n/a"] * len(cols))])  # fmt: skip
+                continue
+            values = sub[cols].apply(pd.to_numeric, errors="coerce")
+            means = values.groupby(sub["category"].astype(str), sort=False).mean()
+            known = [c for c in CATEGORIES if c in means.index]
+            for c in known + sorted(set(means.index) - set(known)):
+                rows.append([c, *(fmt(means.loc[c, k]) for k in cols)])
+        runs = cat.groupby("scenario")["run_id"].nunique()
+        held = ", ".join(f"{_e(s)}: {int(runs.get(s, 0))} of "
+                         f"{int((res.summary['scenario'] == s).sum())}"
+                         for s in res.scenarios)  # fmt: skip
+        parts = [
+            '<p class="muted">Each cell: the mean over the scenario\'s runs that hold the '
+            f"table (runs with it: {held}); the median minutes to removal is the mean of "
+            "the runs' medians.</p>",
+            _table(["category", *cols], rows),
+        ]
+    colors = figures.scenario_colors(res.scenarios)
+    fig = figures.cascade_distribution(res.cascades, colors)
+    parts.append(
+        "<h3>Cascade sizes</h3>"
+        f'<p class="how"><b>Reading the chart.</b> {_e(figures.NOTES["cascades"])}</p>'
+        + figs.embed(fig, "n/a: no cascade sizes recorded (runs stored before they existed).")
+    )
+    return "".join(parts)
 
 
 def _mean_interval(values: pd.Series, key: str) -> object:
@@ -581,6 +638,9 @@ def _run_sections(res: Results, figs: _Figures) -> list[Section]:
         chart(goal, f"{goal.capitalize()} in parts", figures.parts_over_time(ts, goal, colors))
     times = figures.time_distributions(res.histograms, colors)
     chart("times", "Time to removal and time to answer", times, "No removals or answers recorded.")
+    sections.append(
+        ("categories", "By category", figures.NOTES["categories"], _by_category(res, figs))
+    )
     shares = figures.share_bars(res.summary, colors)
     chart("censorship", "Self-censorship and wrongful removals", shares, "No shares recorded.")
     economics = figures.platform_economics(res.platforms, colors)

@@ -1,4 +1,5 @@
-"""What a run gives back: the summary, the time series and the queue-time histograms."""
+"""What a run gives back: the summary, the time series, the queue-time histograms, and what
+happened to each category of content and how far posts spread (cascade sizes)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,47 @@ PLATFORM_COLUMNS: tuple[str, ...] = (
 """Columns of `Result.platforms`, one row per tick and platform."""
 
 HISTOGRAM_COLUMNS: tuple[str, ...] = ("measure", "lo_minutes", "hi_minutes", "count")
-"""Columns of `Result.histograms`: measure is "minutes_to_removal" or "minutes_to_answer"."""
+"""Columns of `Result.histograms`: measure is "minutes_to_removal" or "minutes_to_answer",
+or "minutes_to_removal:<category>" for the removals of one category."""
+
+CATEGORY_COLUMNS: tuple[str, ...] = (
+    "category", "intents", "self_censored", "posts", "published", "blocked", "held",
+    "removed_filter", "removed_report", "removed_inspection", "removed_sweep",
+    "removed_author", "removed", "wrongful_removed", "views", "reshares", "timed_removals",
+    "median_minutes_to_removal",
+)  # fmt: skip
+"""Columns of `Result.categories`, one row per content category (in the order of
+`tightrope.scenario.content.CATEGORIES`), totals of the run (docs/model.md 11.5).
+
+intents, self_censored (suppressed and not displaced), posts (made, as in the time series:
+blocked ones too), published (not blocked: visible or held at publication), blocked, held;
+removals by route: removed_filter (a review of a post the filter flagged or held),
+removed_report (a review a user's report brought about), removed_inspection (the
+regulator), removed_sweep and removed_author (mechanisms to come: 0), removed (their sum);
+wrongful_removed (legitimate posts blocked or removed, as in the time series), views,
+reshares; timed_removals (removals of published posts, which have a time to removal) and
+median_minutes_to_removal (their median, null when there is none). All int64 but the
+category (string) and the median (float64)."""
+
+CASCADE_COLUMNS: tuple[str, ...] = ("category", "lo_size", "hi_size", "posts", "total_size")
+"""Columns of `Result.cascades`, one row per category and cascade-size bin that holds posts
+(docs/model.md 11.6): a post's cascade size is 1 + its reshares; bins are powers of two,
+[lo_size, hi_size] both included (1, 2, 3-4, 5-8, ...); posts in the bin and the sum of
+their sizes (over all rows: posts + reshares of the run). int64 but the category."""
+
+
+def column_type(column: str) -> pa.DataType:
+    """The Arrow type of a column of `Result.categories` or `Result.cascades`."""
+    if column == "category":
+        return pa.string()
+    if column == "median_minutes_to_removal":
+        return pa.float64()
+    return pa.int64()
+
+
+def empty_table(columns: tuple[str, ...]) -> pa.Table:
+    """A table with `columns` (of `Result.categories` or `Result.cascades`) and no rows."""
+    return pa.table({c: pa.array([], column_type(c)) for c in columns})
 
 
 @dataclass(frozen=True)
@@ -36,8 +77,9 @@ class Result:
     """One finished run.
 
     summary: flat mapping of end-of-run figures (see docs/model.md, "Metrics").
-    timeseries, platforms, histograms: Arrow tables; `.to_pandas()` and `polars.from_arrow`
-    convert them without copying where the types allow.
+    timeseries, platforms, histograms, categories, cascades: Arrow tables (columns above);
+    `.to_pandas()` and `polars.from_arrow` convert them without copying where the types
+    allow. categories and cascades default to empty tables (a Result made by hand).
     """
 
     scenario: Scenario
@@ -48,6 +90,8 @@ class Result:
     platforms: pa.Table
     histograms: pa.Table
     meta: dict[str, Any] = field(default_factory=dict)
+    categories: pa.Table = field(default_factory=lambda: empty_table(CATEGORY_COLUMNS))
+    cascades: pa.Table = field(default_factory=lambda: empty_table(CASCADE_COLUMNS))
 
     def to_pandas(self) -> Any:
         """The time series as a pandas DataFrame."""

@@ -7,6 +7,8 @@ Layout of a results folder DIR::
     DIR/runs/<run_id>/timeseries.parquet  Result.timeseries, one row per tick
     DIR/runs/<run_id>/platforms.parquet   Result.platforms, one row per tick and platform
     DIR/runs/<run_id>/histograms.parquet  Result.histograms (queue times in minutes)
+    DIR/runs/<run_id>/categories.parquet  Result.categories, one row per content category
+    DIR/runs/<run_id>/cascades.parquet    Result.cascades, posts by cascade size and category
     DIR/comparison.json                   what `tightrope compare` ran here (owns DIR)
     DIR/comparison.parquet                written by `tightrope compare`
     DIR/experiment.json                   what `tightrope experiment` ran here (owns DIR)
@@ -15,7 +17,9 @@ A folder holds one coherent thing: the runs of one comparison (comparison.json),
 experiment (experiment.json), or single runs stored by `tightrope run`. A command that would
 mix them is refused (`check_folder_kind`), and only one command writes in a folder at a time
 (`folder_lock`). The manifest holds the sha256 of each file of its run; every reader checks
-them (`check_runs`) and names what is missing or damaged instead of reading it.
+them (`check_runs`) and names what is missing or damaged instead of reading it. Runs
+stored before categories.parquet and cascades.parquet existed (`ADDED_TABLES`) lack them,
+and stay readable: a reader checks those two files where the manifest names them.
 
 Runs are grouped by what was run, never by name alone: `regime_sha256` is the hash of the
 config without its seed, and each run carries the `label` that the user saw (the scenario's
@@ -50,16 +54,21 @@ import pyarrow.parquet as pq
 
 from tightrope.errors import InputError
 from tightrope.results.result import Result
+from tightrope.scenario.content import CATEGORIES
 from tightrope.scenario.files import canonical_json
 
 MANIFEST_FORMAT = "tightrope-run/1"
 """The `format` of a run's manifest.json."""
 
-RUN_TABLES: tuple[str, ...] = ("timeseries", "platforms", "histograms")
+RUN_TABLES: tuple[str, ...] = ("timeseries", "platforms", "histograms", "categories", "cascades")
 """The Result tables stored per run, each as `<name>.parquet`."""
 
+ADDED_TABLES: tuple[str, ...] = ("categories", "cascades")
+"""Run tables that runs stored by earlier versions lack: a run folder without one is whole
+when its manifest does not name it (with the sha256 of its files) either."""
+
 VIEWS: tuple[str, ...] = ("summaries", *RUN_TABLES)
-"""Views that `query` exposes: `summaries` (summary.parquet) and the three run tables."""
+"""Views that `query` exposes: `summaries` (summary.parquet) and the run tables."""
 
 _RUN_GLOB = "[!.]*"  # run folders only, never the hidden temporary ones
 _FILES = ("summary", *RUN_TABLES)  # the Parquet files of a run folder
@@ -293,8 +302,9 @@ def run_problem(folder: Path, hashed: tuple[str, ...] = _FILES) -> str | None:
     """What is wrong with a stored run folder, or None when it is whole.
 
     The manifest must be a readable run manifest; every Parquet file of the run must be
-    there; those named in `hashed` must match the sha256 in the manifest (runs stored
-    before the manifest held sha256s: be readable Parquet files)."""
+    there (those of `ADDED_TABLES` where the manifest names them, or where it holds no
+    sha256s and the file is there); those named in `hashed` must match the sha256 in the
+    manifest (runs stored before the manifest held sha256s: be readable Parquet files)."""
     file = folder / "manifest.json"
     if not file.is_file():
         return "manifest.json is missing"
@@ -309,6 +319,10 @@ def run_problem(folder: Path, hashed: tuple[str, ...] = _FILES) -> str | None:
     sums = info.get("files")
     for name in _FILES:
         path = folder / f"{name}.parquet"
+        if name in ADDED_TABLES:  # stored before these existed: the manifest says so
+            listed = path.name in sums if isinstance(sums, dict) else path.is_file()
+            if not listed:
+                continue
         if not path.is_file():
             return f"{path.name} is missing"
         if name not in hashed:
@@ -545,8 +559,10 @@ def _source(path: Path, name: str) -> str:
 def query(out_dir: str | Path, sql: str, params: Mapping[str, Any] | None = None) -> pa.Table:
     """Run DuckDB SQL over a results folder and return an Arrow table.
 
-    The SQL sees the views `summaries`, `timeseries`, `platforms` and `histograms`, each
-    the union of every stored run (columns matched by name). Views with no files are absent.
+    The SQL sees the views `summaries`, `timeseries`, `platforms`, `histograms`,
+    `categories` and `cascades`, each the union of every stored run (columns matched by
+    name). Views with no files are absent (categories and cascades have none from runs
+    stored before they existed).
     Example: `query("results", "SELECT scenario, avg(freedom_score) FROM summaries GROUP BY 1")`.
     Every run folder is checked first (`check_runs`): a damaged one is an InputError.
     """
@@ -633,3 +649,27 @@ def load_timeseries(out_dir: str | Path) -> pa.Table:
     if not _has(path, "timeseries"):
         return pa.table({})
     return _query(path, "SELECT * FROM timeseries ORDER BY run_id, tick")
+
+
+_CATEGORY_ORDER = "list_position([{}], category)".format(", ".join(f"'{c}'" for c in CATEGORIES))
+"""SQL that sorts rows by category in the order of CATEGORIES (not by name)."""
+
+
+def load_categories(out_dir: str | Path) -> pa.Table:
+    """Every stored run's table by content category (`Result.categories`), with run_id,
+    scenario and seed in front; runs stored before it existed have no rows here."""
+    path = _results_dir(out_dir)
+    check_runs(path, hashed=("categories",))
+    if not _has(path, "categories"):
+        return pa.table({})
+    return _query(path, f"SELECT * FROM categories ORDER BY run_id, {_CATEGORY_ORDER}")
+
+
+def load_cascades(out_dir: str | Path) -> pa.Table:
+    """Every stored run's cascade sizes (`Result.cascades`), with run_id, scenario and seed
+    in front; runs stored before it existed have no rows here."""
+    path = _results_dir(out_dir)
+    check_runs(path, hashed=("cascades",))
+    if not _has(path, "cascades"):
+        return pa.table({})
+    return _query(path, f"SELECT * FROM cascades ORDER BY run_id, {_CATEGORY_ORDER}, lo_size")
