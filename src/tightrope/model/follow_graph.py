@@ -37,7 +37,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit, prange
 
-from tightrope.core.graph import Graph
+from tightrope.core.graph import Graph, in_sorted_row, transpose_lists
 from tightrope.core.rng import alias_fill, alias_pick, derive, integer, numpy_generator, uniform
 
 
@@ -408,41 +408,8 @@ def closure_follows(
             gotc[u] = k
 
 
-@njit(cache=True)
-def followers_csr(off, got, out, n):
-    """Followers CSR of the drawn rows (users in increasing order, so rows come sorted)."""
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    for u in range(n):
-        for j in range(off[u], off[u] + got[u]):
-            ptr[out[j] + 1] += 1
-    for i in range(n):
-        ptr[i + 1] += ptr[i]
-    fill = ptr[:-1].copy()
-    idx = np.empty(ptr[n], dtype=np.int32)
-    for u in range(n):
-        for j in range(off[u], off[u] + got[u]):
-            d = out[j]
-            idx[fill[d]] = u
-            fill[d] += 1
-    return ptr, idx
-
-
 # --------------------------------------------------------------------------------------
 # 5. follow-backs
-
-
-@njit(cache=True, inline="always")
-def _has(ptr, idx, row, v) -> bool:
-    """Is v in the sorted row `row` of the CSR?"""
-    lo = ptr[row]
-    hi = ptr[row + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if idx[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo < ptr[row + 1] and idx[lo] == v
 
 
 @njit(cache=True, parallel=True)
@@ -456,7 +423,7 @@ def one_way_followers(ptr, idx):
     for v in prange(n):
         c = 0
         for j in range(ptr[v], ptr[v + 1]):
-            if not _has(ptr, idx, idx[j], v):
+            if not in_sorted_row(ptr, idx, idx[j], v):
                 one_way[j] = True
                 c += 1
         count[v] = c
@@ -483,25 +450,6 @@ def follow_backs(key, ptr, idx, one_way, p_back, off, out, fill):
                     c += 1
         cnt[v] = c
     return cnt
-
-
-@njit(cache=True)
-def _transpose_lists(off, cnt, lst, n):
-    """CSR of u -> the v's whose list holds u (v ascending, so rows come sorted)."""
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    for v in range(n):
-        for j in range(off[v], off[v] + cnt[v]):
-            ptr[lst[j] + 1] += 1
-    for i in range(n):
-        ptr[i + 1] += ptr[i]
-    fill = ptr[:-1].copy()
-    idx = np.empty(ptr[n], dtype=np.int32)
-    for v in range(n):
-        for j in range(off[v], off[v] + cnt[v]):
-            u = lst[j]
-            idx[fill[u]] = v
-            fill[u] += 1
-    return ptr, idx
 
 
 @njit(cache=True, parallel=True)
@@ -556,7 +504,7 @@ def _take(ptr, idx, u, lo, hi, taken, members, pos, have, size, mutual):
         v = idx[j]
         if v < lo or v >= hi or taken[v - lo]:
             continue
-        if mutual and not _has(ptr, idx, v, u):
+        if mutual and not in_sorted_row(ptr, idx, v, u):
             continue
         taken[v - lo] = True
         members[pos] = v
@@ -677,7 +625,8 @@ def draw_follows(n, s, rb, cptr, region, community, m, nclos, w, key):
     tries = s.closure_local_tries
     closure_follows(key[1], off, got, nclos, place, bounds, acc, ali, tries, hsize, 256, out, gotc)
     del acc, ali, place
-    return followers_csr(off, got + gotc, out, n)
+    # followers CSR of the drawn rows (users in increasing order, so rows come sorted)
+    return transpose_lists(off, got + gotc, out, n)
 
 
 def add_follow_backs(bptr, bidx, s, key):
@@ -694,7 +643,7 @@ def add_follow_backs(bptr, bidx, s, key):
     back = np.empty(int(boff[-1]), dtype=np.int32)
     follow_backs(key, bptr, bidx, one_way, p_back, boff, back, True)
     del one_way
-    tptr, tidx = _transpose_lists(boff, cnt, back, n)
+    tptr, tidx = transpose_lists(boff, cnt, back, n)
     del back
     return _merge_rows(bptr, bidx, tptr, tidx)
 

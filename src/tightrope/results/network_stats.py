@@ -25,23 +25,9 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from tightrope.core.graph import Graph
+from tightrope.core.graph import Graph, in_sorted_row
 
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)
-
-
-@njit(cache=True, inline="always")
-def _has(ptr, idx, row, v) -> bool:
-    """Is v in the sorted row `row`?"""
-    lo = ptr[row]
-    hi = ptr[row + 1]
-    while lo < hi:
-        mid = (lo + hi) >> 1
-        if idx[mid] < v:
-            lo = mid + 1
-        else:
-            hi = mid
-    return lo < ptr[row + 1] and idx[lo] == v
 
 
 @njit(cache=True, parallel=True)
@@ -166,7 +152,7 @@ def local_clustering(uptr, uidx, nodes, chunks):
                             links2 += 1
                 else:
                     for q in range(uptr[u], uptr[u + 1]):
-                        if _has(uptr, uidx, v, uidx[q]):
+                        if in_sorted_row(uptr, uidx, v, uidx[q]):
                             links2 += 1
             out[t] = links2 / (du * (du - 1.0))
     return out
@@ -184,7 +170,7 @@ def _wedge_closed(uptr, uidx, cum, draws) -> int:
         b = min(int(draws[t, 2] * (d - 1)), d - 2)
         if b >= a:
             b += 1
-        if _has(uptr, uidx, uidx[uptr[c] + a], uidx[uptr[c] + b]):
+        if in_sorted_row(uptr, uidx, uidx[uptr[c] + a], uidx[uptr[c] + b]):
             closed += 1
     return closed
 
