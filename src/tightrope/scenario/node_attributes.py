@@ -69,71 +69,77 @@ def _read(path: str | Path) -> pa.Table:
         raise InputError(f"{where}: not a readable CSV table with a header row ({first})") from None
 
 
-def _ids(col: list[str], where: str, users: int) -> np.ndarray:
-    ids = np.empty(len(col), dtype=np.int64)
-    for k, text in enumerate(col):
-        try:
-            value = int(text.strip())
-        except ValueError:
-            raise InputError(
-                f"{where}, line {_line(k)}: id {text!r} is not a whole number"
-            ) from None
-        if not 0 <= value < users:
-            raise InputError(
-                f"{where}, line {_line(k)}: id {value} is not a user of the edge list "
-                f"(ids 0 to {users - 1})"
-            )
-        ids[k] = value
+def _first(bad: np.ndarray) -> int | None:
+    """The first row flagged in `bad`, or None."""
+    rows = np.flatnonzero(bad)
+    return int(rows[0]) if rows.size else None
+
+
+def _whole_numbers(col: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The column's whole numbers (int64) and where a cell is not one (then 0)."""
+    text = np.char.strip(col.astype(str))
+    ok = np.char.isdigit(np.char.lstrip(text, "+-")) & (np.char.str_len(text) <= 18)
+    values = np.zeros(col.size, dtype=np.int64)
+    values[ok] = text[ok].astype(np.int64)
+    return values, ~ok
+
+
+def _ids(col: np.ndarray, where: str, users: int) -> np.ndarray:
+    ids, bad = _whole_numbers(col)
+    if (k := _first(bad)) is not None:
+        raise InputError(f"{where}, line {_line(k)}: id {col[k]!r} is not a whole number")
+    if (k := _first((ids < 0) | (ids >= users))) is not None:
+        raise InputError(
+            f"{where}, line {_line(k)}: id {int(ids[k])} is not a user of the edge list "
+            f"(ids 0 to {users - 1})"
+        )
     order = np.argsort(ids, kind="stable")
-    twice = np.nonzero(np.diff(ids[order]) == 0)[0]
+    twice = np.flatnonzero(np.diff(ids[order]) == 0)
     if twice.size:
         k = int(order[twice[0] + 1])
         raise InputError(f"{where}, line {_line(k)}: id {int(ids[k])} is listed twice")
     return ids
 
 
-def _kinds(col: list[str], where: str) -> np.ndarray:
-    out = np.empty(len(col), dtype=np.int8)
-    for k, text in enumerate(col):
-        name = text.strip()
-        if name not in KINDS:
-            raise InputError(
-                f"{where}, line {_line(k)}: kind {name!r} is not a kind of account "
-                f"(allowed: {', '.join(KINDS)})"
-            )
-        out[k] = KINDS.index(name)
-    return out
+def _kinds(col: np.ndarray, where: str) -> np.ndarray:
+    names = np.char.strip(col.astype(str))
+    known = np.asarray(KINDS)
+    if (k := _first(~np.isin(names, known))) is not None:
+        raise InputError(
+            f"{where}, line {_line(k)}: kind {str(names[k])!r} is not a kind of account "
+            f"(allowed: {', '.join(KINDS)})"
+        )
+    distinct, inverse = np.unique(names, return_inverse=True)
+    return np.array([KINDS.index(str(x)) for x in distinct], dtype=np.int8)[inverse]
 
 
-def _regions(col: list[str], where: str) -> np.ndarray:
-    out = np.empty(len(col), dtype=np.int32)
-    for k, text in enumerate(col):
-        try:
-            value = int(text.strip())
-        except ValueError:
-            value = -1
-        if not 0 <= value < MAX_REGIONS:
-            raise InputError(
-                f"{where}, line {_line(k)}: region {text!r} is not a whole number from 0 "
-                f"to {MAX_REGIONS - 1}"
-            )
-        out[k] = value
-    return out
+def _regions(col: np.ndarray, where: str) -> np.ndarray:
+    values, bad = _whole_numbers(col)
+    if (k := _first(bad | (values < 0) | (values >= MAX_REGIONS))) is not None:
+        raise InputError(
+            f"{where}, line {_line(k)}: region {col[k]!r} is not a whole number from 0 "
+            f"to {MAX_REGIONS - 1}"
+        )
+    return values.astype(np.int32)
 
 
-def _platforms(col: list[str], where: str, names: list[str]) -> np.ndarray:
-    out = np.zeros(len(col), dtype=np.uint8)
-    for k, text in enumerate(col):
+def _platforms(col: np.ndarray, where: str, names: list[str]) -> np.ndarray:
+    """Each row's platform bits. The distinct cells are few (combinations of at most 8
+    platforms), so each is parsed once and the rows take its bits."""
+    cells, inverse = np.unique(col.astype(str), return_inverse=True)
+    bits = np.zeros(cells.size, dtype=np.uint8)
+    for c, text in enumerate(cells):
         for name in (t.strip() for t in text.split(";")):
             if not name:
                 continue
             if name not in names:
+                k = int(np.flatnonzero(inverse == c)[0])
                 raise InputError(
                     f"{where}, line {_line(k)}: platform {name!r} is not defined in the "
                     f"scenario (defined: {', '.join(names)})"
                 )
-            out[k] |= np.uint8(1 << names.index(name))
-    return out
+            bits[c] |= np.uint8(1 << names.index(name))
+    return bits[inverse]
 
 
 def read_node_attributes(path: str | Path, users: int, platforms: list[str]) -> NodeAttributes:
@@ -148,7 +154,7 @@ def read_node_attributes(path: str | Path, users: int, platforms: list[str]) -> 
         raise InputError(f"{where}: no 'id' column (the header must name it)")
     if table.num_rows == 0:
         raise InputError(f"{where}: the table has no rows")
-    cols = {c: table.column(c).to_pylist() for c in table.column_names}
+    cols = {c: table.column(c).to_numpy(zero_copy_only=False) for c in table.column_names}
     return NodeAttributes(
         ids=_ids(cols["id"], where, users),
         kind=_kinds(cols["kind"], where) if "kind" in cols else None,
