@@ -399,20 +399,20 @@ def _sat(x: float, ref: float) -> float:
 
 def test_a_part_at_its_reference_scores_one_half(tiny_world: TinyWorld) -> None:
     sets = (
-        "metrics.harm_views_per_user_ref=2.0",
-        "metrics.rumor_views_per_user_ref=4.0",
+        "metrics.harm_views_per_user_30_days_ref=2.0",
+        "metrics.rumor_views_per_user_30_days_ref=4.0",
         "metrics.incidents_per_30_days_ref=3.0",
         "metrics.views_per_user_day_ref=8.0",
-        "metrics.criticism_views_per_user_ref=6.0",
+        "metrics.criticism_views_per_user_30_days_ref=6.0",
     )
     sc = tiny_world(overrides=sets).scenario
     n, days = 100, 10.0
     totals = _totals(
-        harm_views=2.0 * n,
-        rumor_views=4.0 * n,
+        harm_views=2.0 * n * days / 30.0,
+        rumor_views=4.0 * n * days / 30.0,
         incidents=3.0 * days / 30.0,
         views=8.0 * n * days,
-        criticism_views=6.0 * n,
+        criticism_views=6.0 * n * days / 30.0,
         intents=10.0,
         legit_posts=10.0,
     )
@@ -423,7 +423,7 @@ def test_a_part_at_its_reference_scores_one_half(tiny_world: TinyWorld) -> None:
     assert out["views_per_user_day"] == pytest.approx(8.0)
     assert out["profit_margin"] == 0.0
     assert out["freedom_score"] == pytest.approx((1.0 + 1.0 + 0.5) / 3)
-    assert out["criticism_views_per_user"] == pytest.approx(6.0)
+    assert out["criticism_views_per_user"] == pytest.approx(6.0 * days / 30.0)
 
 
 def test_goal_scores_follow_the_formulas(tiny_world: TinyWorld) -> None:
@@ -445,19 +445,24 @@ def test_goal_scores_follow_the_formulas(tiny_world: TinyWorld) -> None:
     )
     stats = np.array([20.0, 30.0, 40.0, 12.0, 180.0, 3.0, 40.0, 10.0])
     money = _money(1000.0, 250.0)
-    harm, rumor, inc30 = 60.0 / n, 3000.0 / n, 2.0 * 30.0 / days
+    harm, rumor, inc30 = 60.0 / n * 30 / days, 3000.0 / n * 30 / days, 2.0 * 30.0 / days
     order = (
         1
         - (
-            _sat(harm, m.harm_views_per_user_ref)
-            + _sat(rumor, m.rumor_views_per_user_ref)
+            _sat(harm, m.harm_views_per_user_30_days_ref)
+            + _sat(rumor, m.rumor_views_per_user_30_days_ref)
             + _sat(inc30, m.incidents_per_30_days_ref)
         )
         / 3
     )
     views_day = 48_000.0 / n / days
     development = (180.0 / n + _sat(views_day, m.views_per_user_day_ref) + 0.5 + 0.5 * 0.25) / 3
-    free_parts = [1 - 60 / 400, 1 - 30 / 300, _sat(700.0 / n, m.criticism_views_per_user_ref)]
+    criticism = 700.0 / n * 30 / days
+    free_parts = [
+        1 - 60 / 400,
+        1 - 30 / 300,
+        _sat(criticism, m.criticism_views_per_user_30_days_ref),
+    ]
     out = scores(sc, t, n, days, stats, money, False)
     freedom = (sum(free_parts) + 35 / 50) / 4  # no foreign platform: no access part
     assert out["order_score"] == pytest.approx(order)

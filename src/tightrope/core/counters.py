@@ -56,7 +56,7 @@ CALLS_TO_ACTION = T["calls_to_action"]
 
 PLATFORM: tuple[str, ...] = (
     "posts", "views", "removed", "commerce_posts", "fines", "reviews", "flagged",
-    "prohibited_views", "scanned", "violations",
+    "prohibited_views", "scanned", "violations", "harm", "checks",
 )  # fmt: skip
 P = {name: i for i, name in enumerate(PLATFORM)}
 P_POSTS = P["posts"]
@@ -69,6 +69,8 @@ P_FLAGGED = P["flagged"]
 P_PROHIBITED_VIEWS = P["prohibited_views"]
 P_SCANNED = P["scanned"]
 P_VIOLATIONS = P["violations"]
+P_HARM = P["harm"]  # harm-weighted views (category harm per view)
+P_CHECKS = P["checks"]  # the regulator's checks that drew a post of the platform
 
 # Histograms of minutes: 1-minute bins up to a day, then hourly bins up to 7 days, then one
 # bin for anything longer.

@@ -60,6 +60,7 @@ from tightrope.model.feed import FeedViews, new_candidates
 from tightrope.model.platforms import Economy
 from tightrope.model.policy import Consts, Law, Rules
 from tightrope.model.posting import Intents
+from tightrope.model.sanctions import Ladder
 from tightrope.results.storage import atomic_open
 from tightrope.scenario.files import config_sha256
 from tightrope.scenario.schema import Event
@@ -83,6 +84,7 @@ _CLASSES: dict[str, type] = {
         FeedViews,
         Graph,
         Intents,
+        Ladder,
         Law,
         People,
         Posts,

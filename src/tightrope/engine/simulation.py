@@ -49,7 +49,7 @@ from tightrope.model.metrics import (
     scores,
     summary,
 )
-from tightrope.model.mobilisation import mobilise
+from tightrope.model.mobilisation import after_incident, mobilise
 from tightrope.model.network import build_network
 from tightrope.model.people import daily_update
 from tightrope.model.platforms import Economy
@@ -63,6 +63,7 @@ from tightrope.model.reactions import (
     suspend_platforms,
 )
 from tightrope.model.regulator import inspect
+from tightrope.model.sanctions import Ladder, scrutiny
 from tightrope.results.network_stats import network_stats
 from tightrope.results.result import (
     CASCADE_COLUMNS,
@@ -75,7 +76,7 @@ from tightrope.results.result import (
 )
 from tightrope.scenario.content import CATEGORIES
 from tightrope.scenario.files import config_sha256
-from tightrope.scenario.schema import Scenario
+from tightrope.scenario.schema import SANCTION_STEPS, Scenario
 
 
 class Tick(NamedTuple):
@@ -168,6 +169,7 @@ class Simulation:
         self.blocked = np.array([p in sc.state.access.blocked for p in self.names], np.uint8)
         self.platform_suspended_until = np.zeros(n_p, dtype=np.int64)
         self.economy = Economy(sc, n)
+        self.ladder = Ladder(sc, self.names, self.consts.p_regulated)
         self.events = schedule(sc)
         self.events_rng = numpy_generator(seed, "events")
         self.intensity_adaptive = 0.0
@@ -320,9 +322,12 @@ class Simulation:
         law's limit of violations are suspended (tightrope.model.regulator, reactions)."""
         sc = self.scenario
         ins = sc.state.inspection
+        checks = inspection_checks(sc, self.n_users, tick.minutes, self.rules.intensity)
+        if self.ladder.active:
+            checks *= scrutiny(self.ladder.step, self.ladder.per_step)
         inspect(
             tick.end,
-            inspection_checks(sc, self.n_users, tick.minutes, self.rules.intensity),
+            checks,
             ins.fine_per_violation,
             ins.fine_growth,
             self.window,
@@ -343,16 +348,37 @@ class Simulation:
         if incident_happens(sc, self.mobilised, self.n_users, tick.t0, self.last_incident):
             self.tc[K.INCIDENTS] += 1.0
             self.last_incident = tick.t0
+            after_incident(self.people, mob.incident_relief)
         self.burst, self.sensitive_average = sensitive_moment(
             sc, self.tc[K.SENSITIVE_POSTS], self.tc[K.POSTS], self.sensitive_average, tick.minutes
         )
 
     def phase_economics(self, tick: Tick) -> None:
-        """Revenue, costs, fines, profit; at the end of a day, adaptive compliance
+        """Revenue, costs, fines, profit; the state's review of each platform's record and
+        its sanctions (tightrope.model.sanctions); at the end of a day, adaptive compliance
         (tightrope.model.platforms)."""
-        self.money = self.economy.tick(tick.t0, tick.minutes, self.pc, self.tc[K.REGULATOR_CHECKS])
+        ladder = self.ladder
+        named = ladder.named(tick.t0) * ladder.naming_loss if ladder.active else None
+        self.money = self.economy.tick(
+            tick.t0, tick.minutes, self.pc, self.tc[K.REGULATOR_CHECKS], named
+        )
+        if ladder.active:
+            ladder.observe(self.pc, self.money[0], self.economy.ad_revenue)
+            fines = ladder.review(
+                tick.end, self.names, self.platform_suspended_until, self.economy.effort
+            )
+            if fines.any():
+                self.money[2] += fines
+                self.money[3] -= fines
+                self.tc[K.FINES] += fines.sum()
         if tick.new_day:
-            self.economy.adapt(tick.end, self._prohibited_detection(), self._full_cost())
+            self.economy.adapt(
+                tick.end,
+                self._prohibited_detection(),
+                self._full_cost(),
+                self._harm_detection(),
+                ladder,
+            )
 
     def phase_daily(self, tick: Tick) -> None:
         """Once a day: fear, grievance, trust, satisfaction, moves, VPNs
@@ -386,6 +412,17 @@ class Simulation:
                 c for c in CATEGORIES if self.rules.state_prohibited[j, CATEGORIES.index(c)] > 0
             ]
             out[j] = np.mean([getattr(det, c) for c in prohibited]) if prohibited else 0.0
+        return out
+
+    def _harm_detection(self) -> np.ndarray:
+        """Per platform, the filter's detection at full effort weighted by the categories'
+        harm per view (what advertisers mind); 0 where no category does harm."""
+        harm = np.array([getattr(self.scenario.content, c).harm_per_view for c in CATEGORIES])
+        out = np.zeros(len(self.names))
+        if harm.sum() > 0:
+            for j, name in enumerate(self.names):
+                det = self.scenario.platforms[name].moderation.filter.detection
+                out[j] = float(np.dot([getattr(det, c) for c in CATEGORIES], harm) / harm.sum())
         return out
 
     def _full_cost(self) -> np.ndarray:
@@ -461,6 +498,9 @@ class Simulation:
                     int(self.queues.size[j]),
                     int(self.platform_suspended_until[j] > t0 + L),
                     int(self.blocked[j]),
+                    self.pc[j, K.P_CHECKS],
+                    self.pc[j, K.P_VIOLATIONS],
+                    int(self.ladder.step[j]),
                 ]
             )
 
@@ -478,6 +518,8 @@ class Simulation:
             self._money_dict(),
             bool(self.consts.p_foreign.any()),
         )
+        for step in SANCTION_STEPS:  # the state's sanctions of the run (section 8.9)
+            summ[f"sanctions_{step}"] = float(sum(row[3] == step for row in self.ladder.log))
         cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)
         ts = pa.table(
             {
@@ -496,6 +538,7 @@ class Simulation:
             "queue_length": pa.int64(),
             "suspended": pa.int64(),
             "blocked": pa.int64(),
+            "sanction_step": pa.int64(),
         }
         plat = pa.table(
             {
@@ -538,6 +581,7 @@ class Simulation:
             ),
             "posts_created": int(self.posts.counts[0]),
             "events": list(self.events.log),
+            "sanctions": [list(row) for row in self.ladder.log],
             "network": self.network,
         }
         return Result(

@@ -95,8 +95,9 @@ C_VIEWS, C_LOST, C_HARM, C_RUMOR, C_CRITICISM, C_REPORTS, C_RESHARES = 0, 1, 2, 
 C_PLATFORM_VIEWS, C_PROHIBITED_VIEWS = 8, 16
 C_CATEGORY_VIEWS = 24
 C_CATEGORY_RESHARES = C_CATEGORY_VIEWS + N_CATEGORIES
+C_PLATFORM_HARM = C_CATEGORY_RESHARES + N_CATEGORIES  # harm-weighted views of each platform
 PART_COUNTERS = 64
-assert C_CATEGORY_RESHARES + N_CATEGORIES <= PART_COUNTERS
+assert C_PLATFORM_HARM + 8 <= PART_COUNTERS
 
 
 def viewer_parts(n_users: int) -> int:
@@ -307,6 +308,7 @@ def view_parts(
             harm = cat_harm[c]
             if harm > 0.0:
                 row[C_HARM] += harm
+                row[C_PLATFORM_HARM + p] += harm
                 day_harm[v] += harm
             s = susceptibility[v]
             if c == RUMOR:
@@ -382,6 +384,7 @@ def follow_up(
         for p in range(n_p):
             pc[p, K.P_VIEWS] += row[C_PLATFORM_VIEWS + p]
             pc[p, K.P_PROHIBITED_VIEWS] += row[C_PROHIBITED_VIEWS + p]
+            pc[p, K.P_HARM] += row[C_PLATFORM_HARM + p]
         for c in range(N_CATEGORIES):
             ct[c, K.CAT_VIEWS] += row[C_CATEGORY_VIEWS + c]
             ct[c, K.CAT_RESHARES] += row[C_CATEGORY_RESHARES + c]

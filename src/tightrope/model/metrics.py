@@ -123,12 +123,13 @@ def scores(
     days = max(days, 1e-9)
     harm = totals["harm_views"] / n
     rumor = totals["rumor_views"] / n
-    incidents30 = totals["incidents"] * 30.0 / days
+    per_30 = 30.0 / days  # the score's parts are rates, so that a score means the same
+    incidents30 = totals["incidents"] * per_30  # over any length of run
     order = 1.0 - float(
         np.mean(
             [
-                _sat(harm, m.harm_views_per_user_ref),
-                _sat(rumor, m.rumor_views_per_user_ref),
+                _sat(harm * per_30, m.harm_views_per_user_30_days_ref),
+                _sat(rumor * per_30, m.rumor_views_per_user_30_days_ref),
                 _sat(incidents30, m.incidents_per_30_days_ref),
             ]
         )
@@ -151,7 +152,11 @@ def scores(
     legit = totals["legit_posts"]
     wrongful = totals["wrongful_removed"] / legit if legit else 0.0
     criticism = totals["criticism_views"] / n
-    parts = [1.0 - self_censored, 1.0 - wrongful, _sat(criticism, m.criticism_views_per_user_ref)]
+    parts = [
+        1.0 - self_censored,
+        1.0 - wrongful,
+        _sat(criticism * per_30, m.criticism_views_per_user_30_days_ref),
+    ]
     requests = totals["requests"]
     answered = totals["answered"] / requests if requests else math.nan
     if requests:

@@ -5,7 +5,9 @@ is at least the floor mobilises when calls seen x grievance reaches their own th
 (drawn once, normal with the scenario's mean and spread), and stays mobilised while it
 holds. Mobilised users call for action far more often, which spreads the call. When the
 mobilised share of the population reaches the critical mass, an offline incident happens
-(at most one a day), which the state counts and may react to.
+(at most one a day), which the state counts and may react to. Those who took part have
+acted: they keep `1 - incident_relief` of their grievance and of the calls they counted
+(`after_incident`), so that mobilisation comes in cycles rather than every day.
 """
 
 from __future__ import annotations
@@ -39,4 +41,21 @@ def mobilise(people, tick_minutes, decay_per_day, floor) -> int:
         on = mobilises(people.grievance[i], people.calls_seen[i], people.threshold[i], floor)
         people.mobilised[i] = 1 if on else 0
         n += 1 if on else 0
+    return n
+
+
+@njit(cache=True)
+def after_incident(people, relief) -> int:
+    """Those mobilised at an offline incident have acted: each keeps `1 - relief` of their
+    grievance and of their count of calls seen (relief in [0, 1]; 0 changes nothing).
+    Returns how many took part."""
+    n = 0
+    if relief <= 0.0:
+        return n
+    keep = 1.0 - relief
+    for i in range(people.kind.size):
+        if people.mobilised[i]:
+            people.grievance[i] *= keep
+            people.calls_seen[i] *= keep
+            n += 1
     return n

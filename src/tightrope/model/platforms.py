@@ -17,9 +17,12 @@ views of the prohibited content that e removes.
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from tightrope.core import counters as K
+from tightrope.model.sanctions import Ladder, audit_breach, escalation_chance
 from tightrope.scenario.schema import Scenario
 
 
@@ -43,6 +46,9 @@ def choose_effort(
     period_days: float,
     grid: np.ndarray,
     min_miss_share: float,
+    *,
+    escalation: Escalation | None = None,
+    advertisers: Advertisers | None = None,
 ) -> float:
     """The compliance choice: the effort of `grid` of highest expected profit next period.
 
@@ -55,6 +61,15 @@ def choose_effort(
     - for each e: violations `viol = C x s x (1 - d x e)`, fine
       `fine x (1 + fine_growth x viol / max(period_days, 1))`, value
       `R x (1 - s x d x (e - e0)) - u x e - viol x fine(e)`;
+    - with the state's ladder (`escalation`), less the expected sanctions: reviews in the
+      period x `expected_sanctions(chance of a breach, costs of the steps ahead)`
+      (`tightrope.model.sanctions`); the chance of a breach is 1 below the effort the
+      state's audit requires, else `escalation_chance(s x (1 - d x e), tolerated share,
+      checks per review, evidence_z)`;
+    - with advertisers who mind harm (`advertisers`), plus the ad revenue their cut changes
+      by: `ad x (m(e) - m(e0))` with `m(e) = 1 - min(1, sensitivity x max(0, h x (1 - dh
+      x e) - tolerance))`, h the harm per view before filtering inferred as s is, dh the
+      filter's harm-weighted detection;
     the first e of highest value (lowest effort on ties). Money in the scenario's currency.
     """
     d = min(float(detection), 1.0)
@@ -65,7 +80,74 @@ def choose_effort(
     violations = checks * s * (1.0 - d * e)
     fine_now = fine * (1.0 + fine_growth * violations / max(period_days, 1))
     value = revenue * (1.0 - s * d * (e - e0)) - unit_cost * e - violations * fine_now
+    if escalation is not None and escalation.costs:
+        chance = np.array(
+            [
+                1.0
+                if audit_breach(float(x), escalation.required_effort)
+                else escalation_chance(
+                    s * (1.0 - d * x),
+                    escalation.tolerated_share,
+                    escalation.checks,
+                    escalation.evidence_z,
+                )
+                for x in e
+            ]
+        )
+        value = value - escalation.reviews * expected_sanctions(chance, escalation.costs)
+    if advertisers is not None and advertisers.sensitivity > 0.0 and views > 0:
+        dh = min(float(advertisers.detection), 1.0)
+        h = (advertisers.harm / views) / max(1.0 - dh * e0, min_miss_share)
+        tol, sens = advertisers.tolerance, advertisers.sensitivity
+        kept = ad_share_kept(h * (1.0 - dh * e), tol, sens)
+        kept_now = ad_share_kept(h * (1.0 - dh * e0), tol, sens)
+        value = value + advertisers.ad_revenue * (kept - kept_now)
     return float(e[int(np.argmax(value))])
+
+
+def expected_sanctions(chance, costs: list[float]):
+    """The expected cost of the state's next review to a platform that breaches the law
+    with `chance` (scalar or array) at each review: it reckons that a platform which
+    breaches once at an effort breaches again at it, so the j-th step ahead comes with
+    chance^j: `sum_j chance^j x costs[j - 1]` over the steps ahead."""
+    total = 0.0
+    power = 1.0
+    for cost in costs:
+        power = power * chance
+        total = total + power * cost
+    return total
+
+
+class Escalation(NamedTuple):
+    """What an adaptive platform knows of the state's ladder for its choice: the costs of
+    the steps ahead of it (`Ladder.costs_ahead`), the tolerated share of violations among
+    checks, the expected checks per review, the reviews in its period, the effort the
+    state's audit requires and the evidence the state needs (`evidence_z`)."""
+
+    costs: list[float]
+    tolerated_share: float
+    checks: float
+    reviews: float
+    required_effort: float = 0.0
+    evidence_z: float = 0.0
+
+
+class Advertisers(NamedTuple):
+    """What an adaptive platform knows of its advertisers for its choice: the ad revenue of
+    the period before their cut, the harm-weighted views, the filter's harm-weighted
+    detection, and the advertisers' tolerance and sensitivity."""
+
+    ad_revenue: float
+    harm: float
+    detection: float
+    tolerance: float
+    sensitivity: float
+
+
+def ad_share_kept(harm_per_view, tolerance: float, sensitivity: float):
+    """Advertisers' brand safety: the share of ad revenue they still pay,
+    `1 - min(1, sensitivity x max(0, harm per view - tolerance))` (scalar or array)."""
+    return 1.0 - np.minimum(1.0, sensitivity * np.maximum(0.0, harm_per_view - tolerance))
 
 
 class Economy:
@@ -79,6 +161,8 @@ class Economy:
         self.commerce = np.array([p.economics.commerce_revenue_per_post for p in plats])
         self.wage = np.array([p.economics.reviewer_cost_per_hour for p in plats])
         self.fixed = np.array([p.economics.fixed_cost_per_day for p in plats])
+        self.harm_tolerance = np.array([p.economics.advertiser_harm_tolerance for p in plats])
+        self.harm_sensitivity = np.array([p.economics.advertiser_harm_sensitivity for p in plats])
         self.filter_cost = np.array([p.moderation.filter.cost_per_1000_posts for p in plats])
         self.reviewers = np.array(
             [p.moderation.reviewers_per_100k_users * n_users / 100_000 for p in plats]
@@ -86,6 +170,7 @@ class Economy:
         self.hours = [p.moderation.reviewer_hours for p in plats]
         self.adaptive = np.array([p.compliance.mode == "adaptive" for p in plats])
         self.every = np.array([p.compliance.adapt_every_days * 1440 for p in plats])
+        self.horizon = np.array([p.compliance.horizon_days for p in plats])
         self.effort = np.array([p.compliance.effort for p in plats], dtype=np.float64)
         self.grids = [effort_grid(p.compliance.effort_levels) for p in plats]
         self.min_miss = np.array([p.compliance.min_miss_share for p in plats])
@@ -94,33 +179,89 @@ class Economy:
         self.period = np.zeros(
             (len(names), 6)
         )  # revenue, views, prohibited views, checks share, cost, fines
+        self.period_ads = np.zeros((len(names), 2))  # ad revenue before advertisers' cut, harm
         self.next_adapt = self.every.copy()
+        self.ad_revenue = np.zeros(len(names))  # the last tick's
 
-    def tick(self, t0: int, L: int, pc: np.ndarray, checks: float) -> np.ndarray:
-        """Money of the tick [t0, t0 + L): rows revenue, compliance cost, fines, profit."""
+    def tick(
+        self,
+        t0: int,
+        L: int,
+        pc: np.ndarray,
+        checks: float,
+        named_loss: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """Money of the tick [t0, t0 + L): rows revenue, compliance cost, fines, profit
+        (the tick's ad revenue is kept in `ad_revenue`). Advertisers pay `ad_share_kept`
+        of the ad price for the tick's harm per view, less `named_loss` (the share
+        withheld from a publicly named platform)."""
         hours_worked = np.array(
             [_overlap_hours(t0, L, lo, hi) for lo, hi in self.hours], dtype=np.float64
         )
-        revenue = pc[:, K.P_VIEWS] / 1000.0 * self.ad + pc[:, K.P_COMMERCE] * self.commerce
+        views = pc[:, K.P_VIEWS]
+        ads = views / 1000.0 * self.ad
+        ad_revenue = ads
+        if self.harm_sensitivity.any() or (named_loss is not None and named_loss.any()):
+            harm_per_view = np.divide(
+                pc[:, K.P_HARM], views, out=np.zeros_like(views), where=views > 0
+            )
+            kept = ad_share_kept(harm_per_view, self.harm_tolerance, self.harm_sensitivity)
+            if named_loss is not None:
+                kept = kept * (1.0 - named_loss)
+            ad_revenue = ads * kept
+        revenue = ad_revenue + pc[:, K.P_COMMERCE] * self.commerce
         cost = self.reviewers * self.effort * hours_worked * self.wage
         cost += pc[:, K.P_SCANNED] / 1000.0 * self.filter_cost * self.effort
         fines = pc[:, K.P_FINES]
         profit = revenue - cost - fines - self.fixed * L / 1440.0
-        views = pc[:, K.P_VIEWS]
         share = views / views.sum() if views.sum() > 0 else np.zeros_like(views)
         self.period += np.column_stack(
             [revenue, views, pc[:, K.P_PROHIBITED_VIEWS], checks * share, cost, fines]
         )
+        self.period_ads += np.column_stack([ads, pc[:, K.P_HARM]])
+        self.ad_revenue = ad_revenue
         return np.vstack([revenue, cost, fines, profit])
 
-    def adapt(self, now: int, detection: np.ndarray, full_cost: np.ndarray) -> None:
+    def adapt(
+        self,
+        now: int,
+        detection: np.ndarray,
+        full_cost: np.ndarray,
+        harm_detection: np.ndarray,
+        ladder: Ladder | None = None,
+    ) -> None:
         """Re-choose effort on adaptive platforms whose period has ended.
 
         detection[p]: mean flag chance of prohibited categories at full effort; full_cost[p]:
-        compliance cost of a period at full effort (for a platform now at effort 0).
+        compliance cost of a period at full effort (for a platform now at effort 0);
+        harm_detection[p]: the filter's harm-weighted flag chance at full effort; `ladder`:
+        the state's sanctions (`tightrope.model.sanctions.Ladder`), priced in if the law
+        provides any.
         """
         for p in np.nonzero(self.adaptive & (now >= self.next_adapt))[0]:
             rev, views, pviews, checks, cost, _fines = self.period[p]
+            ads, harm = self.period_ads[p]
+            days = self.every[p] / 1440
+            escalation = None
+            if ladder is not None and ladder.active and ladder.regulated[p]:
+                review_days = ladder.every / 1440
+                escalation = Escalation(
+                    costs=ladder.costs_ahead(p, rev / days, ads / days, float(self.horizon[p])),
+                    tolerated_share=ladder.tolerated,
+                    checks=checks * review_days / days,
+                    reviews=days / review_days,
+                    required_effort=ladder.required,
+                    evidence_z=ladder.evidence_z,
+                )
+            advertisers = None
+            if self.harm_sensitivity[p] > 0.0:
+                advertisers = Advertisers(
+                    ad_revenue=ads,
+                    harm=harm,
+                    detection=harm_detection[p],
+                    tolerance=float(self.harm_tolerance[p]),
+                    sensitivity=float(self.harm_sensitivity[p]),
+                )
             self.effort[p] = choose_effort(
                 rev,
                 views,
@@ -132,11 +273,14 @@ class Economy:
                 full_cost[p],
                 self.fine,
                 self.fine_growth,
-                self.every[p] / 1440,
+                days,
                 self.grids[p],
                 self.min_miss[p],
+                escalation=escalation,
+                advertisers=advertisers,
             )
             self.period[p] = 0.0
+            self.period_ads[p] = 0.0
             self.next_adapt[p] = now + self.every[p]
 
 

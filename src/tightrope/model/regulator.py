@@ -46,9 +46,12 @@ def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, r
         k = np.searchsorted(seen, integer(rs, logged), side="right")
         pid = view_log[k, integer(rs, min(view_meta[k], cap))]
         slot = pid & mask
-        if posts.pid[slot] != pid or posts.state[slot] != VISIBLE:
+        if posts.pid[slot] != pid:
             continue
         p = posts.platform[slot]
+        pc[p, K.P_CHECKS] += 1.0
+        if posts.state[slot] != VISIBLE:
+            continue
         if rules.state_prohibited[p, posts.cat[slot]] <= 0.0:
             continue
         tc[K.REGULATOR_VIOLATIONS] += 1.0

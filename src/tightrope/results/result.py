@@ -25,8 +25,12 @@ are as of the end of the tick (scores from the run so far)."""
 PLATFORM_COLUMNS: tuple[str, ...] = (
     "tick", "platform", "active_users", "posts", "views", "removed", "revenue",
     "compliance_cost", "fines", "profit", "effort", "queue_length", "suspended", "blocked",
+    "checks", "violations", "sanction_step",
 )  # fmt: skip
-"""Columns of `Result.platforms`, one row per tick and platform."""
+"""Columns of `Result.platforms`, one row per tick and platform. checks and violations are
+the regulator's checks that drew one of the platform's posts and those that found a
+violation; sanction_step is the platform's step on the state's ladder at the end of the
+tick (0: none; docs/model.md 8.9)."""
 
 HISTOGRAM_COLUMNS: tuple[str, ...] = ("measure", "lo_minutes", "hi_minutes", "count")
 """Columns of `Result.histograms`: measure is "minutes_to_removal" or "minutes_to_answer",

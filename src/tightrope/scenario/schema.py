@@ -392,6 +392,16 @@ class Economics(Strict):
     commerce_revenue_per_post: NonNeg = 0.5
     reviewer_cost_per_hour: NonNeg = 5.0
     fixed_cost_per_day: NonNeg = 0.0
+    advertiser_harm_tolerance: NonNeg = Field(
+        1.0,
+        description="advertisers' brand safety: the harm per view (views weighted by their "
+        "category's harm) above which they pay less for ads",
+    )
+    advertiser_harm_sensitivity: NonNeg = Field(
+        0.0,
+        description="share of ad revenue lost per unit of harm per view above the tolerance "
+        "(0: advertisers do not care)",
+    )
 
 
 class Compliance(Strict):
@@ -407,6 +417,11 @@ class Compliance(Strict):
         0.05,
         description="adaptive: the least share of prohibited views the platform assumes its "
         "filter lets through when it infers their share before filtering",
+    )
+    horizon_days: Annotated[float, Field(gt=0.0, le=36500.0)] = Field(
+        365.0,
+        description="adaptive: days of revenue at which the platform values a permanent loss "
+        "(its licence withdrawn)",
     )
 
 
@@ -433,6 +448,63 @@ class Inspection(Strict):
     fine_growth: NonNeg = Field(0.0, description="fine rise per repeat violation in a window")
     suspend_after_violations: Annotated[int, Field(ge=0)] = 0
     suspension_days: NonNeg = 1.0
+
+
+SANCTION_STEPS = ("naming", "revenue_fine", "suspension", "licence_withdrawal")
+"""The sanctions a law may provide, in `state.sanctions.ladder` (docs/model.md 8.9)."""
+SanctionStep = Literal["naming", "revenue_fine", "suspension", "licence_withdrawal"]
+assert tuple(SanctionStep.__args__) == SANCTION_STEPS  # type: ignore[attr-defined]
+
+
+class Sanctions(Strict):
+    ladder: list[SanctionStep] = Field(
+        default_factory=list,
+        description="the escalation the law provides, in order; empty: none beyond the fine "
+        "per violation",
+    )
+    review_every_days: Annotated[float, Field(gt=0.0, le=365.0)] = Field(
+        7.0, description="days between the state's reviews of each platform's record"
+    )
+    tolerated_violation_share: Share = Field(
+        0.05,
+        description="share of the state's checks on a platform that may find a violation "
+        "before the platform moves up the ladder",
+    )
+    evidence_z: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        1.645,
+        description="the state acts on evidence: violations must exceed the tolerated share "
+        "of checks by this many standard errors (1.645: a one-sided 5% test; 0: any excess)",
+    )
+    required_effort: Share = Field(
+        0.0,
+        description="an audit at each review: a platform whose moderation effort is below "
+        "this breaches the law (0: no audit)",
+    )
+    min_checks: Annotated[int, Field(ge=1)] = Field(
+        20, description="checks on a platform the state needs before it judges its record"
+    )
+    clean_reviews_to_step_down: Annotated[int, Field(ge=1)] = Field(
+        4, description="reviews within tolerance in a row after which a platform steps down"
+    )
+    revenue_fine_share: Share = Field(
+        0.06, description="a revenue fine: this share of the platform's annual revenue"
+    )
+    repeat_growth: NonNeg = Field(
+        1.0, description="each earlier revenue fine raises the next by this share"
+    )
+    naming_advertiser_loss: Share = Field(
+        0.1, description="share of ad revenue a publicly named platform loses"
+    )
+    naming_days: Annotated[float, Field(ge=0.0, le=3650.0)] = Field(
+        30.0, description="days the loss of a public naming lasts"
+    )
+    suspension_days: Annotated[float, Field(ge=0.0, le=3650.0)] = Field(
+        7.0, description="days a suspended platform is offline"
+    )
+    scrutiny_per_step: NonNeg = Field(
+        0.5,
+        description="inspections rise by this share per step of the highest-placed platform",
+    )
 
 
 class Punishment(Strict):
@@ -511,6 +583,7 @@ class State(Strict):
     )
     rulebook: Rulebook = Rulebook()
     inspection: Inspection = Inspection()
+    sanctions: Sanctions = Sanctions()
     punishment: Punishment = Punishment()
     access: Access = Access()
     identity: Identity = Identity()
@@ -529,6 +602,11 @@ class Mobilisation(Strict):
     call_boost: NonNeg = Field(
         20.0,
         description="weight multiplier of calls to collective action in a mobilised user's posts",
+    )
+    incident_relief: Share = Field(
+        0.0,
+        description="share of their grievance and of their calls seen that those taking "
+        "part in an offline incident give up (they have acted; 0: nothing changes)",
     )
 
 
@@ -662,13 +740,15 @@ class Ranking(Strict):
 
 
 class Metrics(Strict):
-    """Reference points of the goal scores: a part equal to its reference scores 0.5."""
+    """Reference points of the goal scores: a part equal to its reference scores 0.5. The
+    views per user are rates per 30 days, so that a score means the same over any length
+    of run (docs/model.md 11.1)."""
 
-    harm_views_per_user_ref: Annotated[float, Field(gt=0)] = 1.0
-    rumor_views_per_user_ref: Annotated[float, Field(gt=0)] = 5.0
+    harm_views_per_user_30_days_ref: Annotated[float, Field(gt=0)] = 1.0
+    rumor_views_per_user_30_days_ref: Annotated[float, Field(gt=0)] = 5.0
     incidents_per_30_days_ref: Annotated[float, Field(gt=0)] = 1.0
     views_per_user_day_ref: Annotated[float, Field(gt=0)] = 10.0
-    criticism_views_per_user_ref: Annotated[float, Field(gt=0)] = 5.0
+    criticism_views_per_user_30_days_ref: Annotated[float, Field(gt=0)] = 5.0
     wants_foreign_threshold: Share = Field(
         0.5,
         description="demand for foreign platforms at which a user counts as wanting them "

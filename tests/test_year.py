@@ -1,0 +1,69 @@
+"""Every preset run for a year at a small size stays in its regime (issue 19, item 2).
+
+A platform the law obliges to moderate (in the jurisdiction, under a state that prohibits
+something and audits effort) never lets its effort fall to zero; no platform loses its
+licence; and the goal scores settle: over the last quarter of
+the year none moves by more than 0.03. docs/model.md 8.9 has the measured table.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tightrope import load_scenario, preset_names, run
+
+pytestmark = pytest.mark.slow
+
+USERS = 1000
+DAYS = 365
+
+
+@pytest.fixture(scope="module", params=preset_names())
+def year(request):
+    sc = load_scenario(request.param, users=USERS, days=DAYS, seed=1)
+    return sc, run(sc)
+
+
+def _mandated(sc) -> list[str]:
+    """Platforms the law obliges to moderate: regulated, adaptive, under an audit."""
+    if sc.state.sanctions.required_effort <= 0.0 or not sc.state.sanctions.ladder:
+        return []
+    jurisdiction = sc.state.jurisdiction or [
+        name for name, p in sc.platforms.items() if not p.foreign
+    ]
+    return [
+        name
+        for name in jurisdiction
+        if sc.platforms[name].compliance.mode == "adaptive" and name not in sc.state.access.blocked
+    ]
+
+
+def test_mandated_moderation_never_falls_to_zero(year):
+    sc, result = year
+    plat = result.platforms.to_pandas()
+    for name in _mandated(sc):
+        effort = plat.loc[plat.platform == name, "effort"].to_numpy()
+        assert effort.min() > 0.0, f"{sc.name}: {name} let its effort fall to 0"
+        assert effort.min() >= sc.state.sanctions.required_effort - 1e-9
+
+
+def test_no_licence_is_withdrawn_and_suspensions_are_rare(year):
+    sc, result = year
+    assert result.summary["sanctions_licence_withdrawal"] == 0
+    plat = result.platforms.to_pandas()
+    per_day = 1440 // sc.run.tick_minutes
+    suspended_days = plat.groupby("platform").suspended.sum() / per_day
+    assert (suspended_days <= 14).all(), suspended_days.to_dict()
+
+
+def test_the_goal_scores_settle(year):
+    sc, result = year
+    ts = result.timeseries.to_pandas()
+    per_day = 1440 // sc.run.tick_minutes
+    last = ts.iloc[-1]
+    quarter = ts.iloc[-1 - 91 * per_day]
+    for score in ("order_score", "development_score", "freedom_score"):
+        moved = abs(float(last[score]) - float(quarter[score]))
+        assert moved <= 0.03, f"{sc.name}: {score} moved {moved:.3f} over the last quarter"
+        assert np.isfinite(last[score])
