@@ -228,15 +228,18 @@ def test_vpn_users_of_a_blocked_platform_are_those_who_reach_it(sim: Simulation)
         assert row["members"] == int(((sim.people.member >> j) & 1).sum())
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     preset=st.sampled_from(tightrope.preset_names()),
+    overrides=st.sampled_from([[], HARSH, [*HARSH, *REGIONS]]),
     users=st.integers(300, 1200),
     days=st.sampled_from([1.0, 1.5]),
     seed=st.integers(0, 2**31),
 )
-def test_invariants_hold_on_small_runs(preset: str, users: int, days: float, seed: int) -> None:
-    sc = tightrope.load_scenario(preset, users=users, days=days, seed=seed)
+def test_invariants_hold_on_small_runs(
+    preset: str, overrides: list[str], users: int, days: float, seed: int
+) -> None:
+    sc = tightrope.load_scenario(preset, overrides, users=users, days=days, seed=seed)
     s = Simulation(sc)
     while s.t < s.n_ticks:
         s.step()
@@ -365,6 +368,9 @@ def test_report_has_the_sections_by_group(result: tightrope.Result, tmp_path: Pa
     for column in ("vpn_users", "members", "punished_users", "mean_fear", "user_days_before",
                    "criticism_per_user_day_after"):  # fmt: skip
         assert f"<th>{column}</th>" in text, column
+    for title in ("By region", "Cohorts"):  # the users of each region and cohort are shown
+        i = text.index(f"<h2>{title}</h2>")
+        assert "<th>users</th>" in text[i : text.index("</section>", i)], title
     for cohort in COHORTS:
         assert f"<td>{cohort}</td>" in text, cohort
     for platform in result.scenario.platforms:

@@ -440,6 +440,10 @@ def _by_category(res: Results, figs: _Figures) -> str:
     return "".join(parts)
 
 
+_RUN_KEYS = ("run_id", "scenario", "seed", "label")
+"""Columns the stored tables and the loader add to a run's table (not counts to show)."""
+
+
 def _by_group(
     res: Results, frame: pd.DataFrame, keys: list[str], what: str, how: str = "mean"
 ) -> str:
@@ -451,7 +455,7 @@ def _by_group(
             f'<p class="empty">n/a: the runs were stored before the tables by {_e(what)} '
             "existed (run them again to have them).</p>"
         )
-    cols = [c for c in frame.columns if c not in (*keys, *ID_COLUMNS, "label")]
+    cols = [c for c in frame.columns if c not in (*keys, *_RUN_KEYS)]
     rows: list[Any] = []
     for scenario in res.scenarios:
         sub = frame[frame["scenario"] == scenario]
