@@ -200,7 +200,9 @@ NOTES: dict[str, str] = {
     "posts and criticism posts before and after its event (the end of the tick of a user's "
     "first punishment, of the first punishment they saw, or for everyone else of the run's "
     "first punishment), summed over the scenario's runs, and the rates per user-day from "
-    "the sums. A punished user's rate after also falls because punishment suspends them.",
+    "the sums. A punished user's rate after also falls because punishment suspends them. "
+    "Before and after are not matched by time of day: a short 'before' in the night has a "
+    "low rate for that reason alone.",
 }
 """The "how to read this" note of each section of the report, by section anchor."""
 
