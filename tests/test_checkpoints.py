@@ -31,7 +31,8 @@ def scenario(seed: int = 4, days: float = 3.0):
 
 def same_result(a: tightrope.Result, b: tightrope.Result) -> None:
     assert json.dumps(a.summary, default=float) == json.dumps(b.summary, default=float)
-    for name in ("timeseries", "platforms", "histograms", "categories", "cascades"):
+    for name in ("timeseries", "platforms", "histograms", "categories", "cascades",
+                 "platform_days", "regions", "cohorts"):  # fmt: skip
         assert getattr(a, name).equals(getattr(b, name)), name
 
 
@@ -237,13 +238,13 @@ def test_a_header_of_another_format_is_refused(tmp_path, day_one) -> None:
         checkpoints.load_checkpoint(ck, scenario(days=2))
     assert str(err.value) == (
         f"checkpoint {ck} is in format tightrope-checkpoint/1, which this version of "
-        "Tightrope cannot read (it reads tightrope-checkpoint/3): start the run afresh"
+        "Tightrope cannot read (it reads tightrope-checkpoint/4): start the run afresh"
     )
     ck.write_bytes(sealed(header | {"format": "something-else/2"}, content))
     with pytest.raises(tightrope.InputError) as err:
         checkpoints.load_checkpoint(ck, scenario(days=2))
     assert str(err.value) == (
-        f"checkpoint {ck}: not a Tightrope checkpoint (expected tightrope-checkpoint/3)"
+        f"checkpoint {ck}: not a Tightrope checkpoint (expected tightrope-checkpoint/4)"
     )
 
 

@@ -150,7 +150,8 @@ def test_run_out_stores_the_run_and_the_report(small: Path, tmp_path: Path) -> N
     run_id = f"small-seed5-{data['config_sha256'][:12]}"
     folder = out / "runs" / run_id
     names = {"manifest.json", "summary.parquet", "timeseries.parquet", "platforms.parquet",
-             "histograms.parquet", "categories.parquet", "cascades.parquet"}  # fmt: skip
+             "histograms.parquet", "categories.parquet", "cascades.parquet",
+             "platform_days.parquet", "regions.parquet", "cohorts.parquet"}  # fmt: skip
     assert {p.name for p in folder.iterdir()} == names
     manifest = json.loads((folder / "manifest.json").read_text())
     assert (manifest["run_id"], manifest["status"], manifest["seed"]) == (run_id, "complete", 5)

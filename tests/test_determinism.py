@@ -42,6 +42,8 @@ def test_same_seed_same_results():
     assert a.histograms.equals(b.histograms)
     assert a.categories.equals(b.categories)
     assert a.cascades.equals(b.cascades)
+    for name in ("platform_days", "regions", "cohorts"):
+        assert getattr(a, name).equals(getattr(b, name)), name
     assert a.meta["post_states"] == b.meta["post_states"]
 
 
@@ -149,6 +151,8 @@ def test_threads_paced_between_ticks_give_the_same_results(monkeypatch):
     assert one.histograms.equals(paced.histograms)
     assert one.categories.equals(paced.categories)  # per-part counters: thread-independent
     assert one.cascades.equals(paced.cascades)
+    for name in ("platform_days", "regions", "cohorts"):  # sequential counts, per user
+        assert getattr(one, name).equals(getattr(paced, name)), name
 
 
 def test_thread_policy_takes_the_free_cores(monkeypatch):

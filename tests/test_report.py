@@ -41,6 +41,9 @@ SECTIONS = (
     "Freedom in parts",
     "Time to removal and time to answer",
     "By category",
+    "By platform and day",
+    "By region",
+    "Cohorts",
     "Self-censorship and wrongful removals",
     "Platform economics",
 )

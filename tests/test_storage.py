@@ -17,8 +17,11 @@ from tightrope.results import storage
 from tightrope.results.result import (
     CASCADE_COLUMNS,
     CATEGORY_COLUMNS,
+    COHORT_COLUMNS,
     HISTOGRAM_COLUMNS,
     PLATFORM_COLUMNS,
+    PLATFORM_DAY_COLUMNS,
+    REGION_COLUMNS,
     TIMESERIES_COLUMNS,
     Result,
     column_type,
@@ -28,6 +31,10 @@ from tightrope.scenario.files import canonical_json, config_sha256, load_scenari
 
 T0 = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 T1 = T0 + timedelta(seconds=7.5)
+
+
+def _one(column: str) -> list:
+    return ["x"] if column_type(column) == pa.string() else [1]
 
 
 def fake_result(name: str = "tiny", seed: int = 3, *, order: float = 0.5) -> Result:
@@ -69,6 +76,15 @@ def fake_result(name: str = "tiny", seed: int = 3, *, order: float = 0.5) -> Res
     cascades = pa.table(
         {c: pa.array(v, column_type(c)) for c, v in zip(CASCADE_COLUMNS, one_bin, strict=True)}
     )
+    tables = (
+        ("platform_days", PLATFORM_DAY_COLUMNS),
+        ("regions", REGION_COLUMNS),
+        ("cohorts", COHORT_COLUMNS),
+    )
+    added = {  # one row each, of the right types
+        name: pa.table({c: pa.array(_one(c), column_type(c)) for c in columns})
+        for name, columns in tables
+    }
     return Result(
         scenario,
         seed,
@@ -79,6 +95,7 @@ def fake_result(name: str = "tiny", seed: int = 3, *, order: float = 0.5) -> Res
         histograms,
         categories=categories,
         cascades=cascades,
+        **added,
     )
 
 
@@ -94,8 +111,9 @@ def test_save_run_layout_and_manifest(tmp_path: Path) -> None:
     rid = f"tiny-seed3-{r.config_sha256[:12]}"
     assert folder == tmp_path / "res" / "runs" / rid
     assert sorted(p.name for p in folder.iterdir()) == [
-        "cascades.parquet", "categories.parquet", "histograms.parquet", "manifest.json",
-        "platforms.parquet", "summary.parquet", "timeseries.parquet",
+        "cascades.parquet", "categories.parquet", "cohorts.parquet", "histograms.parquet",
+        "manifest.json", "platform_days.parquet", "platforms.parquet", "regions.parquet",
+        "summary.parquet", "timeseries.parquet",
     ]  # fmt: skip
     assert [p.name for p in (tmp_path / "res" / "runs").iterdir()] == [rid]
 

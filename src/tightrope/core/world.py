@@ -61,6 +61,26 @@ class People(NamedTuple):
     day_views: np.ndarray  # float32, views today
     day_removed: np.ndarray  # float32, own posts removed today
     access: np.ndarray  # uint16, this tick: bit p set if platform p is reachable (see exposure)
+    # counters for the outputs by region and cohort (docs/model.md 11.8, 11.9): set where
+    # posts are published and where the state punishes, never read by the model
+    punished_at: np.ndarray  # int64, minute of the user's first punishment by the state; -1
+    witnessed_at: np.ndarray  # int64, minute of the first punishment of a followee; -1
+    removals: np.ndarray  # int32, own posts removed (the run so far)
+    posts_made: np.ndarray  # int32, posts made (the run so far; blocked ones too)
+    criticism_made: np.ndarray  # int32, of those, posts of category criticism
+    cohort: np.ndarray  # int8, COHORT_OTHERS, COHORT_FOLLOWERS or COHORT_PUNISHED (as of
+    # the end of the last tick)
+    cohort_split: np.ndarray  # int64, minute from which posts count "after" the cohort's
+    # event (the end of the tick it happened in); -1 none yet
+    posts_after: np.ndarray  # int32, posts made from cohort_split on
+    criticism_after: np.ndarray  # int32, criticism posts made from cohort_split on
+
+
+COHORT_OTHERS, COHORT_FOLLOWERS, COHORT_PUNISHED = 0, 1, 2
+"""A user's cohort (`People.cohort`, docs/model.md 11.9): punished by the state; a follower
+of a punished user (who saw the punishment); everyone else."""
+COHORTS: tuple[str, ...] = ("punished", "followers", "others")
+"""Names of the cohorts, in the order of the rows of `Result.cohorts`."""
 
 
 class Posts(NamedTuple):
@@ -397,6 +417,15 @@ def make_people(
         day_views=np.zeros(n, dtype=np.float32),
         day_removed=np.zeros(n, dtype=np.float32),
         access=np.zeros(n, dtype=np.uint16),
+        punished_at=np.full(n, -1, dtype=np.int64),
+        witnessed_at=np.full(n, -1, dtype=np.int64),
+        removals=np.zeros(n, dtype=np.int32),
+        posts_made=np.zeros(n, dtype=np.int32),
+        criticism_made=np.zeros(n, dtype=np.int32),
+        cohort=np.zeros(n, dtype=np.int8),
+        cohort_split=np.full(n, -1, dtype=np.int64),
+        posts_after=np.zeros(n, dtype=np.int32),
+        criticism_after=np.zeros(n, dtype=np.int32),
     )
     return packed(people, VIEWER)
 

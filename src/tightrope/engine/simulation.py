@@ -41,6 +41,13 @@ from tightrope.model.diffusion import view_log_size, viewer_parts
 from tightrope.model.events import apply_events, schedule
 from tightrope.model.exposure import refresh_access, schedule_audiences
 from tightrope.model.feed import feed_tick, new_candidates, new_feed_views
+from tightrope.model.groups import (
+    cohort_counts,
+    count_user_posts,
+    platform_members,
+    region_counts,
+    update_cohorts,
+)
 from tightrope.model.metrics import (
     cascade_sizes,
     category_counts,
@@ -68,8 +75,11 @@ from tightrope.results.network_stats import network_stats
 from tightrope.results.result import (
     CASCADE_COLUMNS,
     CATEGORY_COLUMNS,
+    COHORT_COLUMNS,
     HISTOGRAM_COLUMNS,
     PLATFORM_COLUMNS,
+    PLATFORM_DAY_COLUMNS,
+    REGION_COLUMNS,
     TIMESERIES_COLUMNS,
     Result,
     column_type,
@@ -180,6 +190,10 @@ class Simulation:
         self.money_totals = np.zeros(4)
         self.rows: list[list[float]] = []
         self.platform_rows: list[list[Any]] = []
+        # per platform, the day so far: posts, views, removed (rows: PLATFORM_DAY_COLUMNS)
+        self.day_counts = np.zeros((n_p, 3))
+        self.day_ticks = 0
+        self.platform_day_rows: list[list[Any]] = []
         self.phase_seconds = dict.fromkeys(PHASE_NAMES, 0.0)
         self.rules = self._rules()
         self.stats, self.active = population_stats(self.people, self.consts, self.rules, 0)
@@ -296,6 +310,17 @@ class Simulation:
         rs = self.rs
         self.intents, self.pending = post_tick(
             tick.t0, tick.hour, self.burst, self.world(), self.tally, rs, self.pending, self.intents
+        )
+        out, pe = self.intents, self.people
+        count_user_posts(
+            out.user,
+            out.cat,
+            out.count,
+            pe.posts_made,
+            pe.criticism_made,
+            pe.cohort_split,
+            pe.posts_after,
+            pe.criticism_after,
         )
         key = np.uint64(next_u64(rs[STREAM["exposure"]]))
         self.audience_views = schedule_audiences(
@@ -480,6 +505,7 @@ class Simulation:
         )
         row = [values[c] for c in TIMESERIES_COLUMNS]
         self.rows.append(row)
+        self._count_groups(t0 + L)
         active = self.active
         for j, name in enumerate(self.names):
             self.platform_rows.append(
@@ -503,6 +529,45 @@ class Simulation:
                     int(self.ladder.step[j]),
                 ]
             )
+
+    def _count_groups(self, end: int) -> None:
+        """The tick's part of the outputs by platform and day and by cohort: the day's
+        counts per platform (a row per platform at the day's end), and the users' cohorts
+        when the state punished someone this tick (docs/model.md 11.7, 11.9)."""
+        self.day_counts += self.pc[:, [K.P_POSTS, K.P_VIEWS, K.P_REMOVED]]
+        self.day_ticks += 1
+        if self.tc[K.PUNISHED] > 0:
+            pe = self.people
+            update_cohorts(
+                pe.punished_at,
+                pe.witnessed_at,
+                pe.cohort,
+                pe.cohort_split,
+                pe.posts_after,
+                pe.criticism_after,
+                end,
+            )
+        if end % 1440 == 0:
+            self.platform_day_rows.extend(self._platform_day((end - 1) // 1440))
+            self.day_counts[:] = 0.0
+            self.day_ticks = 0
+
+    def _platform_day(self, day: int) -> list[list[Any]]:
+        """The rows of `Result.platform_days` for the day so far, as of now."""
+        members = platform_members(self.people.member, self.people.vpn, len(self.names))
+        return [
+            [
+                day,
+                name,
+                self.day_ticks,
+                int(self.active[j]),
+                int(members[0, j]),
+                int(members[1, j]),
+                *(int(x) for x in self.day_counts[j]),
+                int(self.blocked[j]),
+            ]
+            for j, name in enumerate(self.names)
+        ]
 
     # -- results -------------------------------------------------------------------------
     def result(self) -> Result:
@@ -595,6 +660,9 @@ class Simulation:
             meta,
             categories=self._categories(),
             cascades=self._cascades(),
+            platform_days=self._platform_days(),
+            regions=self._regions(),
+            cohorts=self._cohorts(),
         )
 
     def _categories(self) -> pa.Table:
@@ -621,6 +689,28 @@ class Simulation:
             "total_size": sizes[c, b, K.CASCADE_SIZES],
         }
         return pa.table({n: pa.array(columns[n], column_type(n)) for n in CASCADE_COLUMNS})
+
+    def _platform_days(self) -> pa.Table:
+        """`Result.platform_days`: the rows of the days ended, and of the day under way."""
+        rows = list(self.platform_day_rows)
+        if self.day_ticks:
+            rows += self._platform_day((self.t * self.scenario.run.tick_minutes - 1) // 1440)
+        cols = list(zip(*rows, strict=True)) if rows else [[]] * len(PLATFORM_DAY_COLUMNS)
+        named = zip(PLATFORM_DAY_COLUMNS, cols, strict=True)
+        return pa.table({n: pa.array(c, column_type(n)) for n, c in named})
+
+    def _regions(self) -> pa.Table:
+        """`Result.regions`: the users' counters and state added up by region."""
+        net = self.scenario.network
+        drawn = net.source != "edge_list" and net.generator != "independent"
+        n_regions = max(len(net.regions) if drawn else 1, int(self.region.max(initial=0)) + 1)
+        cols = region_counts(self.people, self.region, n_regions)
+        return pa.table({n: pa.array(cols[n], column_type(n)) for n in REGION_COLUMNS})
+
+    def _cohorts(self) -> pa.Table:
+        """`Result.cohorts`: the users' counters added up by cohort, before and after."""
+        cols = cohort_counts(self.people, self.t * self.scenario.run.tick_minutes)
+        return pa.table({n: pa.array(cols[n], column_type(n)) for n in COHORT_COLUMNS})
 
 
 Phase = Callable[[Simulation, Tick], None]

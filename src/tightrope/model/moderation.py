@@ -141,7 +141,9 @@ def punishment_suspension_minutes(severity: float, days_at_full_severity: int) -
 
 @njit(cache=True)
 def punish(people, graph_ptr, graph_idx, consts, i: int, now: int, tc) -> None:
-    """The state punishes an identified speaker; their followers see it and fear rises."""
+    """The state punishes an identified speaker; their followers see it and fear rises.
+    The minutes of a user's first punishment and of the first they witness are kept
+    (`People.punished_at`, `witnessed_at`: outputs only, never read by the model)."""
     tc[K.PUNISHED] += 1.0
     people.fear[i] = fear_after_shock(people.fear[i], consts.punished_fear_shock)
     people.trust[i] = trust_after_punishment(people.trust[i], consts.punished_trust_keep)
@@ -149,10 +151,15 @@ def punish(people, graph_ptr, graph_idx, consts, i: int, now: int, tc) -> None:
     if until > people.suspended_until[i]:
         people.suspended_until[i] = until
         people.access[i] |= SUSPENSION_CHECK
+    if people.punished_at[i] < 0:
+        people.punished_at[i] = now
     w = consts.witness_fear
+    witnessed = people.witnessed_at
     for e in range(graph_ptr[i], graph_ptr[i + 1]):
         f = graph_idx[e]
         people.fear[f] = fear_after_shock(people.fear[f], w)
+        if witnessed[f] < 0:
+            witnessed[f] = now
 
 
 @njit(cache=True)
@@ -183,6 +190,7 @@ def remove_post(
     else:
         tc[K.HELD_REMOVED] += 1.0
     people.day_removed[a] += 1.0
+    people.removals[a] += 1
     people.fear[a] = fear_after_shock(people.fear[a], consts.removal_fear_shock)
     if consts.legit[c]:
         tc[K.WRONGFUL_REMOVED] += 1.0

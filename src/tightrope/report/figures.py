@@ -186,6 +186,23 @@ NOTES: dict[str, str] = {
     "both axes are logarithmic, so a straight falling line is a power law and a line that "
     "bends down fast means posts rarely travel. A regime that deletes or frightens shortens "
     "the tail; most posts are never reshared (size 1). Hover for the counts.",
+    "platform_days": "Per platform and day, the mean over the scenario's runs: posts, views "
+    "and removals counted over the day; active users (who could use the platform), accounts "
+    "and accounts of users with a VPN (on a blocked platform: those who reach it through "
+    "one) at the day's end. The last day of a run that stops within a day is a part day "
+    "(ticks says how many ticks it holds).",
+    "regions": "Per region of the network, the mean over the scenario's runs: users, their "
+    "posts, criticism posts and removals of their posts over the run, users punished by "
+    "the state and users who saw someone they follow punished, and at the end VPN users "
+    "and mean fear, grievance and trust. One region when the network has none.",
+    "cohorts": "Users punished by the state, the followers of punished users (who saw the "
+    "punishment), and everyone else: a partition of the users. Each cohort's user-days, "
+    "posts and criticism posts before and after its event (the end of the tick of a user's "
+    "first punishment, of the first punishment they saw, or for everyone else of the run's "
+    "first punishment), summed over the scenario's runs, and the rates per user-day from "
+    "the sums. A punished user's rate after also falls because punishment suspends them. "
+    "Before and after are not matched by time of day: a short 'before' in the night has a "
+    "low rate for that reason alone.",
 }
 """The "how to read this" note of each section of the report, by section anchor."""
 

@@ -43,9 +43,11 @@ PLOT_CONFIG: dict[str, Any] = {"displaylogo": False, "responsive": True}
 ID_COLUMNS = ("run_id", "scenario", "seed", "users", "days", "config_sha256", "replicate")
 _NEEDED = {"ts": {"tick"}, "pl": {"tick", "platform"},
            "hist": {"measure", "lo_minutes", "hi_minutes", "count"}, "cat": {"category"},
-           "casc": {"category", "lo_size", "hi_size", "posts"}}  # fmt: skip
+           "casc": {"category", "lo_size", "hi_size", "posts"}, "pday": {"day", "platform"},
+           "reg": {"region"}, "coh": {"cohort"}}  # fmt: skip
 _TABLES = (("ts", "timeseries"), ("pl", "platforms"), ("hist", "histograms"),
-           ("cat", "categories"), ("casc", "cascades"))  # fmt: skip
+           ("cat", "categories"), ("casc", "cascades"), ("pday", "platform_days"),
+           ("reg", "regions"), ("coh", "cohorts"))  # fmt: skip
 CATEGORY_SHOWN = (
     "intents", "self_censored", "posts", "published", "blocked", "held", "removed_filter",
     "removed_report", "removed_inspection", "removed_sweep", "removed_author", "removed",
@@ -140,6 +142,9 @@ class Results:
     scenarios: list[str]
     categories: pd.DataFrame = field(default_factory=pd.DataFrame)  # none: stored before
     cascades: pd.DataFrame = field(default_factory=pd.DataFrame)
+    platform_days: pd.DataFrame = field(default_factory=pd.DataFrame)
+    regions: pd.DataFrame = field(default_factory=pd.DataFrame)
+    cohorts: pd.DataFrame = field(default_factory=pd.DataFrame)
 
 
 def _read(path: Path) -> pd.DataFrame | None:
@@ -251,6 +256,9 @@ def load_results(results_dir: Path) -> Results:
         scenarios=scenarios,
         categories=_concat(tables["cat"]),
         cascades=_concat(tables["casc"]),
+        platform_days=_concat(tables["pday"]),
+        regions=_concat(tables["reg"]),
+        cohorts=_concat(tables["coh"]),
     )
 
 
@@ -430,6 +438,78 @@ def _by_category(res: Results, figs: _Figures) -> str:
         + figs.embed(fig, "n/a: no cascade sizes recorded (runs stored before they existed).")
     )
     return "".join(parts)
+
+
+_RUN_KEYS = ("run_id", "scenario", "seed", "label")
+"""Columns the stored tables and the loader add to a run's table (not counts to show)."""
+
+
+def _by_group(
+    res: Results, frame: pd.DataFrame, keys: list[str], what: str, how: str = "mean"
+) -> str:
+    """A table of `frame` (one of the tables by platform and day, region or cohort) with a
+    group of rows per scenario: per value of `keys`, the mean (or the sum) of each other
+    column over the scenario's runs that hold the table."""
+    if frame.empty or not set(keys) <= set(frame.columns):
+        return (
+            f'<p class="empty">n/a: the runs were stored before the tables by {_e(what)} '
+            "existed (run them again to have them).</p>"
+        )
+    cols = [c for c in frame.columns if c not in (*keys, *_RUN_KEYS)]
+    rows: list[Any] = []
+    for scenario in res.scenarios:
+        sub = frame[frame["scenario"] == scenario]
+        rows.append(scenario)
+        if sub.empty:
+            rows.append([f"n/a: stored before the tables by {what} existed",
+                         *([""] * (len(keys) - 1)), *(["n/a"] * len(cols))])  # fmt: skip
+            continue
+        values = sub[cols].apply(pd.to_numeric, errors="coerce")
+        grouped = values.groupby([sub[k].astype(str) for k in keys], sort=False)
+        table = grouped.mean() if how == "mean" else grouped.sum(min_count=1)
+        for key, row in table.iterrows():
+            key = key if isinstance(key, tuple) else (key,)
+            rows.append([*key, *(fmt(row[c]) for c in cols)])
+    runs = frame.groupby("scenario")["run_id"].nunique()
+    held = ", ".join(f"{_e(s)}: {int(runs.get(s, 0))} of "
+                     f"{int((res.summary['scenario'] == s).sum())}"
+                     for s in res.scenarios)  # fmt: skip
+    each = "the mean" if how == "mean" else "the sum"
+    return (
+        f'<p class="muted">Each cell: {each} over the scenario\'s runs that hold the table '
+        f"(runs with it: {held}).</p>" + _table([*keys, *cols], rows, numeric=len(keys))
+    )
+
+
+RATES = tuple(f"{w}_per_user_day_{t}" for w in ("posts", "criticism") for t in ("before", "after"))
+"""The rates of `Result.cohorts`: the report computes them from the counts summed over runs."""
+
+
+def _cohorts(res: Results) -> str:
+    """The cohorts' counts summed over a scenario's runs, then the rates from the sums."""
+    coh = res.cohorts
+    if coh.empty or "cohort" not in coh.columns:
+        return _by_group(res, coh, ["cohort"], "cohort")
+    coh = coh.drop(columns=[r for r in RATES if r in coh.columns])
+    rows: list[Any] = []
+    for scenario in res.scenarios:
+        sub = coh[coh["scenario"] == scenario]
+        if sub.empty:
+            continue
+        rows.append(scenario)
+        sums = sub.groupby(sub["cohort"].astype(str), sort=False).sum(numeric_only=True)
+        for cohort, r in sums.iterrows():
+            cells: list[object] = [cohort]
+            for rate in RATES:
+                what, when = rate.split("_", 1)[0], rate.rsplit("_", 1)[1]
+                days = float(r.get(f"user_days_{when}", 0.0))
+                cells.append(fmt(r[f"{what}_{when}"] / days) if days > 0 else "n/a")
+            rows.append(cells)
+    return (
+        _by_group(res, coh, ["cohort"], "cohort", how="sum")
+        + "<h3>Rates per user-day</h3>"
+        + _table(["cohort", *RATES], rows)
+    )
 
 
 def _mean_interval(values: pd.Series, key: str) -> object:
@@ -641,6 +721,14 @@ def _run_sections(res: Results, figs: _Figures) -> list[Section]:
     sections.append(
         ("categories", "By category", figures.NOTES["categories"], _by_category(res, figs))
     )
+    groups = (
+        ("platform_days", "By platform and day",
+         _by_group(res, res.platform_days, ["day", "platform"], "platform and day")),
+        ("regions", "By region", _by_group(res, res.regions, ["region"], "region")),
+        ("cohorts", "Cohorts", _cohorts(res)),
+    )  # fmt: skip
+    for anchor, title, body in groups:
+        sections.append((anchor, title, figures.NOTES[anchor], body))
     shares = figures.share_bars(res.summary, colors)
     chart("censorship", "Self-censorship and wrongful removals", shares, "No shares recorded.")
     economics = figures.platform_economics(res.platforms, colors)

@@ -1,5 +1,6 @@
-"""What a run gives back: the summary, the time series, the queue-time histograms, and what
-happened to each category of content and how far posts spread (cascade sizes)."""
+"""What a run gives back: the summary, the time series, the queue-time histograms, what
+happened to each category of content, how far posts spread (cascade sizes), and counts per
+platform and day, per region and per cohort of users."""
 
 from __future__ import annotations
 
@@ -62,17 +63,61 @@ CASCADE_COLUMNS: tuple[str, ...] = ("category", "lo_size", "hi_size", "posts", "
 their sizes (over all rows: posts + reshares of the run). int64 but the category."""
 
 
+PLATFORM_DAY_COLUMNS: tuple[str, ...] = (
+    "day", "platform", "ticks", "active_users", "members", "vpn_users", "posts", "views",
+    "removed", "blocked",
+)  # fmt: skip
+"""Columns of `Result.platform_days`, one row per day and platform (docs/model.md 11.7):
+the day (0, 1, ...; the last may be part of a day: `ticks` says how many ticks it has);
+active_users (who can use the platform), members (accounts), vpn_users (accounts of users
+with a VPN: on a blocked platform, those who reach it through one) and blocked (1 when
+the state blocks it), all as of the end of the day; posts, views and removed, counted
+over the day. int64 but the platform (string)."""
+
+REGION_COLUMNS: tuple[str, ...] = (
+    "region", "users", "posts", "criticism_posts", "removals", "punished_users",
+    "witnesses", "vpn_users", "mean_fear", "mean_grievance", "mean_trust",
+)  # fmt: skip
+"""Columns of `Result.regions`, one row per region of the network (docs/model.md 11.8):
+users; posts, criticism posts and removals of their posts over the run; users punished by
+the state and users who saw a followee punished (witnesses); and, at the end, VPN users and
+the mean fear, grievance and trust (float64, null for a region without users). The others
+int64."""
+
+COHORT_COLUMNS: tuple[str, ...] = (
+    "cohort", "users", "user_days_before", "user_days_after", "posts_before", "posts_after",
+    "criticism_before", "criticism_after", "posts_per_user_day_before",
+    "posts_per_user_day_after", "criticism_per_user_day_before",
+    "criticism_per_user_day_after",
+)  # fmt: skip
+"""Columns of `Result.cohorts`, one row per cohort: punished, followers, others, a
+partition of the users (docs/model.md 11.9). Before and after each user's event (the end of
+the tick of their first punishment, of the first punishment they witnessed, or for the
+others of the run's first punishment; all before if there is none): user-days (float64),
+posts and criticism posts (int64), and their rates per user-day (float64, null when there
+are no user-days)."""
+
+_FLOAT_COLUMNS = frozenset(
+    {"median_minutes_to_removal", "mean_fear", "mean_grievance", "mean_trust",
+     "user_days_before", "user_days_after", "posts_per_user_day_before",
+     "posts_per_user_day_after", "criticism_per_user_day_before",
+     "criticism_per_user_day_after"}
+)  # fmt: skip
+_STRING_COLUMNS = frozenset({"category", "platform", "cohort"})
+
+
 def column_type(column: str) -> pa.DataType:
-    """The Arrow type of a column of `Result.categories` or `Result.cascades`."""
-    if column == "category":
+    """The Arrow type of a column of `Result.categories`, `cascades`, `platform_days`,
+    `regions` or `cohorts`."""
+    if column in _STRING_COLUMNS:
         return pa.string()
-    if column == "median_minutes_to_removal":
+    if column in _FLOAT_COLUMNS:
         return pa.float64()
     return pa.int64()
 
 
 def empty_table(columns: tuple[str, ...]) -> pa.Table:
-    """A table with `columns` (of `Result.categories` or `Result.cascades`) and no rows."""
+    """A table with `columns` (of one of the tables `column_type` types) and no rows."""
     return pa.table({c: pa.array([], column_type(c)) for c in columns})
 
 
@@ -81,9 +126,10 @@ class Result:
     """One finished run.
 
     summary: flat mapping of end-of-run figures (see docs/model.md, "Metrics").
-    timeseries, platforms, histograms, categories, cascades: Arrow tables (columns above);
-    `.to_pandas()` and `polars.from_arrow` convert them without copying where the types
-    allow. categories and cascades default to empty tables (a Result made by hand).
+    timeseries, platforms, histograms, categories, cascades, platform_days, regions,
+    cohorts: Arrow tables (columns above); `.to_pandas()` and `polars.from_arrow` convert
+    them without copying where the types allow. The tables from categories on default to
+    empty tables (a Result made by hand).
     """
 
     scenario: Scenario
@@ -96,6 +142,9 @@ class Result:
     meta: dict[str, Any] = field(default_factory=dict)
     categories: pa.Table = field(default_factory=lambda: empty_table(CATEGORY_COLUMNS))
     cascades: pa.Table = field(default_factory=lambda: empty_table(CASCADE_COLUMNS))
+    platform_days: pa.Table = field(default_factory=lambda: empty_table(PLATFORM_DAY_COLUMNS))
+    regions: pa.Table = field(default_factory=lambda: empty_table(REGION_COLUMNS))
+    cohorts: pa.Table = field(default_factory=lambda: empty_table(COHORT_COLUMNS))
 
     def to_pandas(self) -> Any:
         """The time series as a pandas DataFrame."""

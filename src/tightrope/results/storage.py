@@ -9,6 +9,9 @@ Layout of a results folder DIR::
     DIR/runs/<run_id>/histograms.parquet  Result.histograms (queue times in minutes)
     DIR/runs/<run_id>/categories.parquet  Result.categories, one row per content category
     DIR/runs/<run_id>/cascades.parquet    Result.cascades, posts by cascade size and category
+    DIR/runs/<run_id>/platform_days.parquet  Result.platform_days, one row per day and platform
+    DIR/runs/<run_id>/regions.parquet     Result.regions, one row per region of the network
+    DIR/runs/<run_id>/cohorts.parquet     Result.cohorts, punished users, followers, others
     DIR/comparison.json                   what `tightrope compare` ran here (owns DIR)
     DIR/comparison.parquet                written by `tightrope compare`
     DIR/experiment.json                   what `tightrope experiment` ran here (owns DIR)
@@ -18,8 +21,9 @@ experiment (experiment.json), or single runs stored by `tightrope run`. A comman
 mix them is refused (`check_folder_kind`), and only one command writes in a folder at a time
 (`folder_lock`). The manifest holds the sha256 of each file of its run; every reader checks
 them (`check_runs`) and names what is missing or damaged instead of reading it. Runs
-stored before categories.parquet and cascades.parquet existed (`ADDED_TABLES`) lack them,
-and stay readable: a reader checks those two files where the manifest names them.
+stored before categories.parquet, cascades.parquet, platform_days.parquet, regions.parquet
+and cohorts.parquet existed (`ADDED_TABLES`) lack them, and stay readable: a reader checks
+those files where the manifest names them.
 
 Runs are grouped by what was run, never by name alone: `regime_sha256` is the hash of the
 config without its seed, and each run carries the `label` that the user saw (the scenario's
@@ -60,10 +64,13 @@ from tightrope.scenario.files import canonical_json
 MANIFEST_FORMAT = "tightrope-run/1"
 """The `format` of a run's manifest.json."""
 
-RUN_TABLES: tuple[str, ...] = ("timeseries", "platforms", "histograms", "categories", "cascades")
+RUN_TABLES: tuple[str, ...] = (
+    "timeseries", "platforms", "histograms", "categories", "cascades", "platform_days",
+    "regions", "cohorts",
+)  # fmt: skip
 """The Result tables stored per run, each as `<name>.parquet`."""
 
-ADDED_TABLES: tuple[str, ...] = ("categories", "cascades")
+ADDED_TABLES: tuple[str, ...] = ("categories", "cascades", "platform_days", "regions", "cohorts")
 """Run tables that runs stored by earlier versions lack: a run folder without one is whole
 when its manifest does not name it (with the sha256 of its files) either."""
 
@@ -560,9 +567,9 @@ def query(out_dir: str | Path, sql: str, params: Mapping[str, Any] | None = None
     """Run DuckDB SQL over a results folder and return an Arrow table.
 
     The SQL sees the views `summaries`, `timeseries`, `platforms`, `histograms`,
-    `categories` and `cascades`, each the union of every stored run (columns matched by
-    name). Views with no files are absent (categories and cascades have none from runs
-    stored before they existed).
+    `categories`, `cascades`, `platform_days`, `regions` and `cohorts`, each the union of
+    every stored run (columns matched by name). Views with no files are absent (the tables
+    of ADDED_TABLES have none from runs stored before they existed).
     Example: `query("results", "SELECT scenario, avg(freedom_score) FROM summaries GROUP BY 1")`.
     Every run folder is checked first (`check_runs`): a damaged one is an InputError.
     """
@@ -673,3 +680,32 @@ def load_cascades(out_dir: str | Path) -> pa.Table:
     if not _has(path, "cascades"):
         return pa.table({})
     return _query(path, f"SELECT * FROM cascades ORDER BY run_id, {_CATEGORY_ORDER}, lo_size")
+
+
+def _load_added(out_dir: str | Path, name: str, order: str) -> pa.Table:
+    path = _results_dir(out_dir)
+    check_runs(path, hashed=(name,))
+    if not _has(path, name):
+        return pa.table({})
+    return _query(path, f"SELECT * FROM {name} ORDER BY run_id, {order}")
+
+
+def load_platform_days(out_dir: str | Path) -> pa.Table:
+    """Every stored run's table by platform and day (`Result.platform_days`), with run_id,
+    scenario and seed in front, by day then platform name; runs stored before it existed
+    have no rows here."""
+    return _load_added(out_dir, "platform_days", "day, platform")
+
+
+def load_regions(out_dir: str | Path) -> pa.Table:
+    """Every stored run's table by region (`Result.regions`), with run_id, scenario and
+    seed in front; runs stored before it existed have no rows here."""
+    return _load_added(out_dir, "regions", "region")
+
+
+def load_cohorts(out_dir: str | Path) -> pa.Table:
+    """Every stored run's table by cohort (`Result.cohorts`), with run_id, scenario and
+    seed in front, cohorts in the order punished, followers, others; runs stored before it
+    existed have no rows here."""
+    order = "list_position(['punished', 'followers', 'others'], cohort)"
+    return _load_added(out_dir, "cohorts", order)
