@@ -309,6 +309,9 @@ def test_without_either_mechanism_their_routes_stay_zero(neither: tightrope.Resu
     cat = neither.categories
     assert _total(cat, "removed_sweep") == _total(cat, "removed_author") == 0
     assert _total(neither.timeseries, "author_deleted") == 0
+    assert neither.summary["published_deleted_any_share"] == pytest.approx(
+        neither.summary["published_deleted_share"]
+    )
     check_invariants(neither)
 
 
@@ -320,6 +323,8 @@ def test_author_deletion_share_raises_removed_author(neither, both) -> None:
     # about the share of what was published (less what was removed first, or too late)
     published = _total(only.categories, "published")
     assert 0.02 * published < deleted < 0.06 * published
+    s = only.summary
+    assert s["published_deleted_any_share"] > s["published_deleted_share"]
     check_invariants(only)
 
 

@@ -80,9 +80,8 @@ def test_cascade_table_columns_and_types(result: tightrope.Result) -> None:
 
 def test_every_removal_route_is_exercised(result: tightrope.Result) -> None:
     cat = result.categories
-    for route in ("removed_filter", "removed_report", "removed_inspection"):
+    for route in K.ROUTES:  # the preset sweeps, and its authors delete some of their posts
         assert _total(cat, route) > 0, route
-    assert _total(cat, "removed_sweep") == _total(cat, "removed_author") == 0  # off in the preset
 
 
 def test_cascade_bins_are_powers_of_two() -> None:
