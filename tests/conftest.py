@@ -5,7 +5,7 @@
 random stream, a binomial bound) are in tests/helpers.py.
 
 Rule -> the test that covers it (P: test_rules_posting.py, H: test_rules_people.py,
-S: test_rules_state.py, K: test_rules_kernels.py, E: test_events.py):
+S: test_rules_state.py, K: test_rules_kernels.py, E: test_events.py, D: test_deletions.py):
 
 posting.platform_weight -> P test_platform_weight_is_satisfaction_plus_floor
 posting.choose_platform -> P test_platform_choice_shares_follow_the_weights, ..._floor_...
@@ -75,6 +75,18 @@ feed.feed_tick, draw_slots (engagement decay, slot counts, picks by score, own p
     limit) -> K test_feed_shows_candidates_in_proportion_to_score_and_decays,
     test_feed_never_shows_a_user_their_own_post, test_feed_leaves_old_posts_out
 people._best_platform -> K test_best_platform_is_the_reachable_one_of_highest_appeal
+author_deletion.deletion_chance, deletion_delay -> D
+    test_deletion_chance_and_delay_follow_their_formulas
+author_deletion.schedule_deletions -> D test_deletions_are_scheduled_at_the_share_raised_by_fear,
+    test_deletion_delays_are_lognormal_with_the_median
+author_deletion.author_delete (and diffusion.count_minute's deletion events) -> D
+    test_an_author_deletes_a_visible_post_without_consequences,
+    test_the_minute_of_a_deletion_event_deletes_the_post
+sweeps.schedule_sweep -> D test_a_sweep_is_scheduled_once_per_delay_with_every_category,
+    test_an_inspection_removal_sets_off_a_sweep
+sweeps.sweep_finds, sweep_chance -> D test_sweep_finds_the_recent_visible_posts_of_its_categories,
+    test_sweep_finds_each_post_at_recall_times_the_flag_chance
+moderation.serve_sweeps -> D test_serve_sweeps_removes_what_it_finds_as_the_platform
 metrics.scores, summary -> K test_a_part_at_its_reference_scores_one_half,
     test_goal_scores_follow_the_formulas, test_summary_shares_and_histogram_medians
 """

@@ -224,6 +224,7 @@ def test_step_order_is_documented_and_timed():
         "policy",
         "feed",
         "posting",
+        "author_deletion",
         "minutes",
         "inspection",
         "mobilisation",

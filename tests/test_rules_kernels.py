@@ -383,6 +383,7 @@ def _totals(**over: float) -> dict[str, float]:
         "referrals",
         "punished",
         "regulator_violations",
+        "author_deleted",
     ]
     out = dict.fromkeys(names, 0.0)
     out.update(over)
@@ -494,6 +495,7 @@ def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
         held_approved=10.0,
         removed=40.0,
         removed_published=16.0,
+        author_deleted=9.0,
         held_removed=15.0,
         wrongful_removed=12.0,
         legit_posts=150.0,
@@ -510,6 +512,7 @@ def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
     published = 200 - 20 - 30 + 10
     assert out["removed_share"] == pytest.approx((40 + 20) / 200)
     assert out["published_deleted_share"] == pytest.approx(16 / published)
+    assert out["published_deleted_any_share"] == pytest.approx((16 + 9) / published)
     assert out["blocked_share"] == pytest.approx(20 / 200)
     assert out["held_share"] == pytest.approx(30 / 200)
     assert out["held_never_published_share"] == pytest.approx(15 / 30)
@@ -529,7 +532,8 @@ def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
     assert out["bad_actors_active"] == 2.0
     assert (out["revenue"], out["profit"], out["fines"]) == (100.0, 10.0, 3.0)
     empty = summary(sc, _totals(), np.zeros_like(hist), n, 5.0, stats, _money(0, 0), False)
-    for key in ("removed_share", "published_deleted_share", "held_never_published_share",
+    for key in ("removed_share", "published_deleted_share", "published_deleted_any_share",
+                "held_never_published_share",
                 "median_minutes_to_removal", "deleted_within_8min_share",
                 "median_minutes_to_answer", "requests_answered_share"):  # fmt: skip
         assert math.isnan(empty[key]), key

@@ -14,7 +14,7 @@ TICK: tuple[str, ...] = (
     "regulator_checks", "regulator_violations", "fines", "incidents", "legit_posts",
     "removed_published", "held_removed", "held_approved", "punished", "referrals",
     "legit_intents", "suppressed_legit", "answered_resolved", "views_lost", "sensitive_posts",
-    "calls_to_action",
+    "calls_to_action", "author_deleted",
 )  # fmt: skip
 T = {name: i for i, name in enumerate(TICK)}
 
@@ -53,6 +53,7 @@ ANSWERED_RESOLVED = T["answered_resolved"]
 VIEWS_LOST = T["views_lost"]
 SENSITIVE_POSTS = T["sensitive_posts"]
 CALLS_TO_ACTION = T["calls_to_action"]
+AUTHOR_DELETED = T["author_deleted"]  # posts their authors deleted (not in `removed`)
 
 PLATFORM: tuple[str, ...] = (
     "posts", "views", "removed", "commerce_posts", "fines", "reviews", "flagged",
@@ -107,17 +108,19 @@ CAT_VIEWS = C["views"]
 CAT_RESHARES = C["reshares"]
 
 # The routes by which a post is removed: a removal counts in its category's column for the
-# route (`moderation.remove_post` takes the route as that column). A sweep (a platform's
-# search for what a new rule prohibits) and an author deleting their own post are
-# mechanisms to come; their columns stay 0 until then, so that tables keep one layout.
+# route (`moderation.remove_post` takes the route as that column). A sweep is a platform's
+# search of its recent posts after a removal (`model.sweeps`, through `remove_post`); an
+# author deleting their own post (`model.author_deletion`) counts in `removed_author` and in
+# the tick's `author_deleted`, not in `removed` (which counts the platforms' and the state's
+# removals).
 ROUTES: tuple[str, ...] = (
     "removed_filter", "removed_report", "removed_inspection", "removed_sweep", "removed_author",
 )  # fmt: skip
 ROUTE_FILTER = C["removed_filter"]  # a review of a post the filter flagged or held
 ROUTE_REPORT = C["removed_report"]  # a review that a user's report brought about
 ROUTE_INSPECTION = C["removed_inspection"]  # the regulator's inspection
-ROUTE_SWEEP = C["removed_sweep"]
-ROUTE_AUTHOR = C["removed_author"]
+ROUTE_SWEEP = C["removed_sweep"]  # a platform's sweep after a removal (model.sweeps)
+ROUTE_AUTHOR = C["removed_author"]  # the author's own deletion (model.author_deletion)
 
 # Cascade sizes (1 + the reshares of a post), in bins by powers of two: bin 0 is size 1,
 # bin b >= 1 sizes 2^(b-1) + 1 .. 2^b (2, 3-4, 5-8, ...). A post's reshares are counted in

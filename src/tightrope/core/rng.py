@@ -36,6 +36,8 @@ STREAMS: tuple[str, ...] = (
     "vpn",
     "events",
     "compliance",
+    "author_deletion",
+    "sweep",
 )
 """Every random stream, by name. Append only: positions are part of the seeding."""
 

@@ -119,13 +119,16 @@ class Calendar(NamedTuple):
 
 
 class ReviewQueues(NamedTuple):
-    """A max-heap of posts waiting for human review, per platform."""
+    """A max-heap of posts waiting for human review, per platform, and the keyword sweep
+    each platform has scheduled (`tightrope.model.sweeps`)."""
 
     key: np.ndarray  # float64 (platforms, capacity): priority
     post: np.ndarray  # int64 (platforms, capacity)
     arrival: np.ndarray  # int64 (platforms, capacity), minute
     size: np.ndarray  # int64 (platforms,)
     capacity_left: np.ndarray  # float64 (platforms,): reviews that can still start
+    sweep_due: np.ndarray  # int64 (platforms,): minute of the next sweep, -1 none
+    sweep_cats: np.ndarray  # int64 (platforms,): bit c set: the sweep searches category c
 
 
 class Requests(NamedTuple):
@@ -289,6 +292,8 @@ def new_review_queues(n_platforms: int, capacity: int) -> ReviewQueues:
         arrival=np.zeros((n_platforms, capacity), dtype=np.int64),
         size=np.zeros(n_platforms, dtype=np.int64),
         capacity_left=np.zeros(n_platforms, dtype=np.float64),
+        sweep_due=np.full(n_platforms, -1, dtype=np.int64),
+        sweep_cats=np.zeros(n_platforms, dtype=np.int64),
     )
 
 
@@ -300,6 +305,8 @@ def grow_review_queues(q: ReviewQueues, capacity: int) -> ReviewQueues:
     out.arrival[:, :old] = q.arrival
     out.size[:] = q.size
     out.capacity_left[:] = q.capacity_left
+    out.sweep_due[:] = q.sweep_due
+    out.sweep_cats[:] = q.sweep_cats
     return out
 
 

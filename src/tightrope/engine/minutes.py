@@ -1,7 +1,8 @@
 """The minute loop inside a tick: exposures, reviews and answers in time order.
 
-Within each minute, scheduled events happen first (review and request arrivals, then views,
-reshares and reports: see `diffusion`), then reviewers and official staff work. Queue times
+Within each minute, scheduled events happen first (review and request arrivals and authors'
+deletions, then views, reshares and reports: see `diffusion`), then reviewers work, the
+platforms' sweeps due run (`moderation.serve_sweeps`), and official staff work. Queue times
 are therefore measured in minutes whatever the tick length.
 """
 
@@ -21,7 +22,7 @@ from tightrope.model.diffusion import (
     view_parts,
 )
 from tightrope.model.exposure import schedule_shares
-from tightrope.model.moderation import serve_reviews
+from tightrope.model.moderation import serve_reviews, serve_sweeps
 from tightrope.model.officials import serve_answers
 
 S_EXPOSURE = STREAM["exposure"]
@@ -31,6 +32,7 @@ S_INSPECTION = STREAM["inspection"]
 S_REVIEW = STREAM["review"]
 S_PUNISHMENT = STREAM["punishment"]
 S_OFFICIALS = STREAM["officials"]
+S_SWEEP = STREAM["sweep"]
 
 
 def new_minute_buffer(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -74,7 +76,7 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
     for j in range(consts.tick_minutes):
         m = t0 + j
         hour = (m // 60) % 24
-        n = count_minute(m, j, cal, feed.start, posts, consts, rules, q, req, tc, start)
+        n = count_minute(m, j, cal, feed.start, posts, consts, rules, q, req, tc, ct, start)
         if n > buf_post.size:
             size = max(n, 2 * buf_post.size)
             buf_post = np.zeros(size, dtype=np.int64)
@@ -117,5 +119,6 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
                 consts.reshare_engagement, threads,
             )  # fmt: skip
         serve_reviews(m, hour, world, tally, rs[S_REVIEW], rs[S_EXPOSURE], rs[S_PUNISHMENT])
+        serve_sweeps(m, world, tally, rs[S_SWEEP], rs[S_PUNISHMENT])
         serve_answers(m, hour, req, people, consts, tc, hist, rs[S_OFFICIALS])
     return (buf_post, buf_viewer, outcome), (aud_slot, aud_viewer)

@@ -37,6 +37,7 @@ from tightrope.core.world import (
     sized_pool,
 )
 from tightrope.engine.minutes import new_minute_buffer, run_minutes
+from tightrope.model.author_deletion import schedule_deletions
 from tightrope.model.diffusion import view_log_size, viewer_parts
 from tightrope.model.events import apply_events, schedule
 from tightrope.model.exposure import refresh_access, schedule_audiences
@@ -327,9 +328,25 @@ class Simulation:
             self.pending, int(self.pending[-1]), key, self.world(), self.audience_views
         )
 
+    def phase_author_deletion(self, tick: Tick) -> None:
+        """Authors decide which of the tick's new posts they will delete, and when
+        (tightrope.model.author_deletion); nothing is drawn when no category has a share."""
+        if not self.consts.ad_share.any():
+            return
+        schedule_deletions(
+            self.pending,
+            int(self.pending[-1]),
+            tick.t0,
+            self.posts,
+            self.people,
+            self.consts,
+            self.cal,
+            self.rs[STREAM["author_deletion"]],
+        )
+
     def phase_minutes(self, tick: Tick) -> None:
-        """Minute by minute: views, reshares, reports, reviews, answers
-        (tightrope.engine.minutes)."""
+        """Minute by minute: views, reshares, reports, reviews, sweeps, authors' deletions,
+        answers (tightrope.engine.minutes)."""
         self.minute_buffer, self.audience_views = run_minutes(
             tick.t0,
             self.world(),
@@ -720,7 +737,8 @@ PHASES: tuple[tuple[str, Phase], ...] = (
     ("policy", Simulation.phase_policy),  # laws, campaigns, adaptive rule, platforms' effort
     ("feed", Simulation.phase_feed),  # rank candidates, schedule feed views
     ("posting", Simulation.phase_posting),  # intents, self-censorship, filter, publication
-    ("minutes", Simulation.phase_minutes),  # views, reshares, reports, reviews, answers
+    ("author_deletion", Simulation.phase_author_deletion),  # authors' own deletions, scheduled
+    ("minutes", Simulation.phase_minutes),  # views, reshares, reports, reviews, sweeps, answers
     ("inspection", Simulation.phase_inspection),  # the regulator checks, fines, suspends
     ("mobilisation", Simulation.phase_mobilisation),  # threshold process, incidents
     ("economics", Simulation.phase_economics),  # revenue, costs, fines; adaptive compliance

@@ -33,7 +33,14 @@ from tightrope.core import counters as K
 from tightrope.core.memory_hints import prefetch
 from tightrope.core.rng import derive, integer, uniform
 from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
-from tightrope.model.exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL_REPORTED, may_use, push_event
+from tightrope.model.author_deletion import author_delete
+from tightrope.model.exposure import (
+    AUTHOR_DELETION,
+    REQUEST_ARRIVAL,
+    REVIEW_ARRIVAL_REPORTED,
+    may_use,
+    push_event,
+)
 from tightrope.model.feed import FEED_BLOCK_USERS
 from tightrope.model.moderation import heap_push, priority
 from tightrope.model.people import grievance_down, grievance_up, trust_up
@@ -137,8 +144,9 @@ def request_arrival(req, user, m) -> None:
 
 
 @njit(cache=True)
-def count_minute(m, j, cal, feed_start, posts, consts, rules, q, req, tc, start) -> int:
-    """Pass 1 of minute m (minute j of the tick): review and request arrivals happen, in the
+def count_minute(m, j, cal, feed_start, posts, consts, rules, q, req, tc, ct, start) -> int:
+    """Pass 1 of minute m (minute j of the tick): review and request arrivals and authors'
+    deletions (`author_deletion.author_delete`, counted into tc and ct) happen, in the
     order they were scheduled; `start` becomes the offsets of each viewer part's views, from
     the calendar and the feed (start[k] to start[k + 1]); returns the number of views."""
     slots, cal_post, cal_viewer, link = cal.slots, cal.post, cal.viewer, cal.link
@@ -160,7 +168,11 @@ def count_minute(m, j, cal, feed_start, posts, consts, rules, q, req, tc, start)
                 request_arrival(req, int(pid), m)
                 continue
             slot = pid & mask
-            if post_id[slot] == pid:
+            if post_id[slot] != pid:
+                continue
+            if v == AUTHOR_DELETION:
+                author_delete(posts, slot, tc, ct)
+            else:
                 enqueue_review(q, posts, consts, rules, slot, m, v == REVIEW_ARRIVAL_REPORTED, tc)
         b = link[b]
     for k in range(feed_start.shape[0]):

@@ -6,7 +6,8 @@ platform's follower-see chance times the post's reach, after an exponential dela
 exposure goes into a calendar queue: one slot of events per minute over the exposure
 horizon, kept in the order they were scheduled. Special events use negative viewer codes:
 REVIEW_ARRIVAL puts the post into its platform's review queue at that minute,
-REQUEST_ARRIVAL puts a citizen's service request into the officials' queue.
+REQUEST_ARRIVAL puts a citizen's service request into the officials' queue, AUTHOR_DELETION
+has the author delete the post (`tightrope.model.author_deletion`).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
 REVIEW_ARRIVAL = -1
 REVIEW_ARRIVAL_REPORTED = -2
 REQUEST_ARRIVAL = -3
+AUTHOR_DELETION = -4
 
 
 @njit(cache=True, inline="always")

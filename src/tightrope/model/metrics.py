@@ -214,6 +214,9 @@ def summary(
             "posts": posts,
             "removed_share": share(totals["removed"] + totals["blocked"], posts),
             "published_deleted_share": share(totals["removed_published"], published),
+            "published_deleted_any_share": share(
+                totals["removed_published"] + totals["author_deleted"], published
+            ),
             "blocked_share": share(totals["blocked"], posts),
             "held_share": share(totals["held"], posts),
             "held_never_published_share": share(totals["held_removed"], totals["held"]),

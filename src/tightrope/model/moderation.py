@@ -5,10 +5,13 @@ reviewer. Reviewers work through it minute by minute with an hourly capacity, hi
 priority first and, within a priority, oldest first, so time-to-removal comes out of the
 queue. A removal strikes the author (suspension at the strike limit) and refers severe
 cases to the state, which punishes an identified speaker and so frightens their followers.
+A removal may set off the platform's sweep of its recent posts
+(`tightrope.model.sweeps`), which `serve_sweeps` runs when it is due.
 """
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from tightrope.core import counters as K
@@ -20,6 +23,7 @@ from tightrope.model.people import (
     identifiability,
     trust_down,
 )
+from tightrope.model.sweeps import schedule_sweep, sweep_finds
 from tightrope.scenario.content import PENDING, REMOVED, VISIBLE
 
 
@@ -261,6 +265,7 @@ def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> N
                     tally,
                     rs_punish,
                 )
+                schedule_sweep(q, consts, rules, p, c, done)
             else:
                 posts.queued[slot] = 0
                 if st == PENDING:
@@ -280,3 +285,39 @@ def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> N
         carry = consts.p_idle_carry[p]
         if q.size[p] == 0 and q.capacity_left[p] > carry:
             q.capacity_left[p] = carry  # an idle team does not bank time
+
+
+@njit(cache=True)
+def serve_sweeps(m, world, tally, rs_sweep, rs_punish) -> int:
+    """The platforms' sweeps due by minute m (`tightrope.model.sweeps`): each searches its
+    categories (`sweep_finds`, stream `rs_sweep`) and the posts found are removed at m
+    (`remove_post`, route ROUTE_SWEEP), in the order found. Returns the posts removed."""
+    posts, people, consts, rules, graph, _cal, q, _req = world
+    removed = 0
+    out = np.empty(0, dtype=np.int64)
+    for p in range(consts.n_platforms):
+        due = q.sweep_due[p]
+        if due < 0 or due > m:
+            continue
+        cats = q.sweep_cats[p]
+        q.sweep_due[p] = -1
+        q.sweep_cats[p] = 0
+        if out.size == 0:
+            out = np.empty(1024, dtype=np.int64)
+        found, out = sweep_finds(posts, consts, rules, p, cats, m, rs_sweep, out)
+        for k in range(found):
+            remove_post(
+                posts,
+                people,
+                graph.followers_ptr,
+                graph.followers_idx,
+                consts,
+                rules,
+                out[k],
+                float(m),
+                K.ROUTE_SWEEP,
+                tally,
+                rs_punish,
+            )
+        removed += found
+    return removed

@@ -56,6 +56,10 @@ class Consts(NamedTuple):
     p_prio_held: np.ndarray
     p_report_delay: np.ndarray  # int64, minutes
     p_idle_carry: np.ndarray
+    p_sweep: np.ndarray  # uint8, sweeps after a removal (model.sweeps)
+    p_sweep_recall: np.ndarray
+    p_sweep_delay: np.ndarray  # int64, minutes
+    p_sweep_window: np.ndarray  # minutes
     # the state
     severity: float
     witness_fear: float
@@ -109,6 +113,11 @@ class Consts(NamedTuple):
     reshare_base: float
     bad_actor_harm_share: float
     call_boost: float
+    # authors' own deletions (model.author_deletion)
+    ad_share: np.ndarray  # per category
+    ad_fear_weight: float
+    ad_delay_median: float  # minutes
+    ad_delay_sigma: float
     # the feeds' ranking
     age_limit: int
     freshness_minutes: float
@@ -253,6 +262,12 @@ COMPILED: tuple[Compiled, ...] = (
     _per_platform("p_prio_held", "moderation.priority_held"),
     _per_platform("p_report_delay", "moderation.report_delay_minutes", np.int64),
     _per_platform("p_idle_carry", "moderation.idle_carry_reviews"),
+    _per_platform("p_sweep", "moderation.sweep.enabled", np.uint8),
+    _per_platform("p_sweep_recall", "moderation.sweep.recall"),
+    _per_platform("p_sweep_delay", "moderation.sweep.delay_minutes", np.int64),
+    _per_platform(
+        "p_sweep_window", "moderation.sweep.window_hours", transform=lambda w, h: h * 60.0
+    ),
     # the state
     _setting("severity", "state.punishment.severity"),
     _setting("witness_fear", "state.punishment.witness_fear"),
@@ -310,6 +325,11 @@ COMPILED: tuple[Compiled, ...] = (
     _setting("reshare_base", "behaviour.reshare_base"),
     _setting("bad_actor_harm_share", "behaviour.bad_actor_harm_share"),
     _setting("call_boost", "mobilisation.call_boost"),
+    # authors' own deletions
+    Compiled("ad_share", ("behaviour.author_deletion.share.*",), _same, "categories", np.float64),
+    _setting("ad_fear_weight", "behaviour.author_deletion.fear_weight"),
+    _setting("ad_delay_median", "behaviour.author_deletion.delay_median_minutes"),
+    _setting("ad_delay_sigma", "behaviour.author_deletion.delay_sigma"),
     # the feeds' ranking
     _setting("age_limit", "ranking.age_limit_minutes"),
     _setting("freshness_minutes", "ranking.freshness_minutes"),

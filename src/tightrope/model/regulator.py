@@ -5,7 +5,8 @@ enforcement intensity). They check what people see: each check draws one of this
 views on a regulated platform at random, so content is checked in proportion to its
 views. A visible post the rulebook prohibits is a violation: the regulator has it removed,
 refers its author, and fines the platform; repeated violations raise the fine, and past a
-limit per day the platform is suspended.
+limit per day the platform is suspended. A platform that sweeps searches for more of what
+was removed (`tightrope.model.sweeps`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from numba import njit
 from tightrope.core import counters as K
 from tightrope.core.rng import integer, poisson
 from tightrope.model.moderation import remove_post
+from tightrope.model.sweeps import schedule_sweep
 from tightrope.scenario.content import VISIBLE
 
 
@@ -29,7 +31,7 @@ def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, r
     suspension); it is reset by the caller at the start of each day. `world` is a
     `tightrope.core.world.World`, `tally` a `Tally`.
     """
-    posts, people, consts, rules, graph, _cal, _q, _req = world
+    posts, people, consts, rules, graph, _cal, q, _req = world
     tc, pc = tally.tick, tally.platform
     view_log, view_meta = views
     seen = np.cumsum(view_meta)
@@ -73,3 +75,4 @@ def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, r
             tally,
             rs_punish,
         )
+        schedule_sweep(q, consts, rules, p, posts.cat[slot], float(t_end))

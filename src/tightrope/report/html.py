@@ -582,6 +582,7 @@ _UNDEFINED: dict[str, tuple[str, str]] = {
     "requests_answered_share": ("received no request", "answered share"),
     "wrongful_share_of_removals": ("removed or blocked no post", "share of removals"),
     "published_deleted_share": ("published no post", "share of published posts"),
+    "published_deleted_any_share": ("published no post", "share of published posts"),
     "held_never_published_share": ("held no post for review", "share of held posts"),
     "removed_share": ("had no post", "share of posts"),
     "blocked_share": ("had no post", "share of posts"),

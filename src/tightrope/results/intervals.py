@@ -73,9 +73,10 @@ METHOD_TEXT = "t: on the logit scale for figures in [0, 1], clipped at 0 for fig
 _UNIT = (
     "order_score", "development_score", "freedom_score", "balance",
     "self_censored_share", "wrongful_removal_share", "requests_answered_share", "access_share",
-    "active_share", "removed_share", "published_deleted_share", "blocked_share", "held_share",
-    "held_never_published_share", "wrongful_share_of_removals", "deleted_within_8min_share",
-    "deleted_5_to_30min_share", "deleted_within_24h_share", "vpn_share",
+    "active_share", "removed_share", "published_deleted_share", "published_deleted_any_share",
+    "blocked_share", "held_share", "held_never_published_share", "wrongful_share_of_removals",
+    "deleted_within_8min_share", "deleted_5_to_30min_share", "deleted_within_24h_share",
+    "vpn_share",
     "mean_fear", "mean_grievance", "mean_trust",
 )  # fmt: skip
 _NONNEG = (

@@ -19,9 +19,11 @@ TIMESERIES_COLUMNS: tuple[str, ...] = (
     "bad_actors_active", "mean_fear", "mean_grievance", "mean_trust", "revenue",
     "compliance_cost", "fines", "profit", "enforcement_intensity", "regulator_checks",
     "regulator_violations", "order_score", "development_score", "freedom_score",
+    "author_deleted",
 )  # fmt: skip
 """Columns of `Result.timeseries`, one row per tick. Counts are per tick; means and scores
-are as of the end of the tick (scores from the run so far)."""
+are as of the end of the tick (scores from the run so far). `removed` counts the platforms'
+and the state's removals; `author_deleted` the posts their authors deleted."""
 
 PLATFORM_COLUMNS: tuple[str, ...] = (
     "tick", "platform", "active_users", "posts", "views", "removed", "revenue",
@@ -50,7 +52,8 @@ intents, self_censored (suppressed and not displaced), posts (made, as in the ti
 blocked ones too), published (not blocked: visible or held at publication), blocked, held;
 removals by route: removed_filter (a review of a post the filter flagged or held),
 removed_report (a review a user's report brought about), removed_inspection (the
-regulator), removed_sweep and removed_author (mechanisms to come: 0), removed (their sum);
+regulator), removed_sweep (a platform's sweep after a removal), removed_author (the author's
+own deletion), removed (their sum: the time series' removed plus author_deleted);
 wrongful_removed (legitimate posts blocked or removed, as in the time series), views,
 reshares; timed_removals (removals of published posts, which have a time to removal) and
 median_minutes_to_removal (their median, null when there is none). All int64 but the

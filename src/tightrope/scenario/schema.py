@@ -343,6 +343,25 @@ class Filter(Strict):
     cost_per_1000_posts: NonNeg = 0.05
 
 
+class Sweep(Strict):
+    """A keyword sweep: after a review or the regulator removes a published post of a
+    category the platform enforces, the platform searches its recent posts of that category
+    (docs/model.md 7.8)."""
+
+    enabled: bool = Field(False, description="the platform sweeps after a removal")
+    recall: Share = Field(
+        0.5,
+        description="chance a sweep finds a matching post, x the filter's flag chance of the "
+        "category (detection x effort)",
+    )
+    delay_minutes: Annotated[int, Field(ge=1, le=1440)] = Field(
+        15, description="minutes from the removal that triggers it to the sweep"
+    )
+    window_hours: Annotated[float, Field(gt=0.0, le=72.0)] = Field(
+        24.0, description="a sweep searches the posts published in the last this many hours"
+    )
+
+
 class Moderation(Strict):
     terms_prohibited: list[str] = Field(
         default_factory=list, description="categories the platform's own terms forbid"
@@ -378,6 +397,7 @@ class Moderation(Strict):
         description="reviews' worth of unused capacity an idle review team carries into the "
         "next minute (an idle team does not bank time)",
     )
+    sweep: Sweep = Sweep()
 
 
 class Feed(Strict):
@@ -610,6 +630,26 @@ class Mobilisation(Strict):
     )
 
 
+class AuthorDeletion(Strict):
+    """Authors deleting their own published posts (docs/model.md 5.10)."""
+
+    share: CategoryProbabilities = Field(  # type: ignore[valid-type]
+        default_factory=CategoryProbabilities,
+        description="chance an author deletes a published post of the category, before fear",
+    )
+    fear_weight: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.0,
+        description="the chance is raised by this x the author's fear x the category's "
+        "sensitivity (people delete what they fear)",
+    )
+    delay_median_minutes: Annotated[float, Field(gt=0.0, le=4320.0)] = Field(
+        60.0, description="median minutes from publication to the deletion (lognormal)"
+    )
+    delay_sigma: Annotated[float, Field(ge=0.0, le=5.0)] = Field(
+        2.0, description="spread of the log of the delay (lognormal sigma)"
+    )
+
+
 class Behaviour(Strict):
     fear_learning: Share = Field(0.05, description="daily pull of fear toward perceived risk")
     grievance_decay: Share = 0.05
@@ -689,6 +729,7 @@ class Behaviour(Strict):
     bad_actor_harm_share: Share = Field(
         0.7, description="share of a bad actor's posts that are illegal harm (the rest: rumours)"
     )
+    author_deletion: AuthorDeletion = AuthorDeletion()
 
     @model_validator(mode="after")
     def _exposure_at_most_one(self) -> Behaviour:
