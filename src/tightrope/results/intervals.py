@@ -85,6 +85,8 @@ _NONNEG = (
     "views", "reshares", "reports", "referrals", "punished", "regulator_violations",
     "active_users", "bad_actors_active", "median_minutes_to_removal",
     "median_minutes_to_answer", "revenue", "compliance_cost", "fines",
+    "sanctions_naming", "sanctions_revenue_fine", "sanctions_suspension",
+    "sanctions_licence_withdrawal",
 )  # fmt: skip
 _REAL = ("profit", "profit_margin")
 
