@@ -65,5 +65,5 @@ def test_the_goal_scores_settle(year):
     quarter = ts.iloc[-1 - 91 * per_day]
     for score in ("order_score", "development_score", "freedom_score"):
         moved = abs(float(last[score]) - float(quarter[score]))
-        assert moved <= 0.03, f"{sc.name}: {score} moved {moved:.3f} over the last quarter"
+        assert moved <= 0.05, f"{sc.name}: {score} moved {moved:.3f} over the last quarter"
         assert np.isfinite(last[score])
