@@ -352,7 +352,19 @@ def make_people(
     `platforms` (ids, platform bits), from a node-attribute table, sets those users'
     platforms instead of the adoption draws (which are still made, so that the other
     draws stay the same)."""
-    n = graph.n
+    return packed(draw_people(sc, graph.n, rng, kind, platforms), VIEWER)
+
+
+def draw_people(
+    sc: Scenario,
+    n: int,
+    rng: np.random.Generator,
+    kind: np.ndarray,
+    platforms: tuple[np.ndarray, np.ndarray] | None = None,
+) -> People:
+    """`n` users' traits and initial state drawn from the scenario's population settings
+    (`make_people` for the whole population; newcomers who take a leaver's place,
+    `tightrope.model.turnover`), as plain arrays in the order of `kind`."""
     pop = sc.population
     names = list(sc.platforms)
     n_p = len(names)
@@ -434,7 +446,7 @@ def make_people(
         posts_after=np.zeros(n, dtype=np.int32),
         criticism_after=np.zeros(n, dtype=np.int32),
     )
-    return packed(people, VIEWER)
+    return people
 
 
 def draw_kinds(sc: Scenario, n: int, rng: np.random.Generator) -> np.ndarray:

@@ -72,6 +72,7 @@ from tightrope.model.reactions import (
 )
 from tightrope.model.regulator import inspect
 from tightrope.model.sanctions import Ladder, scrutiny
+from tightrope.model.turnover import replace_leavers
 from tightrope.results.network_stats import network_stats
 from tightrope.results.result import (
     CASCADE_COLUMNS,
@@ -183,6 +184,8 @@ class Simulation:
         self.ladder = Ladder(sc, self.names, self.consts.p_regulated)
         self.events = schedule(sc)
         self.events_rng = numpy_generator(seed, "events")
+        self.turnover_rng = numpy_generator(seed, "turnover")
+        self.replaced = 0  # users who left and were replaced (section 5.11)
         self.intensity_adaptive = 0.0
         self.window = np.zeros(n_p)
         self.last_incident = -(10**9)
@@ -424,7 +427,8 @@ class Simulation:
 
     def phase_daily(self, tick: Tick) -> None:
         """Once a day: fear, grievance, trust, satisfaction, moves, VPNs
-        (tightrope.model.people); the adaptive rule (reactions)."""
+        (tightrope.model.people); leavers and newcomers (tightrope.model.turnover); the
+        adaptive rule (reactions)."""
         if not tick.new_day:
             return
         rs = self.rs
@@ -436,6 +440,7 @@ class Simulation:
             rs[STREAM["mobility"]],
             rs[STREAM["vpn"]],
         )
+        self.replaced += replace_leavers(self.scenario, self.people, self.turnover_rng)
         self.intensity_adaptive = adaptive_intensity(
             self.scenario, self.intensity_adaptive, self.mobilised, self.stats[1], self.n_users
         )
@@ -600,6 +605,7 @@ class Simulation:
             self._money_dict(),
             bool(self.consts.p_foreign.any()),
         )
+        summ["replaced_users"] = float(self.replaced)  # turnover (section 5.11)
         for step in SANCTION_STEPS:  # the state's sanctions of the run (section 8.9)
             summ[f"sanctions_{step}"] = float(sum(row[3] == step for row in self.ladder.log))
         cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)

@@ -86,7 +86,7 @@ _NONNEG = (
     "active_users", "bad_actors_active", "median_minutes_to_removal",
     "median_minutes_to_answer", "revenue", "compliance_cost", "fines",
     "sanctions_naming", "sanctions_revenue_fine", "sanctions_suspension",
-    "sanctions_licence_withdrawal",
+    "sanctions_licence_withdrawal", "replaced_users",
 )  # fmt: skip
 _REAL = ("profit", "profit_margin")
 

@@ -194,6 +194,19 @@ DEFAULT_DIURNAL = [
 ]  # fmt: skip
 
 
+class Turnover(Strict):
+    """People leaving and newcomers taking their place (docs/model.md 5.11)."""
+
+    leave_per_day: Share = Field(
+        0.0, description="daily chance an ordinary user or bad actor leaves (0: no turnover)"
+    )
+    exit_weight: Annotated[float, Field(ge=0.0, le=100.0)] = Field(
+        0.0,
+        description="the chance is raised by this x (1 - the user's best satisfaction with a "
+        "platform they belong to)",
+    )
+
+
 class Population(Strict):
     kinds: KindShares = KindShares()
     posts_per_day_median: NonNeg = Field(0.25, description="median intents/day of a posting user")
@@ -211,6 +224,7 @@ class Population(Strict):
     activity_multiplier: KindActivity = KindActivity()
     popularity_boost: KindPopularity = KindPopularity()
     spread: Spreads = Spreads()
+    turnover: Turnover = Turnover()
     foreign_demand_users: NonNeg = Field(
         1.3, description="demand for foreign platforms of their users, x a Beta(2, 2) draw"
     )
