@@ -18,7 +18,6 @@ from hypothesis import strategies as st
 
 import tightrope
 from tightrope.core import counters as K
-from tightrope.errors import InputError
 from tightrope.model.metrics import cascade_sizes, median_minutes
 from tightrope.model.posting import cascade_bin, count_cascade
 from tightrope.report.html import load_results, write_report
@@ -224,27 +223,6 @@ def test_stored_tables_read_back_equal(result: tightrope.Result, tmp_path: Path)
     assert casc.drop_columns(keys).to_pylist() == result.cascades.to_pylist()
     views = storage.query(tmp_path, "SELECT CAST(sum(removed) AS BIGINT) AS r FROM categories")
     assert views.column("r").to_pylist() == [_total(result.categories, "removed")]
-
-
-@pytest.mark.parametrize("name", ["categories", "cascades"])
-def test_a_damaged_or_missing_table_is_refused(
-    result: tightrope.Result, tmp_path: Path, name: str
-) -> None:
-    folder = _stored(result, tmp_path / "damaged")
-    path = folder / f"{name}.parquet"
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0xFF
-    path.write_bytes(bytes(data))
-    with pytest.raises(InputError) as err:
-        storage.check_runs(tmp_path / "damaged")
-    assert f"{name}.parquet does not match the sha256" in str(err.value.args)
-    with pytest.raises(InputError):
-        load_results(tmp_path / "damaged")
-    with pytest.raises(InputError):  # the table's own loader checks it
-        getattr(storage, f"load_{name}")(tmp_path / "damaged")
-    folder = _stored(result, tmp_path / "missing")
-    (folder / f"{name}.parquet").unlink()
-    assert storage.run_problem(folder) == f"{name}.parquet is missing"
 
 
 def test_runs_stored_before_the_tables_stay_readable(

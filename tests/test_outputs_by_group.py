@@ -315,7 +315,7 @@ def test_stored_tables_read_back_equal(result: tightrope.Result, tmp_path: Path)
     assert res.cohorts["cohort"].tolist() == list(COHORTS)
 
 
-@pytest.mark.parametrize("name", TABLES)
+@pytest.mark.parametrize("name", ["categories", "cascades", *TABLES])
 def test_a_damaged_or_missing_table_is_refused(
     result: tightrope.Result, tmp_path: Path, name: str
 ) -> None:
