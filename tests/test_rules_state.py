@@ -374,9 +374,9 @@ def test_serve_answers_capacity_expiry_and_fifo(tiny_world: TinyWorld) -> None:
     users = [10, 11, 12, 13]
     arrivals = [0, 950, 960, 970]
     for k, (u, m) in enumerate(zip(users, arrivals, strict=True)):
-        req.user[k], req.arrival[k] = u, m
+        req.user[0, k], req.arrival[0, k] = u, m
         pp.grievance[u], pp.trust[u] = 0.5, 0.5
-    req.ends[:] = [0, 4, 0]
+    req.ends[0] = [0, 4, 0, 0]
     tc, hist = np.zeros_like(sim.tc), np.zeros_like(sim.hist)
     rs = stream("officials")
     serve_answers(1000, 16, req, pp, consts, tc, hist, rs)
@@ -387,21 +387,21 @@ def test_serve_answers_capacity_expiry_and_fifo(tiny_world: TinyWorld) -> None:
     assert pp.trust[10] == pytest.approx(0.45)
     assert pp.grievance[11] == pytest.approx(0.3)  # resolved: -0.2, trust +0.1
     assert pp.trust[11] == pytest.approx(0.6)
-    assert req.ends[0] == 2
-    assert req.ends[2] == 500_000
+    assert req.ends[0, 0] == 2
+    assert req.ends[0, 2] == 500_000
     serve_answers(1001, 16, req, pp, consts, tc, hist, rs)  # credit 2: answers both
     assert tc[K.ANSWERED] == 3
     assert pp.grievance[12] == pytest.approx(0.3)
-    assert req.ends[2] == 0  # used up
-    req.user[4], req.arrival[4] = 14, 1002
-    req.ends[1] = 5
+    assert req.ends[0, 2] == 0  # used up
+    req.user[0, 4], req.arrival[0, 4] = 14, 1002
+    req.ends[0, 1] = 5
     serve_answers(1002, 17, req, pp, consts, tc, hist, rs)  # out of hours: waits
     assert tc[K.ANSWERED] == 3
-    assert req.ends[2] == 0  # no credit out of hours
+    assert req.ends[0, 2] == 0  # no credit out of hours
     serve_answers(1200, 17, req, pp, consts, tc, hist, rs)  # expires out of hours too
     assert tc[K.EXPIRED_REQUESTS] == 2
     serve_answers(1201, 10, req, pp, consts, tc, hist, rs)  # idle: credit capped at 1
-    assert req.ends[2] == 1_000_000
+    assert req.ends[0, 2] == 1_000_000
 
 
 def test_unresolved_answers_at_the_resolution_chance(tiny_world: TinyWorld) -> None:
@@ -412,8 +412,8 @@ def test_unresolved_answers_at_the_resolution_chance(tiny_world: TinyWorld) -> N
     )
     n = 4000
     req = new_requests(n)
-    req.user[:] = np.arange(n) % pp.kind.size
-    req.ends[:] = [0, n, 0]
+    req.user[0] = np.arange(n) % pp.kind.size
+    req.ends[0] = [0, n, 0, 0]
     tc, hist = np.zeros_like(sim.tc), np.zeros_like(sim.hist)
     serve_answers(10, 12, req, pp, consts, tc, hist, stream("officials"))
     assert tc[K.ANSWERED] == n

@@ -132,11 +132,17 @@ class ReviewQueues(NamedTuple):
 
 
 class Requests(NamedTuple):
-    """Citizens' requests to official accounts: a first-in first-out ring."""
+    """Citizens' requests to official accounts: one ring per answer queue (one national
+    queue, or one per region with regional staff), in arrival order, so in age order.
 
-    user: np.ndarray  # int32 (capacity,)
-    arrival: np.ndarray  # int64 (capacity,), minute
-    ends: np.ndarray  # int64 (3,): head, tail (running counts), capacity left x 1e6
+    A request answered ahead of older overdue ones (triage against a response target,
+    `tightrope.model.officials`) leaves a hole (user -1) that the head skips."""
+
+    user: np.ndarray  # int32 (queues, capacity); -1: answered out of turn
+    arrival: np.ndarray  # int64 (queues, capacity), minute
+    ends: np.ndarray  # int64 (queues, 4): head, tail (running counts), capacity left x 1e6,
+    # first request not yet overdue (running count; head <= it <= tail)
+    queue: np.ndarray  # int8 (users,): the queue that answers each user's requests
 
 
 class Tally(NamedTuple):
@@ -310,23 +316,27 @@ def grow_review_queues(q: ReviewQueues, capacity: int) -> ReviewQueues:
     return out
 
 
-def new_requests(capacity: int) -> Requests:
+def new_requests(capacity: int, queue: np.ndarray | None = None, queues: int = 1) -> Requests:
+    """Empty rings of `capacity` for `queues` queues; `queue[u]` is user u's queue (none
+    given: no users yet, as in a hand-made test queue)."""
     return Requests(
-        user=np.zeros(capacity, dtype=np.int32),
-        arrival=np.zeros(capacity, dtype=np.int64),
-        ends=np.zeros(3, dtype=np.int64),
+        user=np.zeros((queues, capacity), dtype=np.int32),
+        arrival=np.zeros((queues, capacity), dtype=np.int64),
+        ends=np.zeros((queues, 4), dtype=np.int64),
+        queue=np.zeros(0, dtype=np.int8) if queue is None else queue.astype(np.int8),
     )
 
 
 def grow_requests(r: Requests, capacity: int) -> Requests:
-    """A larger ring with the waiting requests moved to its start, in order."""
-    head, tail = int(r.ends[0]), int(r.ends[1])
-    old = r.user.size
-    order = np.arange(head, tail) % old
-    out = new_requests(capacity)
-    out.user[: order.size] = r.user[order]
-    out.arrival[: order.size] = r.arrival[order]
-    out.ends[:] = [0, order.size, r.ends[2]]
+    """Larger rings with the waiting requests moved to their start, in order."""
+    queues, old = r.user.shape
+    out = new_requests(capacity, r.queue, queues)
+    for q in range(queues):
+        head, tail, credit, ontime = (int(x) for x in r.ends[q])
+        order = np.arange(head, tail) % old
+        out.user[q, : order.size] = r.user[q, order]
+        out.arrival[q, : order.size] = r.arrival[q, order]
+        out.ends[q] = [0, order.size, credit, max(ontime - head, 0)]
     return out
 
 

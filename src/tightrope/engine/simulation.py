@@ -37,6 +37,7 @@ from tightrope.core.world import (
     sized_pool,
 )
 from tightrope.engine.minutes import new_minute_buffer, run_minutes
+from tightrope.errors import InputError
 from tightrope.model.author_deletion import schedule_deletions
 from tightrope.model.diffusion import view_log_size, viewer_parts
 from tightrope.model.events import apply_events, schedule
@@ -125,6 +126,21 @@ def calendar_pool(sc: Scenario, n: int, posts_per_day: float, edges: int) -> int
     return sized_pool(views_per_day * 4 * sc.run.tick_minutes / 1440.0)
 
 
+def answer_queues(sc: Scenario, region: np.ndarray, n: int) -> tuple[np.ndarray, int]:
+    """Which answer queue serves each user's requests, and how many queues: one national
+    queue, or with `state.officials.region_staff_shares` one per region (the user's)."""
+    shares = sc.state.officials.region_staff_shares
+    if not shares:
+        return np.zeros(n, dtype=np.int8), 1
+    top = int(region.max(initial=0))
+    if top >= len(shares):
+        raise InputError(
+            f"state.officials.region_staff_shares: {len(shares)} shares, but the network has "
+            f"users in region {top}; give one share per region (0 to {top})"
+        )
+    return region.astype(np.int8), len(shares)
+
+
 class Simulation:
     """One run of a scenario: all state as arrays, stepped by `step()`."""
 
@@ -155,7 +171,7 @@ class Simulation:
             calendar_pool(sc, n, float(self.people.activity.sum()), self.graph.followers_idx.size)
         )
         self.queues = new_review_queues(n_p, 1 << 12)
-        self.requests = new_requests(1 << 12)
+        self.requests = new_requests(1 << 12, *answer_queues(sc, self.region, n))
         peak = float(self.people.activity.sum()) * float(self.consts.diurnal.max()) * L / 1440.0
         self.intents = new_intents(n, initial_intent_room(n, peak))
         # posts made visible this tick: room for every post the intents' buffers hold
@@ -230,8 +246,8 @@ class Simulation:
         if (q.size > q.key.shape[1] // 2).any():
             self.queues = grow_review_queues(q, q.key.shape[1] * 2)
         r = self.requests
-        if (r.ends[1] - r.ends[0]) > r.user.size // 2:
-            self.requests = grow_requests(r, r.user.size * 2)
+        if (r.ends[:, 1] - r.ends[:, 0]).max() > r.user.shape[1] // 2:
+            self.requests = grow_requests(r, r.user.shape[1] * 2)
 
     def world(self) -> World:
         """The state the kernels read and change, as one bundle (built when asked: the

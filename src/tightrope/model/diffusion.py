@@ -134,13 +134,15 @@ def enqueue_review(q, posts, consts, rules, slot, minute, reported, tc) -> None:
 
 @njit(cache=True, inline="always")
 def request_arrival(req, user, m) -> None:
-    cap = req.user.size
-    tail = req.ends[1]
-    if tail - req.ends[0] >= cap:
+    """A user's request joins the tail of the queue of the staff who answer them."""
+    q = req.queue[user]
+    cap = req.user.shape[1]
+    tail = req.ends[q, 1]
+    if tail - req.ends[q, 0] >= cap:
         return  # full: the ring is grown between ticks so this does not happen in practice
-    req.user[tail % cap] = user
-    req.arrival[tail % cap] = m
-    req.ends[1] = tail + 1
+    req.user[q, tail % cap] = user
+    req.arrival[q, tail % cap] = m
+    req.ends[q, 1] = tail + 1
 
 
 @njit(cache=True)

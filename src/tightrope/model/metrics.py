@@ -251,6 +251,10 @@ def summary(
             "profit": money["profit"],
         }
     )
+    target = sc.state.officials.response_target_minutes
+    if target > 0:
+        # answers recorded below the target (NaN without answers); only with a target
+        out["answered_within_target_share"] = _share_within(answer_hist, target)
     return out
 
 

@@ -80,6 +80,8 @@ class Consts(NamedTuple):
     resolved_trust_rise: float
     unresolved_trust_rise: float
     idle_carry_answers: float
+    response_target: float  # minutes; 0: no target (first in, first out)
+    staff_shares: np.ndarray  # float64 (queues,): share of the answer staff per queue
     # people
     private_displacement: float
     views_per_day: float
@@ -208,6 +210,11 @@ def _answers_per_minute(where: Where, staff: float, per_hour: float) -> float:
     return staff * where.scale * per_hour / 60.0
 
 
+def _staff_shares(where: Where, shares: list[float]) -> np.ndarray:
+    """One answer queue per region with its share of the staff, or one national queue."""
+    return np.asarray(shares if shares else [1.0], dtype=np.float64)
+
+
 def _regulated(where: Where, jurisdiction: list[str] | None, foreign: bool) -> bool:
     return (where.name in jurisdiction) if jurisdiction is not None else not foreign
 
@@ -292,6 +299,10 @@ COMPILED: tuple[Compiled, ...] = (
     _setting("resolved_trust_rise", "state.officials.resolved_trust_rise"),
     _setting("unresolved_trust_rise", "state.officials.unresolved_trust_rise"),
     _setting("idle_carry_answers", "state.officials.idle_carry_answers"),
+    Compiled(
+        "response_target", ("state.officials.response_target_minutes",), lambda w, t: float(t)
+    ),
+    Compiled("staff_shares", ("state.officials.region_staff_shares",), _staff_shares),
     # people
     _setting("private_displacement", "behaviour.private_displacement"),
     _setting("views_per_day", "population.views_per_day"),

@@ -591,6 +591,18 @@ class Officials(Strict):
         description="answers' worth of unused capacity idle staff carry into the next minute "
         "(idle staff do not bank time)",
     )
+    response_target_minutes: Annotated[int, Field(ge=0, le=10080)] = Field(
+        0,
+        description="minutes within which officials aim to answer; with a target, staff "
+        "answer the requests that can still meet it (oldest first) before overdue ones; "
+        "0: no target, first in first out",
+    )
+    region_staff_shares: list[Annotated[float, Field(ge=0.0, le=1.0)]] = Field(
+        default_factory=list,
+        description="shares of the answer staff in each region of network.regions (one "
+        "share a region, adding up to 1): each region's staff answer its own users' "
+        "requests; empty: one national pool",
+    )
 
 
 class PaidCommenters(Strict):
@@ -927,6 +939,20 @@ class Scenario(Strict):
                 out.append(
                     f"platforms.{name}.moderation.reviewer_hours: need 0 <= start < end <= 24, "
                     f"got [{lo}, {hi}]"
+                )
+        shares = self.state.officials.region_staff_shares
+        if shares:
+            regions = len(self.network.regions)
+            if len(shares) != regions:
+                out.append(
+                    f"state.officials.region_staff_shares: one share per region of "
+                    f"network.regions ({regions}), got {len(shares)} (or none at all "
+                    "for one national pool of staff)"
+                )
+            elif abs(sum(shares) - 1.0) > SHARE_TOLERANCE:
+                out.append(
+                    f"state.officials.region_staff_shares: the shares must add up to 1, "
+                    f"not {sum(shares):.6g}"
                 )
         lo, hi = self.state.officials.working_hours
         if not 0 <= lo < hi <= 24:
