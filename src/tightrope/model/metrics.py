@@ -252,9 +252,10 @@ def summary(
         }
     )
     target = sc.state.officials.response_target_minutes
-    if target > 0:
-        # answers recorded below the target (NaN without answers); only with a target
-        out["answered_within_target_share"] = _share_within(answer_hist, target)
+    # answers recorded below the target; NaN without a target or without answers
+    out["answered_within_target_share"] = (
+        _share_within(answer_hist, target) if target > 0 else math.nan
+    )
     return out
 
 
