@@ -38,6 +38,7 @@ STREAMS: tuple[str, ...] = (
     "compliance",
     "author_deletion",
     "sweep",
+    "appeals",
 )
 """Every random stream, by name. Append only: positions are part of the seeding."""
 
