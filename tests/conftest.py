@@ -5,7 +5,8 @@
 random stream, a binomial bound) are in tests/helpers.py.
 
 Rule -> the test that covers it (P: test_rules_posting.py, H: test_rules_people.py,
-S: test_rules_state.py, K: test_rules_kernels.py, E: test_events.py, D: test_deletions.py):
+S: test_rules_state.py, K: test_rules_kernels.py, E: test_events.py, D: test_deletions.py,
+A: test_appeals.py):
 
 posting.platform_weight -> P test_platform_weight_is_satisfaction_plus_floor
 posting.choose_platform -> P test_platform_choice_shares_follow_the_weights, ..._floor_...
@@ -87,6 +88,15 @@ sweeps.schedule_sweep -> D test_a_sweep_is_scheduled_once_per_delay_with_every_c
 sweeps.sweep_finds, sweep_chance -> D test_sweep_finds_the_recent_visible_posts_of_its_categories,
     test_sweep_finds_each_post_at_recall_times_the_flag_chance
 moderation.serve_sweeps -> D test_serve_sweeps_removes_what_it_finds_as_the_platform
+appeals.reasons_rise, appeal_chance, reversal_chance -> A test_formulas,
+    test_a_statement_of_reasons_cuts_the_grievance_rise, test_authors_appeal_at_their_chance
+appeals.file_appeal (and moderation.remove_post's appeals) -> A
+    test_a_reversal_reinstates_the_post_and_withdraws_its_strike,
+    test_an_upheld_appeal_changes_nothing, test_without_appeals_nothing_is_drawn_or_scheduled
+appeals.reinstate (and diffusion.count_minute's reversal events) -> A
+    test_a_reversal_reinstates_the_post_and_withdraws_its_strike,
+    test_a_reversal_without_a_strike_leaves_strikes,
+    test_reinstated_wrongful_posts_are_visible_again
 metrics.scores, summary -> K test_a_part_at_its_reference_scores_one_half,
     test_goal_scores_follow_the_formulas, test_summary_shares_and_histogram_medians
 """

@@ -175,8 +175,8 @@ def test_the_minute_of_a_deletion_event_deletes_the_post(tiny_world: TinyWorld) 
     w = sim.world()
     for m in (6, 7):
         count_minute(
-            m, m, w.cal, sim.feed_views.start, posts, w.consts, w.rules, w.queues,
-            w.requests, sim.tc, sim.category, start,
+            m, m, w.cal, sim.feed_views.start, posts, sim.people, w.consts, w.rules,
+            w.queues, w.requests, sim.tc, sim.category, start,
         )  # fmt: skip
     assert posts.state[a] == REMOVED
     assert posts.state[b] == VISIBLE  # its minute has not come
@@ -254,9 +254,9 @@ def test_serve_sweeps_removes_what_it_finds_as_the_platform(tiny_world: TinyWorl
     a = _put(posts, 0, "collective_action", author=3, created=100)
     b = _put(posts, 1, "collective_action", author=4, created=110)
     q.sweep_due[0], q.sweep_cats[0] = 130, 1 << ca
-    rs = stream("sweep")
-    assert serve_sweeps(129, sim.world(), sim.tally, rs, stream("punishment")) == 0  # not due
-    assert serve_sweeps(130, sim.world(), sim.tally, rs, stream("punishment")) == 2
+    rs, rs_punish, rs_appeal = stream("sweep"), stream("punishment"), stream("appeals")
+    assert serve_sweeps(129, sim.world(), sim.tally, rs, rs_punish, rs_appeal) == 0  # not due
+    assert serve_sweeps(130, sim.world(), sim.tally, rs, rs_punish, rs_appeal) == 2
     assert posts.state[a] == posts.state[b] == REMOVED
     assert q.sweep_due[0] == -1
     assert q.sweep_cats[0] == 0
@@ -276,7 +276,7 @@ def test_an_inspection_removal_sets_off_a_sweep(tiny_world: TinyWorld) -> None:
     sim.view_meta[0] = 1
     inspect(
         1440, 50.0, 100.0, 0.1, np.zeros(3), sim.views, sim.world(), sim.tally,
-        stream("inspection"), stream("punishment"),
+        stream("inspection"), stream("punishment"), stream("appeals"),
     )  # fmt: skip
     assert sim.posts.state[a] == REMOVED
     assert sim.queues.sweep_due[0] == 1440 + int(sim.consts.p_sweep_delay[0])

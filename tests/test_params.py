@@ -73,7 +73,7 @@ def test_table_paths_exist():
 
 @pytest.mark.parametrize("preset", tightrope.preset_names())
 def test_compiled_types(preset):
-    """Arrays have the declared dtype and one value per platform or category; plain fields
+    """Arrays have the declared dtype and one value (or row) per platform or category; plain fields
     are Python ints or floats (the kernels are compiled for these types)."""
     sc = tightrope.load_scenario(preset, users=1000)
     consts = make_consts(sc, 1000)
@@ -83,7 +83,9 @@ def test_compiled_types(preset):
         if row.over != "run":
             assert isinstance(value, np.ndarray), row.field
             assert value.dtype == row.dtype, row.field
-            assert value.shape == (size[row.over],), row.field
+            # one value per platform or category, or one row of values (`p_appeals`)
+            assert value.ndim in (1, 2), row.field
+            assert value.shape[0] == size[row.over], row.field
         elif isinstance(value, np.ndarray):
             assert value.dtype == np.float64, row.field
         else:

@@ -64,6 +64,7 @@ def _inspect(sim, checks, fine, growth, window, views, rs, rs_punish=None) -> No
         sim.tally,
         rs,
         stream("punishment") if rs_punish is None else rs_punish,
+        stream("appeals"),
     )
 
 
@@ -384,6 +385,8 @@ def _totals(**over: float) -> dict[str, float]:
         "punished",
         "regulator_violations",
         "author_deleted",
+        "appeals",
+        "reinstated",
     ]
     out = dict.fromkeys(names, 0.0)
     out.update(over)
@@ -496,6 +499,8 @@ def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
         removed=40.0,
         removed_published=16.0,
         author_deleted=9.0,
+        appeals=8.0,
+        reinstated=2.0,
         held_removed=15.0,
         wrongful_removed=12.0,
         legit_posts=150.0,
@@ -518,6 +523,8 @@ def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
     assert out["held_never_published_share"] == pytest.approx(15 / 30)
     assert out["wrongful_share_of_removals"] == pytest.approx(12 / 60)
     assert out["wrongful_removal_share"] == pytest.approx(12 / 150)
+    assert out["appeal_share"] == pytest.approx(8 / 40)
+    assert out["reinstated_share"] == pytest.approx(2 / 8)
     # 8 timed removals: the median (4th of 8) is in [9, 10), linear within the bin
     assert out["median_minutes_to_removal"] == pytest.approx(9.0 + (4 - 3) / 1)
     assert out["deleted_within_8min_share"] == pytest.approx(3 / 8)
@@ -535,5 +542,6 @@ def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
     for key in ("removed_share", "published_deleted_share", "published_deleted_any_share",
                 "held_never_published_share",
                 "median_minutes_to_removal", "deleted_within_8min_share",
-                "median_minutes_to_answer", "requests_answered_share"):  # fmt: skip
+                "median_minutes_to_answer", "requests_answered_share", "appeal_share",
+                "reinstated_share"):  # fmt: skip
         assert math.isnan(empty[key]), key

@@ -245,7 +245,10 @@ def _one_post(sim, author: int, cat: int, p: int = 0, created: int = 100):
 
 
 def test_remove_post_consequences_for_the_author(tiny_world: TinyWorld) -> None:
-    sim = tiny_world(users=200)
+    # without a statement of reasons (eu-dsa's microblog gives one: test_appeals.py)
+    sim = tiny_world(
+        users=200, overrides=("platforms.microblog.moderation.appeals.statement_of_reasons=false",)
+    )
     pp, consts, rules = sim.people, sim.consts, sim.rules
     g = sim.graph
     a = 3
@@ -267,6 +270,8 @@ def test_remove_post_consequences_for_the_author(tiny_world: TinyWorld) -> None:
         K.ROUTE_REPORT,
         tally,
         stream("punishment"),
+        sim.cal,
+        stream("appeals"),
     )
     assert posts.state[0] == REMOVED
     # counted for its category, by its route, with its time
@@ -315,6 +320,8 @@ def test_strikes_suspend_at_the_limit(tiny_world: TinyWorld) -> None:
             K.ROUTE_INSPECTION,
             tally,
             stream("punishment"),
+            sim.cal,
+            stream("appeals"),
         )
         assert tally.category[harm, K.ROUTE_INSPECTION] == 1
         assert tally.category_minutes.sum() == (0 if k else 1)  # a held post has no time
@@ -349,7 +356,7 @@ def test_a_referral_punishes_at_identifiability_times_severity(tiny_world: TinyW
         tc = tally.tick
         remove_post(
             posts, pp, g.followers_ptr, g.followers_idx, consts, rules, 0, 200.0,
-            K.ROUTE_FILTER, tally, rs,
+            K.ROUTE_FILTER, tally, rs, sim.cal, stream("appeals"),
         )  # fmt: skip
         assert tc[K.REFERRALS] == 1
         punished += int(tc[K.PUNISHED])

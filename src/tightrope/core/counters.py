@@ -14,7 +14,7 @@ TICK: tuple[str, ...] = (
     "regulator_checks", "regulator_violations", "fines", "incidents", "legit_posts",
     "removed_published", "held_removed", "held_approved", "punished", "referrals",
     "legit_intents", "suppressed_legit", "answered_resolved", "views_lost", "sensitive_posts",
-    "calls_to_action", "author_deleted",
+    "calls_to_action", "author_deleted", "appeals", "reinstated",
 )  # fmt: skip
 T = {name: i for i, name in enumerate(TICK)}
 
@@ -54,6 +54,8 @@ VIEWS_LOST = T["views_lost"]
 SENSITIVE_POSTS = T["sensitive_posts"]
 CALLS_TO_ACTION = T["calls_to_action"]
 AUTHOR_DELETED = T["author_deleted"]  # posts their authors deleted (not in `removed`)
+APPEALS = T["appeals"]  # removals their authors appealed (model.appeals), at the removal
+REINSTATED = T["reinstated"]  # removed posts reinstated on appeal, at the decision
 
 PLATFORM: tuple[str, ...] = (
     "posts", "views", "removed", "commerce_posts", "fines", "reviews", "flagged",
@@ -95,7 +97,7 @@ def bin_edges() -> list[tuple[float, float]]:
 CATEGORY: tuple[str, ...] = (
     "intents", "self_censored", "posts", "blocked", "held", "removed_filter",
     "removed_report", "removed_inspection", "removed_sweep", "removed_author",
-    "wrongful_removed", "views", "reshares",
+    "wrongful_removed", "views", "reshares", "appealed", "reinstated",
 )  # fmt: skip
 C = {name: i for i, name in enumerate(CATEGORY)}
 CAT_INTENTS = C["intents"]
@@ -106,6 +108,8 @@ CAT_HELD = C["held"]
 CAT_WRONGFUL_REMOVED = C["wrongful_removed"]
 CAT_VIEWS = C["views"]
 CAT_RESHARES = C["reshares"]
+CAT_APPEALED = C["appealed"]  # removals appealed (model.appeals)
+CAT_REINSTATED = C["reinstated"]  # removed posts reinstated on appeal
 
 # The routes by which a post is removed: a removal counts in its category's column for the
 # route (`moderation.remove_post` takes the route as that column). A sweep is a platform's

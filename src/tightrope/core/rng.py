@@ -39,6 +39,7 @@ STREAMS: tuple[str, ...] = (
     "author_deletion",
     "sweep",
     "turnover",
+    "appeals",
 )
 """Every random stream, by name. Append only: positions are part of the seeding."""
 

@@ -1,9 +1,10 @@
 """The minute loop inside a tick: exposures, reviews and answers in time order.
 
-Within each minute, scheduled events happen first (review and request arrivals and authors'
-deletions, then views, reshares and reports: see `diffusion`), then reviewers work, the
-platforms' sweeps due run (`moderation.serve_sweeps`), and official staff work. Queue times
-are therefore measured in minutes whatever the tick length.
+Within each minute, scheduled events happen first (review and request arrivals, authors'
+deletions and reinstatements on appeal, then views, reshares and reports: see
+`diffusion`), then reviewers work, the platforms' sweeps due run (`moderation.serve_sweeps`),
+and official staff work. Queue times are therefore measured in minutes whatever the tick
+length.
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ S_REVIEW = STREAM["review"]
 S_PUNISHMENT = STREAM["punishment"]
 S_OFFICIALS = STREAM["officials"]
 S_SWEEP = STREAM["sweep"]
+S_APPEALS = STREAM["appeals"]
 
 
 def new_minute_buffer(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -76,7 +78,7 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
     for j in range(consts.tick_minutes):
         m = t0 + j
         hour = (m // 60) % 24
-        n = count_minute(m, j, cal, feed.start, posts, consts, rules, q, req, tc, ct, start)
+        n = count_minute(m, j, cal, feed.start, posts, people, consts, rules, q, req, tc, ct, start)
         if n > buf_post.size:
             size = max(n, 2 * buf_post.size)
             buf_post = np.zeros(size, dtype=np.int64)
@@ -118,7 +120,9 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
                 n, buf_post, outcome, posts.engagement, consts.view_engagement,
                 consts.reshare_engagement, threads,
             )  # fmt: skip
-        serve_reviews(m, hour, world, tally, rs[S_REVIEW], rs[S_EXPOSURE], rs[S_PUNISHMENT])
-        serve_sweeps(m, world, tally, rs[S_SWEEP], rs[S_PUNISHMENT])
+        serve_reviews(
+            m, hour, world, tally, rs[S_REVIEW], rs[S_EXPOSURE], rs[S_PUNISHMENT], rs[S_APPEALS]
+        )
+        serve_sweeps(m, world, tally, rs[S_SWEEP], rs[S_PUNISHMENT], rs[S_APPEALS])
         serve_answers(m, hour, req, people, consts, tc, hist, rs[S_OFFICIALS])
     return (buf_post, buf_viewer, outcome), (aud_slot, aud_viewer)

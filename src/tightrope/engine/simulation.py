@@ -397,6 +397,7 @@ class Simulation:
             self.tally,
             self.rs[STREAM["inspection"]],
             self.rs[STREAM["punishment"]],
+            self.rs[STREAM["appeals"]],
         )
         suspend_platforms(sc, self.window, self.platform_suspended_until, tick.end)
 

@@ -33,8 +33,11 @@ from tightrope.core import counters as K
 from tightrope.core.memory_hints import prefetch
 from tightrope.core.rng import derive, integer, uniform
 from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
+from tightrope.model.appeals import reinstate
 from tightrope.model.author_deletion import author_delete
 from tightrope.model.exposure import (
+    APPEAL_REVERSAL,
+    APPEAL_REVERSAL_STRUCK,
     AUTHOR_DELETION,
     REQUEST_ARRIVAL,
     REVIEW_ARRIVAL_REPORTED,
@@ -146,9 +149,10 @@ def request_arrival(req, user, m) -> None:
 
 
 @njit(cache=True)
-def count_minute(m, j, cal, feed_start, posts, consts, rules, q, req, tc, ct, start) -> int:
-    """Pass 1 of minute m (minute j of the tick): review and request arrivals and authors'
-    deletions (`author_deletion.author_delete`, counted into tc and ct) happen, in the
+def count_minute(m, j, cal, feed_start, posts, people, consts, rules, q, req, tc, ct, start) -> int:
+    """Pass 1 of minute m (minute j of the tick): review and request arrivals, authors'
+    deletions (`author_deletion.author_delete`, counted into tc and ct) and reinstatements
+    on appeal (`appeals.reinstate`, withdrawing a strike from `people`) happen, in the
     order they were scheduled; `start` becomes the offsets of each viewer part's views, from
     the calendar and the feed (start[k] to start[k + 1]); returns the number of views."""
     slots, cal_post, cal_viewer, link = cal.slots, cal.post, cal.viewer, cal.link
@@ -174,6 +178,8 @@ def count_minute(m, j, cal, feed_start, posts, consts, rules, q, req, tc, ct, st
                 continue
             if v == AUTHOR_DELETION:
                 author_delete(posts, slot, tc, ct)
+            elif v == APPEAL_REVERSAL or v == APPEAL_REVERSAL_STRUCK:
+                reinstate(posts, people.strikes, slot, v == APPEAL_REVERSAL_STRUCK, tc, ct)
             else:
                 enqueue_review(q, posts, consts, rules, slot, m, v == REVIEW_ARRIVAL_REPORTED, tc)
         b = link[b]

@@ -7,7 +7,9 @@ exposure goes into a calendar queue: one slot of events per minute over the expo
 horizon, kept in the order they were scheduled. Special events use negative viewer codes:
 REVIEW_ARRIVAL puts the post into its platform's review queue at that minute,
 REQUEST_ARRIVAL puts a citizen's service request into the officials' queue, AUTHOR_DELETION
-has the author delete the post (`tightrope.model.author_deletion`).
+has the author delete the post (`tightrope.model.author_deletion`), APPEAL_REVERSAL and
+APPEAL_REVERSAL_STRUCK reinstate a removed post on appeal, the second withdrawing the strike
+its removal gave (`tightrope.model.appeals`).
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ REVIEW_ARRIVAL = -1
 REVIEW_ARRIVAL_REPORTED = -2
 REQUEST_ARRIVAL = -3
 AUTHOR_DELETION = -4
+APPEAL_REVERSAL = -5
+APPEAL_REVERSAL_STRUCK = -6
 
 
 @njit(cache=True, inline="always")

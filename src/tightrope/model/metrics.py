@@ -220,6 +220,8 @@ def summary(
             "blocked_share": share(totals["blocked"], posts),
             "held_share": share(totals["held"], posts),
             "held_never_published_share": share(totals["held_removed"], totals["held"]),
+            "appeal_share": share(totals["appeals"], totals["removed"]),
+            "reinstated_share": share(totals["reinstated"], totals["appeals"]),
             "wrongful_share_of_removals": share(
                 totals["wrongful_removed"], totals["removed"] + totals["blocked"]
             ),

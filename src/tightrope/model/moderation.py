@@ -16,6 +16,7 @@ from numba import njit
 
 from tightrope.core import counters as K
 from tightrope.core.rng import uniform
+from tightrope.model.appeals import AP_CUT, AP_ENABLED, AP_REASONS, file_appeal, reasons_rise
 from tightrope.model.exposure import SUSPENSION_CHECK, schedule_audience
 from tightrope.model.people import (
     fear_after_shock,
@@ -168,13 +169,27 @@ def punish(people, graph_ptr, graph_idx, consts, i: int, now: int, tc) -> None:
 
 @njit(cache=True)
 def remove_post(
-    posts, people, graph_ptr, graph_idx, consts, rules, slot, minute, route, tally, rs_punish
+    posts,
+    people,
+    graph_ptr,
+    graph_idx,
+    consts,
+    rules,
+    slot,
+    minute,
+    route,
+    tally,
+    rs_punish,
+    cal,
+    rs_appeal,
 ) -> None:
     """Remove a visible or held post at `minute` (float) and apply the consequences.
 
     `route` is how it came to be removed, the column of `counters.ROUTES` it counts in
     for its category (`ROUTE_FILTER`, `ROUTE_REPORT`, `ROUTE_INSPECTION`, ...); `tally` is
-    the `Tally` it is counted into."""
+    the `Tally` it is counted into. On a platform with statements of reasons a wrongful
+    removal raises less grievance; on one with appeals the author may appeal, from stream
+    `rs_appeal`, a reversal going into the calendar `cal` (`tightrope.model.appeals`)."""
     tc, pc, hist = tally.tick, tally.platform, tally.minutes
     ct = tally.category
     p = posts.platform[slot]
@@ -196,12 +211,17 @@ def remove_post(
     people.day_removed[a] += 1.0
     people.removals[a] += 1
     people.fear[a] = fear_after_shock(people.fear[a], consts.removal_fear_shock)
-    if consts.legit[c]:
+    wrongful = consts.legit[c] != 0
+    if wrongful:
         tc[K.WRONGFUL_REMOVED] += 1.0
         ct[c, K.CAT_WRONGFUL_REMOVED] += 1.0
-        people.grievance[a] = grievance_up(people.grievance[a], consts.wrongful_grievance_rise)
+        rise = consts.wrongful_grievance_rise
+        if consts.p_appeals[p, AP_REASONS] != 0.0:
+            rise = reasons_rise(rise, consts.p_appeals[p, AP_CUT])
+        people.grievance[a] = grievance_up(people.grievance[a], rise)
         people.trust[a] = trust_down(people.trust[a], consts.wrongful_trust_fall)
-    if rules.enforced[p, c] > 0.0:
+    struck = rules.enforced[p, c] > 0.0
+    if struck:
         people.strikes[a] += 1
         if people.strikes[a] >= consts.p_strike_limit[p]:
             people.strikes[a] = 0
@@ -215,6 +235,8 @@ def remove_post(
         ident = identifiability(people.real_name[a], consts.data_access)
         if uniform(rs_punish) < punishment_chance(ident, consts.severity):
             punish(people, graph_ptr, graph_idx, consts, a, int(minute), tc)
+    if consts.p_appeals[p, AP_ENABLED] != 0.0:
+        file_appeal(posts, consts, cal, slot, p, wrongful, struck, minute, tc, ct, rs_appeal)
 
 
 @njit(cache=True)
@@ -225,7 +247,7 @@ def reviewer_capacity_per_minute(consts, rules, p: int, hour: int) -> float:
 
 
 @njit(cache=True)
-def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> None:
+def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish, rs_appeal) -> None:
     """Reviewers of every platform work for minute m: decide the queue's first posts."""
     posts, people, consts, rules, graph, cal, q, _req = world
     tc, pc = tally.tick, tally.platform
@@ -264,6 +286,8 @@ def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> N
                     route,
                     tally,
                     rs_punish,
+                    cal,
+                    rs_appeal,
                 )
                 schedule_sweep(q, consts, rules, p, c, done)
             else:
@@ -288,11 +312,11 @@ def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish) -> N
 
 
 @njit(cache=True)
-def serve_sweeps(m, world, tally, rs_sweep, rs_punish) -> int:
+def serve_sweeps(m, world, tally, rs_sweep, rs_punish, rs_appeal) -> int:
     """The platforms' sweeps due by minute m (`tightrope.model.sweeps`): each searches its
     categories (`sweep_finds`, stream `rs_sweep`) and the posts found are removed at m
     (`remove_post`, route ROUTE_SWEEP), in the order found. Returns the posts removed."""
-    posts, people, consts, rules, graph, _cal, q, _req = world
+    posts, people, consts, rules, graph, cal, q, _req = world
     removed = 0
     out = np.empty(0, dtype=np.int64)
     for p in range(consts.n_platforms):
@@ -318,6 +342,8 @@ def serve_sweeps(m, world, tally, rs_sweep, rs_punish) -> int:
                 K.ROUTE_SWEEP,
                 tally,
                 rs_punish,
+                cal,
+                rs_appeal,
             )
         removed += found
     return removed

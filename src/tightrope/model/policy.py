@@ -60,6 +60,9 @@ class Consts(NamedTuple):
     p_sweep_recall: np.ndarray
     p_sweep_delay: np.ndarray  # int64, minutes
     p_sweep_window: np.ndarray  # minutes
+    # (platforms, 7): statements of reasons and appeals, columns `appeals.AP_*` (one field:
+    # a parallel region takes at most 100 fields of a tuple)
+    p_appeals: np.ndarray
     # the state
     severity: float
     witness_fear: float
@@ -274,6 +277,24 @@ COMPILED: tuple[Compiled, ...] = (
     _per_platform("p_sweep_delay", "moderation.sweep.delay_minutes", np.int64),
     _per_platform(
         "p_sweep_window", "moderation.sweep.window_hours", transform=lambda w, h: h * 60.0
+    ),
+    Compiled(
+        "p_appeals",
+        tuple(
+            f"platforms.*.moderation.appeals.{name}"
+            for name in (
+                "enabled",
+                "statement_of_reasons",
+                "reasons_grievance_cut",
+                "appeal_chance_wrongful",
+                "appeal_chance_rightful",
+                "decision_minutes",
+                "reversal_accuracy",
+            )
+        ),
+        lambda w, *values: [float(v) for v in values],
+        "platforms",
+        np.float64,
     ),
     # the state
     _setting("severity", "state.punishment.severity"),

@@ -22,7 +22,9 @@ from tightrope.scenario.content import VISIBLE
 
 
 @njit(cache=True)
-def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, rs, rs_punish):
+def inspect(
+    t_end, checks_expected, fine, growth, window, views, world, tally, rs, rs_punish, rs_appeal
+):
     """Inspections of the tick that ends at minute t_end.
 
     `views` (a `tightrope.core.world.ViewLog`) holds, for viewer part k, a uniform sample
@@ -31,7 +33,7 @@ def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, r
     suspension); it is reset by the caller at the start of each day. `world` is a
     `tightrope.core.world.World`, `tally` a `Tally`.
     """
-    posts, people, consts, rules, graph, _cal, q, _req = world
+    posts, people, consts, rules, graph, cal, q, _req = world
     tc, pc = tally.tick, tally.platform
     view_log, view_meta = views
     seen = np.cumsum(view_meta)
@@ -74,5 +76,7 @@ def inspect(t_end, checks_expected, fine, growth, window, views, world, tally, r
             K.ROUTE_INSPECTION,
             tally,
             rs_punish,
+            cal,
+            rs_appeal,
         )
         schedule_sweep(q, consts, rules, p, posts.cat[slot], float(t_end))

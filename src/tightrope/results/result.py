@@ -19,11 +19,13 @@ TIMESERIES_COLUMNS: tuple[str, ...] = (
     "bad_actors_active", "mean_fear", "mean_grievance", "mean_trust", "revenue",
     "compliance_cost", "fines", "profit", "enforcement_intensity", "regulator_checks",
     "regulator_violations", "order_score", "development_score", "freedom_score",
-    "author_deleted",
+    "author_deleted", "appeals", "reinstated",
 )  # fmt: skip
 """Columns of `Result.timeseries`, one row per tick. Counts are per tick; means and scores
 are as of the end of the tick (scores from the run so far). `removed` counts the platforms'
-and the state's removals; `author_deleted` the posts their authors deleted."""
+and the state's removals; `author_deleted` the posts their authors deleted; `appeals` the
+removals appealed (counted at the removal) and `reinstated` the removed posts reinstated on
+appeal (at the decision; docs/model.md 7.9)."""
 
 PLATFORM_COLUMNS: tuple[str, ...] = (
     "tick", "platform", "active_users", "posts", "views", "removed", "revenue",
@@ -43,7 +45,7 @@ CATEGORY_COLUMNS: tuple[str, ...] = (
     "category", "intents", "self_censored", "posts", "published", "blocked", "held",
     "removed_filter", "removed_report", "removed_inspection", "removed_sweep",
     "removed_author", "removed", "wrongful_removed", "views", "reshares", "timed_removals",
-    "median_minutes_to_removal",
+    "median_minutes_to_removal", "appealed", "reinstated",
 )  # fmt: skip
 """Columns of `Result.categories`, one row per content category (in the order of
 `tightrope.scenario.content.CATEGORIES`), totals of the run (docs/model.md 11.5).
@@ -57,7 +59,9 @@ own deletion), removed (their sum: the time series' removed plus author_deleted)
 wrongful_removed (legitimate posts blocked or removed, as in the time series), views,
 reshares; timed_removals (removals of published posts, which have a time to removal) and
 median_minutes_to_removal (their median, null when there is none). All int64 but the
-category (string) and the median (float64)."""
+category (string) and the median (float64). appealed: removals whose author appealed;
+reinstated: removed posts reinstated on appeal (docs/model.md 7.9; a reinstated post stays
+counted in its removal route and wrongful_removed)."""
 
 CASCADE_COLUMNS: tuple[str, ...] = ("category", "lo_size", "hi_size", "posts", "total_size")
 """Columns of `Result.cascades`, one row per category and cascade-size bin that holds posts

@@ -376,6 +376,43 @@ class Sweep(Strict):
     )
 
 
+class Appeals(Strict):
+    """Statements of reasons and appeals of removals, the EU Digital Services Act's arts. 17
+    and 20 (docs/model.md 7.9)."""
+
+    enabled: bool = Field(False, description="authors may appeal the platform's removals")
+    statement_of_reasons: bool = Field(
+        False, description="a removed author is told why (DSA art. 17): less grievance"
+    )
+    reasons_grievance_cut: Share = Field(
+        0.3,
+        description="share of a wrongful removal's grievance rise a statement of reasons cuts",
+    )
+    appeal_chance_wrongful: Share = Field(
+        0.05, description="chance the author of a wrongly removed (legitimate) post appeals"
+    )
+    appeal_chance_rightful: Share = Field(
+        0.01, description="chance the author of a rightly removed post appeals"
+    )
+    decision_minutes: Annotated[int, Field(ge=1, le=2880)] = Field(
+        1440, description="minutes from the removal to the appeal's decision"
+    )
+    reversal_accuracy: Share = Field(
+        0.8,
+        description="chance an appeal of a wrongful removal reverses it (and one of a rightful "
+        "removal upholds it)",
+    )
+
+    @model_validator(mode="after")
+    def _wrongful_appeal_more(self) -> Appeals:
+        if self.appeal_chance_rightful > self.appeal_chance_wrongful:
+            raise ValueError(
+                f"appeal_chance_rightful ({self.appeal_chance_rightful}) must not exceed "
+                f"appeal_chance_wrongful ({self.appeal_chance_wrongful})"
+            )
+        return self
+
+
 class Moderation(Strict):
     terms_prohibited: list[str] = Field(
         default_factory=list, description="categories the platform's own terms forbid"
@@ -412,6 +449,7 @@ class Moderation(Strict):
         "next minute (an idle team does not bank time)",
     )
     sweep: Sweep = Sweep()
+    appeals: Appeals = Appeals()
 
 
 class Feed(Strict):
