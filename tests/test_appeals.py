@@ -235,12 +235,12 @@ def _run(overrides, users=1000, days=2.0, seed=3) -> tightrope.Result:
 
 @pytest.fixture(scope="module")
 def on() -> tightrope.Result:
-    return _run(ON)
+    return _run(ON, days=3.0)  # appeals are decided a day after the removal
 
 
 @pytest.fixture(scope="module")
 def off() -> tightrope.Result:
-    return _run(STRICT + OFF)
+    return _run(STRICT + OFF, days=3.0)
 
 
 def _check(res: tightrope.Result) -> None:
@@ -270,14 +270,16 @@ def test_appeals_reinstate_removed_posts(on: tightrope.Result, off: tightrope.Re
 
 
 def test_reinstated_wrongful_posts_are_visible_again() -> None:
-    """The posts whose reversal is pending after 20 ticks are visible once it is decided."""
+    """The posts whose reversal is pending (at the first tick that has some) are visible
+    once it is decided."""
     from tightrope.engine.simulation import Simulation
 
-    sc = tightrope.load_scenario("eu-dsa", ON, users=1000, days=2, seed=3)
+    sc = tightrope.load_scenario("eu-dsa", ON, users=1000, days=3, seed=3)
     sim = Simulation(sc)
-    for _ in range(20):
+    pending: list = []
+    while not pending and sim.t < 40:
         sim.step()
-    pending = _events(sim.cal, (APPEAL_REVERSAL, APPEAL_REVERSAL_STRUCK))
+        pending = _events(sim.cal, (APPEAL_REVERSAL, APPEAL_REVERSAL_STRUCK))
     assert pending
     posts = sim.posts
     mask = posts.pid.size - 1
@@ -304,7 +306,7 @@ def test_a_resumed_run_keeps_the_pending_reversals(tmp_path, on: tightrope.Resul
     from tightrope.engine import checkpoints
     from tightrope.engine.simulation import Simulation
 
-    sc = tightrope.load_scenario("eu-dsa", ON, users=1000, days=2, seed=3)
+    sc = tightrope.load_scenario("eu-dsa", ON, users=1000, days=3, seed=3)
     sim = Simulation(sc)
     for _ in range(30):
         sim.step()
