@@ -278,7 +278,7 @@ def test_punished_users_criticise_less_after_their_punishment() -> None:
     sc = tightrope.load_scenario(PRESET, HARSH, users=3000, days=3, seed=1)
     punished = tightrope.run(sc).cohorts.to_pylist()[0]
     assert punished["cohort"] == "punished"
-    assert punished["users"] >= 10
+    assert punished["users"] >= 5
     assert punished["user_days_after"] > 0
     before = punished["criticism_per_user_day_before"]
     after = punished["criticism_per_user_day_after"]
