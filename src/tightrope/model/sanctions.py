@@ -254,7 +254,7 @@ class Ladder:
             else:  # licence_withdrawal
                 suspended_until[p] = FOREVER
             fines[p] = amount
-            self.log.append([now, names[p], step, kind, amount])
+            self.log.append([int(now), names[p], int(step), kind, float(amount)])
         self.revenue[:] = 0.0
         self.ad_revenue[:] = 0.0
         self.since = now
