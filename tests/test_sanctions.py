@@ -142,7 +142,7 @@ def test_the_ladder_climbs_on_breaches_and_steps_down_after_clean_reviews():
         pc = np.zeros((len(names), len(K.PLATFORM)))
         pc[w, K.P_CHECKS], pc[w, K.P_VIOLATIONS] = 100.0, 30.0
         revenue = np.full(len(names), 10.0)
-        ladder.observe(pc, revenue, revenue)
+        ladder.observe(pc, revenue)
         fines = ladder.review(review * week, names, suspended, effort)
         kinds.append(ladder.log[-1][3])
         assert ladder.step[w] == review
@@ -164,7 +164,7 @@ def test_clean_reviews_bring_a_platform_down():
     for review in (1, 2):
         pc = np.zeros((len(names), len(K.PLATFORM)))
         pc[w, K.P_CHECKS] = 100.0
-        ladder.observe(pc, np.zeros(len(names)), np.zeros(len(names)))
+        ladder.observe(pc, np.zeros(len(names)))
         ladder.review(review * 7 * 1440, names, suspended, effort)
     assert ladder.step[w] == 1
     assert not ladder.log  # stepping down imposes nothing

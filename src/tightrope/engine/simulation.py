@@ -425,7 +425,7 @@ class Simulation:
             tick.t0, tick.minutes, self.pc, self.tc[K.REGULATOR_CHECKS], named
         )
         if ladder.active:
-            ladder.observe(self.pc, self.money[0], self.economy.ad_revenue)
+            ladder.observe(self.pc, self.money[0])
             fines = ladder.review(
                 tick.end, self.names, self.platform_suspended_until, self.economy.effort
             )

@@ -181,7 +181,6 @@ class Economy:
         )  # revenue, views, prohibited views, checks share, cost, fines
         self.period_ads = np.zeros((len(names), 2))  # ad revenue before advertisers' cut, harm
         self.next_adapt = self.every.copy()
-        self.ad_revenue = np.zeros(len(names))  # the last tick's
 
     def tick(
         self,
@@ -191,10 +190,9 @@ class Economy:
         checks: float,
         named_loss: np.ndarray | None = None,
     ) -> np.ndarray:
-        """Money of the tick [t0, t0 + L): rows revenue, compliance cost, fines, profit
-        (the tick's ad revenue is kept in `ad_revenue`). Advertisers pay `ad_share_kept`
-        of the ad price for the tick's harm per view, less `named_loss` (the share
-        withheld from a publicly named platform)."""
+        """Money of the tick [t0, t0 + L): rows revenue, compliance cost, fines, profit.
+        Advertisers pay `ad_share_kept` of the ad price for the tick's harm per view, less
+        `named_loss` (the share withheld from a publicly named platform)."""
         hours_worked = np.array(
             [_overlap_hours(t0, L, lo, hi) for lo, hi in self.hours], dtype=np.float64
         )
@@ -219,7 +217,6 @@ class Economy:
             [revenue, views, pc[:, K.P_PROHIBITED_VIEWS], checks * share, cost, fines]
         )
         self.period_ads += np.column_stack([ads, pc[:, K.P_HARM]])
-        self.ad_revenue = ad_revenue
         return np.vstack([revenue, cost, fines, profit])
 
     def adapt(

@@ -162,7 +162,6 @@ class Ladder:
         self.checks = np.zeros(n_p)  # since the last judgement
         self.violations = np.zeros(n_p)
         self.revenue = np.zeros(n_p)  # since the last review
-        self.ad_revenue = np.zeros(n_p)
         self.named_until = np.zeros(n_p, dtype=np.int64)
         self.next_review = self.every
         self.since = 0  # minute of the last review
@@ -194,12 +193,11 @@ class Ladder:
             for k in ahead
         ]
 
-    def observe(self, pc: np.ndarray, revenue: np.ndarray, ad_revenue: np.ndarray) -> None:
+    def observe(self, pc: np.ndarray, revenue: np.ndarray) -> None:
         """Add a tick's checks, violations and revenue to the record."""
         self.checks += pc[:, K.P_CHECKS]
         self.violations += pc[:, K.P_VIOLATIONS]
         self.revenue += revenue
-        self.ad_revenue += ad_revenue
 
     def named(self, now: int) -> np.ndarray:
         """1 where a platform is publicly named at minute `now`, else 0."""
@@ -256,7 +254,6 @@ class Ladder:
             fines[p] = amount
             self.log.append([int(now), names[p], int(step), kind, float(amount)])
         self.revenue[:] = 0.0
-        self.ad_revenue[:] = 0.0
         self.since = now
         self.next_review = now + self.every
         return fines
