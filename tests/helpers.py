@@ -32,3 +32,23 @@ def within_binomial(hits: int, n: int, p: float) -> bool:
 def share_of(decide: Callable[[], bool], n: int = DRAWS) -> int:
     """How many of n calls of decide() are True."""
     return sum(1 for _ in range(n) if decide())
+
+
+def assert_resumes_identically(sc, ticks: int, whole, tmp_path, before_saving=None) -> None:
+    """Run `sc` for `ticks` ticks, call `before_saving(sim)` if given (a test's own checks
+    of the state to be saved), write a checkpoint, resume it to the end, and check that the
+    result's tables equal those of the uninterrupted run `whole`."""
+    from tightrope import run
+    from tightrope.engine import checkpoints
+    from tightrope.engine.simulation import Simulation
+
+    sim = Simulation(sc)
+    for _ in range(ticks):
+        sim.step()
+    if before_saving is not None:
+        before_saving(sim)
+    ck = tmp_path / "run.ckpt"
+    checkpoints.save_checkpoint(sim, ck)
+    resumed = run(sc, checkpoint=ck, resume=True)
+    for name in ("timeseries", "histograms", "categories", "cascades"):
+        assert getattr(resumed, name).equals(getattr(whole, name)), name

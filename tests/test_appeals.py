@@ -9,7 +9,7 @@ import pyarrow.compute as pc
 import pytest
 
 import tightrope
-from helpers import TinyWorld, stream, within_binomial
+from helpers import TinyWorld, assert_resumes_identically, stream, within_binomial
 from test_outputs_by_category import check_invariants
 from tightrope.core import counters as K
 from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
@@ -302,20 +302,11 @@ def test_a_higher_appeal_chance_brings_more_appeals(on: tightrope.Result) -> Non
 
 @pytest.mark.slow
 def test_a_resumed_run_keeps_the_pending_reversals(tmp_path, on: tightrope.Result) -> None:
-    from tightrope import run
-    from tightrope.engine import checkpoints
-    from tightrope.engine.simulation import Simulation
+    def some_pending(sim) -> None:
+        assert _events(sim.cal, (APPEAL_REVERSAL, APPEAL_REVERSAL_STRUCK))
 
     sc = tightrope.load_scenario("eu-dsa", ON, users=1000, days=3, seed=3)
-    sim = Simulation(sc)
-    for _ in range(30):
-        sim.step()
-    assert _events(sim.cal, (APPEAL_REVERSAL, APPEAL_REVERSAL_STRUCK))  # some pending
-    ck = tmp_path / "run.ckpt"
-    checkpoints.save_checkpoint(sim, ck)
-    resumed = run(sc, checkpoint=ck, resume=True)
-    for name in ("timeseries", "histograms", "categories", "cascades"):
-        assert getattr(resumed, name).equals(getattr(on, name)), name
+    assert_resumes_identically(sc, 30, on, tmp_path, some_pending)
 
 
 # --- settings ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import pyarrow.compute as pc
 import pytest
 
 import tightrope
-from helpers import TinyWorld, stream, within_binomial
+from helpers import TinyWorld, assert_resumes_identically, stream, within_binomial
 from test_outputs_by_category import check_invariants
 from tightrope.core import counters as K
 from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
@@ -375,19 +375,8 @@ def test_both_mechanisms_are_the_same_at_any_thread_count(both: tightrope.Result
 
 
 def test_a_resumed_run_with_both_is_bit_identical(tmp_path, both: tightrope.Result) -> None:
-    from tightrope.engine import checkpoints
-    from tightrope.engine.driver import run
-    from tightrope.engine.simulation import Simulation
-
     sc = tightrope.load_scenario("china-weibo-2013", AUTHORS + SWEEPING, users=1000, days=1, seed=3)
-    sim = Simulation(sc)
-    for _ in range(12):
-        sim.step()
-    ck = tmp_path / "run.ckpt"
-    checkpoints.save_checkpoint(sim, ck)
-    resumed = run(sc, checkpoint=ck, resume=True)
-    for name in ("timeseries", "histograms", "categories", "cascades"):
-        assert getattr(resumed, name).equals(getattr(both, name)), name
+    assert_resumes_identically(sc, 12, both, tmp_path)
 
 
 # --- settings ---------------------------------------------------------------------------------
