@@ -59,7 +59,8 @@ REINSTATED = T["reinstated"]  # removed posts reinstated on appeal, at the decis
 
 PLATFORM: tuple[str, ...] = (
     "posts", "views", "removed", "commerce_posts", "fines", "reviews", "flagged",
-    "prohibited_views", "scanned", "violations", "harm", "checks",
+    "prohibited_views", "scanned", "violations", "harm", "checks", "sensitive_posts",
+    "sensitive_held",
 )  # fmt: skip
 P = {name: i for i, name in enumerate(PLATFORM)}
 P_POSTS = P["posts"]
@@ -74,6 +75,8 @@ P_SCANNED = P["scanned"]
 P_VIOLATIONS = P["violations"]
 P_HARM = P["harm"]  # harm-weighted views (category harm per view)
 P_CHECKS = P["checks"]  # the regulator's checks that drew a post of the platform
+P_SENSITIVE_POSTS = P["sensitive_posts"]  # criticism and collective-action posts made
+P_SENSITIVE_HELD = P["sensitive_held"]  # those of them the filter held for review
 
 # Histograms of minutes: 1-minute bins up to a day, then hourly bins up to 7 days, then one
 # bin for anything longer.

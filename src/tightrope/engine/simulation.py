@@ -8,6 +8,7 @@ profiling. A phase is a method that calls the model's kernels and rules
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -566,6 +567,8 @@ class Simulation:
                     self.pc[j, K.P_CHECKS],
                     self.pc[j, K.P_VIOLATIONS],
                     int(self.ladder.step[j]),
+                    self.pc[j, K.P_SENSITIVE_POSTS],
+                    self.pc[j, K.P_SENSITIVE_HELD],
                 ]
             )
 
@@ -609,6 +612,23 @@ class Simulation:
         ]
 
     # -- results -------------------------------------------------------------------------
+    def _sensitive_held_share(self) -> float:
+        """Held for review / made, of the criticism and collective-action posts on the
+        public platforms in the state's jurisdiction, over the run (King, Pan & Roberts
+        2014's measure, taken on public sites; NaN when none was made)."""
+        regulated = {
+            name
+            for j, name in enumerate(self.names)
+            if self.consts.p_regulated[j] and self.scenario.platforms[name].kind == "public"
+        }
+        i_posts = PLATFORM_COLUMNS.index("sensitive_posts")
+        made = held = 0.0
+        for row in self.platform_rows:
+            if row[1] in regulated:
+                made += row[i_posts]
+                held += row[i_posts + 1]
+        return held / made if made else math.nan
+
     def result(self) -> Result:
         sc = self.scenario
         days = self.t * sc.run.tick_minutes / 1440.0
@@ -623,6 +643,7 @@ class Simulation:
             bool(self.consts.p_foreign.any()),
         )
         summ["replaced_users"] = float(self.replaced)  # turnover (section 5.11)
+        summ["sensitive_held_share"] = self._sensitive_held_share()
         for step in SANCTION_STEPS:  # the state's sanctions of the run (section 8.9)
             summ[f"sanctions_{step}"] = float(sum(row[3] == step for row in self.ladder.log))
         cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)

@@ -492,8 +492,10 @@ def publish_intents(out, posts, consts, rules, cal, tally, rs_filter, pending) -
                 tc[K.LEGIT_POSTS] += 1.0
             if c == COMMERCE:
                 pc[p, K.P_COMMERCE] += 1.0
-            if c == CRITICISM or c == COLLECTIVE_ACTION:
+            sensitive = c == CRITICISM or c == COLLECTIVE_ACTION
+            if sensitive:
                 tc[K.SENSITIVE_POSTS] += 1.0
+                pc[p, K.P_SENSITIVE_POSTS] += 1.0
             if c == SERVICE_REQUEST:
                 tc[K.REQUESTS] += 1.0
                 push(slots, cal_post, cal_viewer, link, meta, minute, i, REQUEST_ARRIVAL)
@@ -515,6 +517,8 @@ def publish_intents(out, posts, consts, rules, cal, tally, rs_filter, pending) -
                 counts[1 + PENDING] += 1
                 tc[K.HELD] += 1.0
                 ct[c, K.CAT_HELD] += 1.0
+                if sensitive:
+                    pc[p, K.P_SENSITIVE_HELD] += 1.0
                 push(slots, cal_post, cal_viewer, link, meta, minute, pid, REVIEW_ARRIVAL)
                 continue
             state[slot] = VISIBLE

@@ -88,7 +88,7 @@ SUMMARY_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("freedom", ("intents", "self_censored_share", "criticism_views_per_user", "removed_share",
                  "wrongful_removal_share", "wrongful_share_of_removals", "published_deleted_share",
                  "blocked_share", "held_share", "held_never_published_share",
-                 "median_minutes_to_removal", "deleted_within_8min_share",
+                 "sensitive_held_share", "median_minutes_to_removal", "deleted_within_8min_share",
                  "deleted_5_to_30min_share", "deleted_within_24h_share", "requests",
                  "requests_answered_share", "median_minutes_to_answer", "access_share",
                  "vpn_share", "punished")),

@@ -587,6 +587,10 @@ _UNDEFINED: dict[str, tuple[str, str]] = {
     "removed_share": ("had no post", "share of posts"),
     "blocked_share": ("had no post", "share of posts"),
     "held_share": ("had no post", "share of posts"),
+    "sensitive_held_share": (
+        "had no criticism or call to action on a public platform in the jurisdiction",
+        "share of sensitive posts",
+    ),
     "access_share": ("had no foreign platform, or no user who wanted one", "access share"),
 }
 """Why a summary figure can be undefined in a run: (what the run did not do, what there is

@@ -30,12 +30,14 @@ appeal (at the decision; docs/model.md 7.9)."""
 PLATFORM_COLUMNS: tuple[str, ...] = (
     "tick", "platform", "active_users", "posts", "views", "removed", "revenue",
     "compliance_cost", "fines", "profit", "effort", "queue_length", "suspended", "blocked",
-    "checks", "violations", "sanction_step",
+    "checks", "violations", "sanction_step", "sensitive_posts", "sensitive_held",
 )  # fmt: skip
 """Columns of `Result.platforms`, one row per tick and platform. checks and violations are
 the regulator's checks that drew one of the platform's posts and those that found a
 violation; sanction_step is the platform's step on the state's ladder at the end of the
-tick (0: none; docs/model.md 8.9)."""
+tick (0: none; docs/model.md 8.9); sensitive_posts are the criticism and collective-action
+posts made on the platform and sensitive_held those of them its filter held for review
+(King, Pan & Roberts 2014's measure; docs/model.md 11.2)."""
 
 HISTOGRAM_COLUMNS: tuple[str, ...] = ("measure", "lo_minutes", "hi_minutes", "count")
 """Columns of `Result.histograms`: measure is "minutes_to_removal" or "minutes_to_answer",
