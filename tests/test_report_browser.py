@@ -177,3 +177,55 @@ def test_two_regimes_that_share_a_name_are_shown_as_two(tmp_path: Path) -> None:
     for label in labels:
         assert label in text
         assert label in names  # each regime has its own line, not one averaged line
+
+
+def test_the_facts_page_shows_every_fact_and_its_verdict(tmp_path: Path) -> None:
+    """`tightrope facts --out`'s page (built here from a constructed result, no runs): every
+    fact is a row with its verdict, the counts are shown, nothing errs or is fetched."""
+    if reason := _missing():
+        pytest.fail(f"CI is set but the browser test cannot run: {reason}")
+    from playwright.sync_api import sync_playwright
+
+    from tightrope.experiments import facts as fx
+    from tightrope.report.facts_page import write_facts_page
+
+    cat, label, _ = fx.load_catalogue()
+    values = {}
+    for i, f in enumerate(cat.fact):
+        for name, metric in (
+            (f.scenario, f.metric),
+            (f.than, f.metric),
+            (f.scenario, f.than_metric),
+        ):
+            if name is not None and metric is not None:
+                values[(name, metric)] = [0.1 * (i % 3), 0.1 * (i % 3) + 0.01, 0.1 * (i % 3) + 0.02]
+    res = fx.FactsResult(
+        label, cat.title, cat.version, 300, 1.0, [1, 2, 3], fx.evaluate(cat, values)
+    )
+    path = write_facts_page(res, tmp_path / "facts.html")
+    seen: dict[str, Any] = {"requests": [], "errors": []}
+    with sync_playwright() as pw:
+        context = pw.chromium.launch_persistent_context(
+            str(tmp_path / "profile"), executable_path=str(CHROMIUM), args=ARGS, headless=True
+        )
+        try:
+            page = context.new_page()
+            page.on("request", lambda r: seen["requests"].append(r.url))
+            page.on("pageerror", lambda e: seen["errors"].append(f"page error: {e}"))
+            page.on(
+                "console", lambda m: seen["errors"].append(m.text) if m.type == "error" else None
+            )
+            page.goto(path.as_uri(), wait_until="load")
+            rows = page.eval_on_selector_all("#facts tbody tr", "r => r.length")
+            verdicts = page.eval_on_selector_all(
+                "#facts tbody tr td:nth-child(8) span:first-child", "s => s.map(x => x.textContent)"
+            )
+            counts = page.inner_text("#counts")
+        finally:
+            context.close()
+    assert rows == len(cat.fact)
+    assert verdicts == [r["verdict"] for r in res.rows]
+    c = res.counts()
+    assert f"Passed: {c['all_passed']} of {c['all_total']}" in counts
+    assert seen["errors"] == []
+    assert [u for u in seen["requests"] if not u.startswith(LOCAL_SCHEMES)] == []

@@ -88,7 +88,7 @@ from tightrope.results.result import (
     Result,
     column_type,
 )
-from tightrope.scenario.content import CATEGORIES
+from tightrope.scenario.content import CATEGORIES, CHEERLEADING
 from tightrope.scenario.files import config_sha256
 from tightrope.scenario.schema import SANCTION_STEPS, Scenario
 
@@ -644,6 +644,11 @@ class Simulation:
         )
         summ["replaced_users"] = float(self.replaced)  # turnover (section 5.11)
         summ["sensitive_held_share"] = self._sensitive_held_share()
+        posts = self.category[:, K.CAT_POSTS]
+        # King, Pan & Roberts 2017's measure: fabricated (paid commenters') posts / posts
+        summ["cheerleading_share"] = (
+            float(posts[CHEERLEADING] / posts.sum()) if posts.sum() > 0 else math.nan
+        )
         for step in SANCTION_STEPS:  # the state's sanctions of the run (section 8.9)
             summ[f"sanctions_{step}"] = float(sum(row[3] == step for row in self.ladder.log))
         cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)

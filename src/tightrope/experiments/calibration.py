@@ -79,9 +79,11 @@ def summary_metrics() -> dict[str, bool]:
     """Every key of `Result.summary`, mapped to whether its value is a number.
 
     Computed from `metrics.summary` itself on an empty run (no simulation needed), so the
-    list follows the code."""
+    list follows the code, with the keys the engine adds after it (the sanctions, turnover
+    and by-platform figures), all registered in `results.intervals.SUPPORTS`."""
     from tightrope.core import counters as K
     from tightrope.model.metrics import summary
+    from tightrope.results.intervals import SUPPORTS
     from tightrope.scenario.schema import Scenario
 
     totals = dict.fromkeys(K.TICK, 0.0)
@@ -89,7 +91,9 @@ def summary_metrics() -> dict[str, bool]:
     money = {"revenue": 0.0, "compliance_cost": 0.0, "fines": 0.0, "profit": 0.0}
     sc = Scenario()
     out = summary(sc, totals, hist, 1, 1.0, np.zeros(8), money, False)
-    return {k: not isinstance(v, str | bool) for k, v in out.items()}
+    return {k: not isinstance(v, str | bool) for k, v in out.items()} | dict.fromkeys(
+        SUPPORTS, True
+    )
 
 
 # ---------------------------------------------------------------- validation helpers

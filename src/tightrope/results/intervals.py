@@ -75,7 +75,7 @@ _UNIT = (
     "self_censored_share", "wrongful_removal_share", "requests_answered_share", "access_share",
     "active_share", "removed_share", "published_deleted_share", "published_deleted_any_share",
     "blocked_share", "held_share", "held_never_published_share", "sensitive_held_share",
-    "wrongful_share_of_removals",
+    "cheerleading_share", "wrongful_share_of_removals",
     "deleted_within_8min_share", "deleted_5_to_30min_share", "deleted_within_24h_share",
     "vpn_share", "answered_within_target_share", "appeal_share", "reinstated_share",
     "mean_fear", "mean_grievance", "mean_trust",
