@@ -97,6 +97,7 @@ def region_counts(people, region: np.ndarray, n_regions: int) -> dict[str, list]
         .astype(np.int64)
         .tolist(),
         "removals": total(people.removals.astype(np.float64)).astype(np.int64).tolist(),
+        "referrals": total(people.referrals.astype(np.float64)).astype(np.int64).tolist(),
         "punished_users": total((people.punished_at >= 0).astype(np.float64))
         .astype(np.int64)
         .tolist(),
