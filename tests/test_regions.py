@@ -253,6 +253,26 @@ def test_regions_table_counts_referrals() -> None:
     assert reg["region"] == [0, 1, 2, 3]
     assert sum(reg["referrals"]) == res.summary["referrals"]
     assert all(r <= m for r, m in zip(reg["referrals"], reg["removals"], strict=True))
+    assert sum(reg["requests"]) == res.summary["requests"] > 0
+    assert sum(reg["answered"]) / sum(reg["requests"]) == pytest.approx(
+        res.summary["requests_answered_share"]
+    )
+
+
+def test_a_regions_staff_answer_only_its_requests() -> None:
+    """With all the answer staff in region 0 (8.7), region 1's requests go unanswered: the
+    local officials answer their own region."""
+    sc = tightrope.load_scenario(
+        CHINA,
+        [*two_regions(), "state.officials.region_staff_shares=[1.0, 0.0]"],
+        users=600,
+        days=2,
+        seed=4,
+    )
+    reg = tightrope.run(sc).regions.to_pydict()
+    assert min(reg["requests"]) > 0
+    assert reg["answered"][0] > 0
+    assert reg["answered"][1] == 0
 
 
 def test_direction_higher_enforcement_punishes_more() -> None:

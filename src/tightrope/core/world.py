@@ -70,6 +70,8 @@ class People(NamedTuple):
     referrals: np.ndarray  # int32, own removed posts referred to the state (the run so far)
     posts_made: np.ndarray  # int32, posts made (the run so far; blocked ones too)
     criticism_made: np.ndarray  # int32, of those, posts of category criticism
+    requests_made: np.ndarray  # int32, of those, service requests (each joins an answer queue)
+    answered: np.ndarray  # int32, the user's requests officials answered (the run so far)
     cohort: np.ndarray  # int8, COHORT_OTHERS, COHORT_FOLLOWERS or COHORT_PUNISHED (as of
     # the end of the last tick)
     cohort_split: np.ndarray  # int64, minute from which posts count "after" the cohort's
@@ -460,6 +462,8 @@ def draw_people(
         referrals=np.zeros(n, dtype=np.int32),
         posts_made=np.zeros(n, dtype=np.int32),
         criticism_made=np.zeros(n, dtype=np.int32),
+        requests_made=np.zeros(n, dtype=np.int32),
+        answered=np.zeros(n, dtype=np.int32),
         cohort=np.zeros(n, dtype=np.int8),
         cohort_split=np.full(n, -1, dtype=np.int64),
         posts_after=np.zeros(n, dtype=np.int32),

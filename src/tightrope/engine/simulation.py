@@ -358,6 +358,7 @@ class Simulation:
             out.count,
             pe.posts_made,
             pe.criticism_made,
+            pe.requests_made,
             pe.cohort_split,
             pe.posts_after,
             pe.criticism_after,

@@ -24,7 +24,8 @@ from tightrope.scenario.schema import Scenario
 
 KEPT_WITH_THE_PLACE = (
     "region", "punished_at", "witnessed_at", "removals", "referrals", "posts_made",
-    "criticism_made", "cohort", "cohort_split", "posts_after", "criticism_after",
+    "criticism_made", "requests_made", "answered", "cohort", "cohort_split", "posts_after",
+    "criticism_after",
 )  # fmt: skip
 """People fields of the place, not of the person: the region (docs/model.md 4, 8.10) and the
 counters for the outputs by account (11.8-11.9); a newcomer keeps them."""
