@@ -6,7 +6,7 @@ random stream, a binomial bound) are in tests/helpers.py.
 
 Rule -> the test that covers it (P: test_rules_posting.py, H: test_rules_people.py,
 S: test_rules_state.py, K: test_rules_kernels.py, E: test_events.py, D: test_deletions.py,
-A: test_appeals.py):
+A: test_appeals.py, R: test_regions.py):
 
 posting.platform_weight -> P test_platform_weight_is_satisfaction_plus_floor
 posting.choose_platform -> P test_platform_choice_shares_follow_the_weights, ..._floor_...
@@ -39,6 +39,12 @@ moderation.punishment_chance, trust_after_punishment, punishment_suspension_minu
     test_punishment_rules; the chance in the kernel: S
     test_a_referral_punishes_at_identifiability_times_severity
 moderation.punish -> H test_a_punished_speakers_followers_fear_rises_by_the_witness_share
+regions.regional, refers, local_punishment_chance (and moderation.remove_post's referral and
+    punishment by region) -> R test_refers_at_severity_times_sensitivity,
+    test_local_punishment_chance_is_capped_at_one,
+    test_regional_reads_the_regions_row_and_is_one_without_a_row,
+    test_a_referred_author_is_punished_at_the_regions_chance,
+    test_a_sensitive_region_refers_what_the_nation_would_not
 moderation.priority -> S test_priority_weights
 moderation.heap_push, heap_pop -> S test_review_queue_order_is_key_then_arrival_then_post_id
 moderation.remove_post -> S test_remove_post_consequences_for_the_author,

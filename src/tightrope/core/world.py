@@ -61,13 +61,17 @@ class People(NamedTuple):
     day_views: np.ndarray  # float32, views today
     day_removed: np.ndarray  # float32, own posts removed today
     access: np.ndarray  # uint16, this tick: bit p set if platform p is reachable (see exposure)
+    region: np.ndarray  # int8, the user's region (docs/model.md 4, 8.10; 0 without regions)
     # counters for the outputs by region and cohort (docs/model.md 11.8, 11.9): set where
     # posts are published and where the state punishes, never read by the model
     punished_at: np.ndarray  # int64, minute of the user's first punishment by the state; -1
     witnessed_at: np.ndarray  # int64, minute of the first punishment of a followee; -1
     removals: np.ndarray  # int32, own posts removed (the run so far)
+    referrals: np.ndarray  # int32, own removed posts referred to the state (the run so far)
     posts_made: np.ndarray  # int32, posts made (the run so far; blocked ones too)
     criticism_made: np.ndarray  # int32, of those, posts of category criticism
+    requests_made: np.ndarray  # int32, of those, service requests (each joins an answer queue)
+    answered: np.ndarray  # int32, the user's requests officials answered (the run so far)
     cohort: np.ndarray  # int8, COHORT_OTHERS, COHORT_FOLLOWERS or COHORT_PUNISHED (as of
     # the end of the last tick)
     cohort_split: np.ndarray  # int64, minute from which posts count "after" the cohort's
@@ -357,12 +361,17 @@ def make_people(
     rng: np.random.Generator,
     kind: np.ndarray,
     platforms: tuple[np.ndarray, np.ndarray] | None = None,
+    region: np.ndarray | None = None,
 ) -> People:
     """Draw every user's traits and initial state from the scenario's population settings.
     `platforms` (ids, platform bits), from a node-attribute table, sets those users'
     platforms instead of the adoption draws (which are still made, so that the other
-    draws stay the same)."""
-    return packed(draw_people(sc, graph.n, rng, kind, platforms), VIEWER)
+    draws stay the same). `region` is each user's region in the network (none: region 0);
+    it draws nothing."""
+    people = draw_people(sc, graph.n, rng, kind, platforms)
+    if region is not None:
+        people.region[:] = region
+    return packed(people, VIEWER)
 
 
 def draw_people(
@@ -446,11 +455,15 @@ def draw_people(
         day_views=np.zeros(n, dtype=np.float32),
         day_removed=np.zeros(n, dtype=np.float32),
         access=np.zeros(n, dtype=np.uint16),
+        region=np.zeros(n, dtype=np.int8),
         punished_at=np.full(n, -1, dtype=np.int64),
         witnessed_at=np.full(n, -1, dtype=np.int64),
         removals=np.zeros(n, dtype=np.int32),
+        referrals=np.zeros(n, dtype=np.int32),
         posts_made=np.zeros(n, dtype=np.int32),
         criticism_made=np.zeros(n, dtype=np.int32),
+        requests_made=np.zeros(n, dtype=np.int32),
+        answered=np.zeros(n, dtype=np.int32),
         cohort=np.zeros(n, dtype=np.int8),
         cohort_split=np.full(n, -1, dtype=np.int64),
         posts_after=np.zeros(n, dtype=np.int32),

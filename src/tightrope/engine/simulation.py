@@ -142,6 +142,21 @@ def answer_queues(sc: Scenario, region: np.ndarray, n: int) -> tuple[np.ndarray,
     return region.astype(np.int8), len(shares)
 
 
+def region_rows(sc: Scenario, region: np.ndarray) -> np.ndarray:
+    """Each user's region, checked against `state.regions` (docs/model.md 8.10): with
+    multipliers set, every region in the network must have one (a node-attribute table may
+    name regions the scenario's network.regions does not count)."""
+    top = int(region.max(initial=0))
+    for name in ("enforcement", "sensitivity"):
+        values = getattr(sc.state.regions, name)
+        if values and top >= len(values):
+            raise InputError(
+                f"state.regions.{name}: {len(values)} multipliers, but the network has users "
+                f"in region {top}; give one multiplier per region (0 to {top})"
+            )
+    return region
+
+
 class Simulation:
     """One run of a scenario: all state as arrays, stepped by `step()`."""
 
@@ -156,7 +171,12 @@ class Simulation:
         n = self.graph.n
         self.n_users = n
         self.people = make_people(
-            sc, self.graph, numpy_generator(seed, "population"), built.kind, built.platforms
+            sc,
+            self.graph,
+            numpy_generator(seed, "population"),
+            built.kind,
+            built.platforms,
+            region_rows(sc, built.region),
         )
         del built
         self.consts = make_consts(sc, n)
@@ -339,6 +359,7 @@ class Simulation:
             out.count,
             pe.posts_made,
             pe.criticism_made,
+            pe.requests_made,
             pe.cohort_split,
             pe.posts_after,
             pe.criticism_after,

@@ -3,8 +3,9 @@
 
 Counting only: nothing here draws a random number or changes a figure the model reads, so
 the results of a run are the same with or without these outputs. Per user the counters are
-`People.posts_made`, `criticism_made`, `removals`, `punished_at`, `witnessed_at`, `cohort`,
-`cohort_split`, `posts_after` and `criticism_after`; they are added up by region and cohort
+`People.posts_made`, `criticism_made`, `requests_made`, `removals`, `referrals`,
+`answered`, `punished_at`, `witnessed_at`, `cohort`, `cohort_split`, `posts_after` and
+`criticism_after`; they are added up by region and cohort
 only when a result is asked for.
 """
 
@@ -14,12 +15,20 @@ import numpy as np
 from numba import njit
 
 from tightrope.core.world import COHORT_FOLLOWERS, COHORT_OTHERS, COHORT_PUNISHED, COHORTS
-from tightrope.scenario.content import CRITICISM
+from tightrope.scenario.content import CRITICISM, SERVICE_REQUEST
 
 
 @njit(cache=True)
 def count_user_posts(
-    user, cat, count, posts_made, criticism_made, cohort_split, posts_after, criticism_after
+    user,
+    cat,
+    count,
+    posts_made,
+    criticism_made,
+    requests_made,
+    cohort_split,
+    posts_after,
+    criticism_after,
 ) -> None:
     """Add the posts of a tick (the intents' buffers after `posting.post_tick`: block b's
     are entries b x room .. b x room + count[b] - 1, every one of them a post made) to
@@ -35,6 +44,8 @@ def count_user_posts(
             posts_made[i] += 1
             if critical:
                 criticism_made[i] += 1
+            if cat[k] == SERVICE_REQUEST:
+                requests_made[i] += 1
             if cohort_split[i] >= 0:
                 posts_after[i] += 1
                 if critical:
@@ -97,6 +108,9 @@ def region_counts(people, region: np.ndarray, n_regions: int) -> dict[str, list]
         .astype(np.int64)
         .tolist(),
         "removals": total(people.removals.astype(np.float64)).astype(np.int64).tolist(),
+        "referrals": total(people.referrals.astype(np.float64)).astype(np.int64).tolist(),
+        "requests": total(people.requests_made.astype(np.float64)).astype(np.int64).tolist(),
+        "answered": total(people.answered.astype(np.float64)).astype(np.int64).tolist(),
         "punished_users": total((people.punished_at >= 0).astype(np.float64))
         .astype(np.int64)
         .tolist(),

@@ -24,6 +24,13 @@ from tightrope.model.people import (
     identifiability,
     trust_down,
 )
+from tightrope.model.regions import (
+    REGION_ENFORCEMENT,
+    REGION_SENSITIVITY,
+    local_punishment_chance,
+    refers,
+    regional,
+)
 from tightrope.model.sweeps import schedule_sweep, sweep_finds
 from tightrope.scenario.content import PENDING, REMOVED, VISIBLE
 
@@ -230,10 +237,18 @@ def remove_post(
                 people.suspended_until[a] = until
                 people.access[a] |= SUSPENSION_CHECK
     sev = rules.state_prohibited[p, c]
-    if sev > 0.0 and sev >= consts.p_referral[p]:
+    r = people.region[a]
+    if sev > 0.0 and refers(
+        sev, regional(consts.region_rules, r, REGION_SENSITIVITY), consts.p_referral[p]
+    ):
         tc[K.REFERRALS] += 1.0
+        people.referrals[a] += 1
         ident = identifiability(people.real_name[a], consts.data_access)
-        if uniform(rs_punish) < punishment_chance(ident, consts.severity):
+        chance = local_punishment_chance(
+            punishment_chance(ident, consts.severity),
+            regional(consts.region_rules, r, REGION_ENFORCEMENT),
+        )
+        if uniform(rs_punish) < chance:
             punish(people, graph_ptr, graph_idx, consts, a, int(minute), tc)
     if consts.p_appeals[p, AP_ENABLED] != 0.0:
         file_appeal(posts, consts, cal, slot, p, wrongful, struck, minute, tc, ct, rs_appeal)

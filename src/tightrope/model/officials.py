@@ -78,6 +78,7 @@ def on_time(waited: int, target: float) -> bool:
 @njit(inline="always", cache=True)
 def _answer(m, waited, k, per_minute, u, people, consts, tc, hist, rs) -> None:
     tc[K.ANSWERED] += 1.0
+    people.answered[u] += 1
     record_minutes(hist, K.HIST_ANSWER, waited + k / max(per_minute, 1.0))
     resolved = answer_resolves(consts.resolution, rs)
     if resolved:

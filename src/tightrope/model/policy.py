@@ -85,6 +85,9 @@ class Consts(NamedTuple):
     idle_carry_answers: float
     response_target: float  # minutes; 0: no target (first in, first out)
     staff_shares: np.ndarray  # float64 (queues,): share of the answer staff per queue
+    # float64 (regions, 2): each region's multipliers, columns `regions.REGION_*` (one field:
+    # a parallel region takes at most 100 fields of a tuple)
+    region_rules: np.ndarray
     # people
     private_displacement: float
     views_per_day: float
@@ -218,6 +221,18 @@ def _staff_shares(where: Where, shares: list[float]) -> np.ndarray:
     return np.asarray(shares if shares else [1.0], dtype=np.float64)
 
 
+def _region_rules(where: Where, enforcement: list[float], sensitivity: list[float]) -> np.ndarray:
+    """Each region's enforcement and sensitivity multipliers (docs/model.md 8.10), one row a
+    region; a list left empty is 1 in every region (one row when both are empty)."""
+    rows = max(len(enforcement), len(sensitivity), 1)
+    out = np.ones((rows, 2), dtype=np.float64)
+    if enforcement:
+        out[:, 0] = enforcement
+    if sensitivity:
+        out[:, 1] = sensitivity
+    return out
+
+
 def _regulated(where: Where, jurisdiction: list[str] | None, foreign: bool) -> bool:
     return (where.name in jurisdiction) if jurisdiction is not None else not foreign
 
@@ -324,6 +339,9 @@ COMPILED: tuple[Compiled, ...] = (
         "response_target", ("state.officials.response_target_minutes",), lambda w, t: float(t)
     ),
     Compiled("staff_shares", ("state.officials.region_staff_shares",), _staff_shares),
+    Compiled(
+        "region_rules", ("state.regions.enforcement", "state.regions.sensitivity"), _region_rules
+    ),
     # people
     _setting("private_displacement", "behaviour.private_displacement"),
     _setting("views_per_day", "population.views_per_day"),

@@ -8,7 +8,7 @@ commenters do not leave. A newcomer takes each leaver's place: new traits and st
 as at the start (`tightrope.core.world.draw_people`, with the leaver's kind), in the
 leaver's place in the follower graph (the graph is fixed; a replacement model keeps the
 population's size and structure). The counters the outputs by cohort and region keep for
-each account (`punished_at` ... `criticism_after`) stay with the place.
+each account (`punished_at` ... `criticism_after`) and its region stay with the place.
 
 Draws come from the stream `turnover` (a NumPy generator derived from the run's seed);
 none is made when `leave_per_day` is 0, so runs without turnover are unchanged.
@@ -23,11 +23,12 @@ from tightrope.scenario.content import BAD_ACTOR, ORDINARY
 from tightrope.scenario.schema import Scenario
 
 KEPT_WITH_THE_PLACE = (
-    "punished_at", "witnessed_at", "removals", "posts_made", "criticism_made", "cohort",
-    "cohort_split", "posts_after", "criticism_after",
+    "region", "punished_at", "witnessed_at", "removals", "referrals", "posts_made",
+    "criticism_made", "requests_made", "answered", "cohort", "cohort_split", "posts_after",
+    "criticism_after",
 )  # fmt: skip
-"""People fields that count for the outputs by account, not by person: a newcomer keeps
-them (docs/model.md 11.8-11.9)."""
+"""People fields of the place, not of the person: the region (docs/model.md 4, 8.10) and the
+counters for the outputs by account (11.8-11.9); a newcomer keeps them."""
 
 
 def best_satisfaction(member: np.ndarray, satisfaction: np.ndarray) -> np.ndarray:

@@ -192,9 +192,10 @@ NOTES: dict[str, str] = {
     "one) at the day's end. The last day of a run that stops within a day is a part day "
     "(ticks says how many ticks it holds).",
     "regions": "Per region of the network, the mean over the scenario's runs: users, their "
-    "posts, criticism posts and removals of their posts over the run, users punished by "
-    "the state and users who saw someone they follow punished, and at the end VPN users "
-    "and mean fear, grievance and trust. One region when the network has none.",
+    "posts, criticism posts and removals of their posts over the run, the removals "
+    "referred to the state, service requests made and answered, users punished by the "
+    "state and users who saw someone they follow punished, and at the end VPN users and "
+    "mean fear, grievance and trust. One region when the network has none.",
     "cohorts": "Users punished by the state, the followers of punished users (who saw the "
     "punishment), and everyone else: a partition of the users. Each cohort's user-days, "
     "posts and criticism posts before and after its event (the end of the tick of a user's "

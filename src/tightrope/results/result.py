@@ -84,14 +84,16 @@ the state blocks it), all as of the end of the day; posts, views and removed, co
 over the day. int64 but the platform (string)."""
 
 REGION_COLUMNS: tuple[str, ...] = (
-    "region", "users", "posts", "criticism_posts", "removals", "punished_users",
-    "witnesses", "vpn_users", "mean_fear", "mean_grievance", "mean_trust",
+    "region", "users", "posts", "criticism_posts", "removals", "referrals", "requests",
+    "answered", "punished_users", "witnesses", "vpn_users", "mean_fear", "mean_grievance",
+    "mean_trust",
 )  # fmt: skip
 """Columns of `Result.regions`, one row per region of the network (docs/model.md 11.8):
-users; posts, criticism posts and removals of their posts over the run; users punished by
-the state and users who saw a followee punished (witnesses); and, at the end, VPN users and
-the mean fear, grievance and trust (float64, null for a region without users). The others
-int64."""
+users; posts, criticism posts and removals of their posts over the run, and of those
+removals the ones referred to the state (8.10); service requests made and answered by
+officials (8.7); users punished by the state and users who
+saw a followee punished (witnesses); and, at the end, VPN users and the mean fear,
+grievance and trust (float64, null for a region without users). The others int64."""
 
 COHORT_COLUMNS: tuple[str, ...] = (
     "cohort", "users", "user_days_before", "user_days_after", "posts_before", "posts_after",

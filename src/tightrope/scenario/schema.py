@@ -643,6 +643,24 @@ class Officials(Strict):
     )
 
 
+class Regions(Strict):
+    """Provincial differences in the state's enforcement (docs/model.md 8.10): one
+    multiplier per region of network.regions; empty lists mean 1 in every region."""
+
+    enforcement: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
+        default_factory=list,
+        description="per region of network.regions: multiplier of the chance that a referred "
+        "author of the region is punished (the local police's zeal; the chance is capped at "
+        "1); empty: 1 everywhere",
+    )
+    sensitivity: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
+        default_factory=list,
+        description="per region of network.regions: multiplier of the severity the local "
+        "authorities see in a removed prohibited post of the region's users when they decide "
+        "whether it is referred to them; empty: 1 everywhere",
+    )
+
+
 class PaidCommenters(Strict):
     posts_per_day: NonNeg = 2.0
     burst_multiplier: NonNeg = Field(10.0, description="rate multiplier in sensitive moments")
@@ -672,6 +690,7 @@ class State(Strict):
     access: Access = Access()
     identity: Identity = Identity()
     officials: Officials = Officials()
+    regions: Regions = Regions()
     paid_commenters: PaidCommenters = PaidCommenters()
     adaptive: Adaptive = Adaptive()
 
@@ -991,6 +1010,14 @@ class Scenario(Strict):
                 out.append(
                     f"state.officials.region_staff_shares: the shares must add up to 1, "
                     f"not {sum(shares):.6g}"
+                )
+        for name in ("enforcement", "sensitivity"):
+            values = getattr(self.state.regions, name)
+            if values and len(values) != len(self.network.regions):
+                out.append(
+                    f"state.regions.{name}: one multiplier per region of network.regions "
+                    f"({len(self.network.regions)}), got {len(values)} (or none at all for 1 "
+                    "in every region)"
                 )
         lo, hi = self.state.officials.working_hours
         if not 0 <= lo < hi <= 24:
