@@ -99,7 +99,8 @@ appeals.reinstate (and diffusion.count_minute's reversal events) -> A
     test_reinstated_wrongful_posts_are_visible_again
 exposure_memory.exposure_weight, exposure_bin, remember_view -> X
     test_exposure_weight_is_the_kth_weight_and_the_last_for_later_views,
-    test_remember_view_counts_views_most_recent_first_and_forgets_the_oldest; in a run (and
+    test_remember_view_counts_views_most_recent_first_and_forgets_the_oldest,
+    test_newcomers_start_with_an_empty_memory; in a run (and
     diffusion.view_parts' use of them): test_the_kth_view_reshares_at_the_kth_weight_in_a_tiny_world
 metrics.exposure_rates -> X test_the_outputs_are_reshares_over_views_by_exposure
 metrics.scores, summary -> K test_a_part_at_its_reference_scores_one_half,

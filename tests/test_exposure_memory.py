@@ -21,6 +21,8 @@ from tightrope.model.exposure_memory import (
     remember_view,
 )
 from tightrope.model.metrics import EXPOSURE_KEYS
+from tightrope.model.turnover import replace_leavers
+from tightrope.scenario.content import BAD_ACTOR, ORDINARY
 
 PRESET = "china-weibo-2013"
 BAO = [1.0, 1.5, 1.2]
@@ -60,6 +62,16 @@ def test_no_memory_is_kept_when_every_weight_is_one(tiny_world: TinyWorld):
     assert tightrope.load_scenario("china-weibo-2012-calibrated").behaviour.exposure_weights == [
         1.0
     ]
+
+
+def test_newcomers_start_with_an_empty_memory(tiny_world: TinyWorld):
+    sim = tiny_world(preset=PRESET, overrides=["population.turnover.leave_per_day=1.0"])
+    memory = sim.people.exposure_memory
+    memory[:] = (5 << 8) | 1  # everyone has seen post 4 once
+    assert replace_leavers(sim.scenario, sim.people, np.random.default_rng(1)) > 0
+    mortal = (sim.people.kind == ORDINARY) | (sim.people.kind == BAD_ACTOR)
+    assert not memory[mortal].any()  # every ordinary user and bad actor left (chance 1)
+    assert (memory[~mortal] == (5 << 8) | 1).all()
 
 
 def _run(weights: str, users: int = 600, days: float = 1, seed: int = 3) -> tightrope.Result:
