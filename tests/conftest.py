@@ -6,7 +6,7 @@ random stream, a binomial bound) are in tests/helpers.py.
 
 Rule -> the test that covers it (P: test_rules_posting.py, H: test_rules_people.py,
 S: test_rules_state.py, K: test_rules_kernels.py, E: test_events.py, D: test_deletions.py,
-A: test_appeals.py, R: test_regions.py):
+A: test_appeals.py, R: test_regions.py, X: test_exposure_memory.py):
 
 posting.platform_weight -> P test_platform_weight_is_satisfaction_plus_floor
 posting.choose_platform -> P test_platform_choice_shares_follow_the_weights, ..._floor_...
@@ -103,6 +103,12 @@ appeals.reinstate (and diffusion.count_minute's reversal events) -> A
     test_a_reversal_reinstates_the_post_and_withdraws_its_strike,
     test_a_reversal_without_a_strike_leaves_strikes,
     test_reinstated_wrongful_posts_are_visible_again
+exposure_memory.exposure_weight, exposure_bin, remember_view -> X
+    test_exposure_weight_is_the_kth_weight_and_the_last_for_later_views,
+    test_remember_view_counts_views_most_recent_first_and_forgets_the_oldest,
+    test_newcomers_start_with_an_empty_memory; in a run (and
+    diffusion.view_parts' use of them): test_the_kth_view_reshares_at_the_kth_weight_in_a_tiny_world
+metrics.exposure_rates -> X test_the_outputs_are_reshares_over_views_by_exposure
 metrics.scores, summary -> K test_a_part_at_its_reference_scores_one_half,
     test_goal_scores_follow_the_formulas, test_summary_shares_and_histogram_medians
 """

@@ -28,6 +28,21 @@ HORIZON_MINUTES = 3 * 1440
 scheduled). Views later than this are not simulated."""
 
 
+MEMORY_SLOTS = 8
+"""Posts a person remembers having seen (`People.exposure_memory`, model.exposure_memory):
+one 64-byte cache line of int64 entries."""
+
+EXPOSURE_BINS = 3
+"""Columns of the counts of views and reshares by exposure (`Tally.exposures`): a viewer's
+1st, 2nd, and 3rd or later view of a post."""
+
+
+def memory_slots(weights: list[float]) -> int:
+    """Places in each person's memory of posts seen: MEMORY_SLOTS, or 0 when every weight
+    of `behaviour.exposure_weights` is 1 (the rule is off and nothing is remembered)."""
+    return MEMORY_SLOTS if any(w != 1.0 for w in weights) else 0
+
+
 def per_kind(values: Any) -> np.ndarray:
     """A per-kind table of the scenario (`population.activity_multiplier`,
     `population.popularity_boost`) as a float64 array in KINDS' order."""
@@ -78,6 +93,8 @@ class People(NamedTuple):
     # event (the end of the tick it happened in); -1 none yet
     posts_after: np.ndarray  # int32, posts made from cohort_split on
     criticism_after: np.ndarray  # int32, criticism posts made from cohort_split on
+    exposure_memory: np.ndarray  # int64 (n, slots): posts seen lately and how often
+    # (model.exposure_memory); no columns when behaviour.exposure_weights are all 1
 
 
 COHORT_OTHERS, COHORT_FOLLOWERS, COHORT_PUNISHED = 0, 1, 2
@@ -162,6 +179,8 @@ class Tally(NamedTuple):
     category: np.ndarray  # float64 (N_CATEGORIES, len(K.CATEGORY)): per category
     category_minutes: np.ndarray  # int64 (N_CATEGORIES, N_BINS): minutes to removal
     cascades: np.ndarray  # int64 (N_CATEGORIES, CASCADE_BINS, 2): retired posts by size
+    exposures: np.ndarray  # float64 (2, EXPOSURE_BINS): views and reshares at a viewer's
+    # 1st, 2nd, 3rd or later view of a post (only with behaviour.exposure_weights)
 
 
 def new_tally(n_platforms: int) -> Tally:
@@ -173,6 +192,7 @@ def new_tally(n_platforms: int) -> Tally:
         category=np.zeros((N_CATEGORIES, len(K.CATEGORY))),
         category_minutes=np.zeros((N_CATEGORIES, K.N_BINS), dtype=np.int64),
         cascades=np.zeros((N_CATEGORIES, K.CASCADE_BINS, 2), dtype=np.int64),
+        exposures=np.zeros((2, EXPOSURE_BINS)),
     )
 
 
@@ -468,6 +488,7 @@ def draw_people(
         cohort_split=np.full(n, -1, dtype=np.int64),
         posts_after=np.zeros(n, dtype=np.int32),
         criticism_after=np.zeros(n, dtype=np.int32),
+        exposure_memory=np.zeros((n, memory_slots(sc.behaviour.exposure_weights)), dtype=np.int64),
     )
     return people
 

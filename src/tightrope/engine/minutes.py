@@ -56,6 +56,7 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
     larger ones when a minute needed more room than given."""
     posts, people, consts, rules, graph, cal, q, req = world
     tc, pc, hist, ct = tally.tick, tally.platform, tally.minutes, tally.category
+    xc = tally.exposures
     view_log, view_meta = views
     buf_post, buf_viewer, outcome = buf
     aud_slot, aud_viewer = aud
@@ -110,7 +111,7 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
                 r_start = np.empty(2 * nr, dtype=np.int64)
             follow_up(
                 m, start, buf_post, buf_viewer, outcome, counters, posts, consts, cal, tc, pc,
-                ct, r_slot, r_sharer, r_start,
+                ct, xc, r_slot, r_sharer, r_start,
             )  # fmt: skip
             aud_slot, aud_viewer = schedule_shares(
                 r_slot, r_sharer, r_start, nr, reshare_key, j << 32, posts, people, consts,

@@ -54,6 +54,7 @@ from tightrope.model.groups import (
 from tightrope.model.metrics import (
     cascade_sizes,
     category_counts,
+    exposure_rates,
     median_minutes,
     population_stats,
     scores,
@@ -213,6 +214,7 @@ class Simulation:
         self.category = counts.category  # per category, the run so far
         self.category_minutes = counts.category_minutes
         self.cascades = counts.cascades  # posts whose slot was taken, by cascade size
+        self.exposures = counts.exposures  # views, reshares by the viewer's count (7.5.1)
         self.totals = np.zeros(len(K.TICK))
         self.law = initial_law(sc)
         self.blocked = np.array([p in sc.state.access.blocked for p in self.names], np.uint8)
@@ -289,7 +291,13 @@ class Simulation:
         """This tick's counters, per-platform counters, minute histograms and the counts
         by category of the run so far."""
         return Tally(
-            self.tc, self.pc, self.hist, self.category, self.category_minutes, self.cascades
+            self.tc,
+            self.pc,
+            self.hist,
+            self.category,
+            self.category_minutes,
+            self.cascades,
+            self.exposures,
         )
 
     @property
@@ -670,6 +678,7 @@ class Simulation:
         summ["cheerleading_share"] = (
             float(posts[CHEERLEADING] / posts.sum()) if posts.sum() > 0 else math.nan
         )
+        summ.update(exposure_rates(self.exposures))  # repeated exposure (7.5.1)
         for step in SANCTION_STEPS:  # the state's sanctions of the run (section 8.9)
             summ[f"sanctions_{step}"] = float(sum(row[3] == step for row in self.ladder.log))
         cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)

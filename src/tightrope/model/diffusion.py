@@ -32,7 +32,7 @@ from numba import njit, prange
 from tightrope.core import counters as K
 from tightrope.core.memory_hints import prefetch
 from tightrope.core.rng import derive, integer, uniform
-from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
+from tightrope.core.world import BLOCK_EVENTS, EXPOSURE_BINS, HORIZON_MINUTES
 from tightrope.model.appeals import reinstate
 from tightrope.model.author_deletion import author_delete
 from tightrope.model.exposure import (
@@ -44,6 +44,7 @@ from tightrope.model.exposure import (
     may_use,
     push_event,
 )
+from tightrope.model.exposure_memory import exposure_bin, exposure_weight, remember_view
 from tightrope.model.feed import FEED_BLOCK_USERS
 from tightrope.model.moderation import heap_push, priority
 from tightrope.model.people import grievance_down, grievance_up, trust_up
@@ -106,8 +107,11 @@ C_PLATFORM_VIEWS, C_PROHIBITED_VIEWS = 8, 16
 C_CATEGORY_VIEWS = 24
 C_CATEGORY_RESHARES = C_CATEGORY_VIEWS + N_CATEGORIES
 C_PLATFORM_HARM = C_CATEGORY_RESHARES + N_CATEGORIES  # harm-weighted views of each platform
+# views and reshares at a viewer's 1st, 2nd, 3rd or later view of the post (model.exposure_memory)
+C_EXPOSURE_VIEWS = C_PLATFORM_HARM + 8
+C_EXPOSURE_RESHARES = C_EXPOSURE_VIEWS + EXPOSURE_BINS
 PART_COUNTERS = 64
-assert C_PLATFORM_HARM + 8 <= PART_COUNTERS
+assert C_EXPOSURE_RESHARES + EXPOSURE_BINS <= PART_COUNTERS
 
 
 def viewer_parts(n_users: int) -> int:
@@ -236,13 +240,17 @@ def copy_feed_views(j, feed, fill, buf_post, buf_viewer) -> None:
 
 
 @njit(cache=True, inline="always")
-def prefetch_view(slot, v, post_id, access, day_views, grievance) -> None:
+def prefetch_view(slot, v, post_id, access, day_views, grievance, memory, slots) -> None:
     """Fetch early what a view of post `slot` by viewer v reads: the post's record
-    (`world.POST_HOT`), the viewer's record (`world.VIEWER`) and what lies apart."""
+    (`world.POST_HOT`), the viewer's record (`world.VIEWER`) and what lies apart; and the
+    viewer's memory of posts seen (`memory`: `People.exposure_memory` as one row, `slots`
+    entries a viewer; 0: no memory kept)."""
     prefetch(post_id, slot)
     prefetch(access, v)
     prefetch(day_views, v)  # and fear
     prefetch(grievance, v)
+    if slots > 0:
+        prefetch(memory, v * slots)
 
 
 @njit(cache=True, parallel=True)
@@ -285,6 +293,9 @@ def view_parts(
     rumor_rise, criticism_rise = consts.rumor_grievance_rise, consts.criticism_grievance_rise
     official_rise, cheer_fall = consts.official_trust_rise, consts.cheerleading_grievance_fall
     reshare_base = consts.reshare_base
+    weights, memory = consts.exposure_weights, people.exposure_memory
+    slots = memory.shape[1]  # 0: the reshare chance does not depend on earlier views
+    flat = memory.reshape(-1)  # the same entries in one row, for prefetching
     n_parts = start.size - 1
     cap = view_log.shape[1]
     for k in prange(n_parts):
@@ -294,7 +305,10 @@ def view_parts(
         if lo == hi:
             continue
         for e in range(lo, min(hi, lo + PREFETCH_DISTANCE)):  # the first views, early
-            prefetch_view(buf_post[e] & mask, buf_viewer[e], post_id, access, day_views, grievance)
+            prefetch_view(
+                buf_post[e] & mask, buf_viewer[e], post_id, access, day_views, grievance, flat,
+                slots,
+            )  # fmt: skip
         index = j * n_parts + k
         rs_reshare, rs_report, rs_inspect = streams[k, 0], streams[k, 1], streams[k, 2]
         derive(keys[0], index, rs_reshare)
@@ -306,7 +320,7 @@ def view_parts(
             ahead = e + PREFETCH_DISTANCE
             if ahead < hi:
                 u, a = buf_viewer[ahead], buf_post[ahead] & mask
-                prefetch_view(a, u, post_id, access, day_views, grievance)
+                prefetch_view(a, u, post_id, access, day_views, grievance, flat, slots)
             pid = buf_post[e]
             v = buf_viewer[e]
             slot = pid & mask
@@ -356,10 +370,18 @@ def view_parts(
                 seen += 1
             sens = cat_sensitivity[c]
             chance = reshare_chance(cat_virality[c], s, fear[v], sens, reach[slot], reshare_base)
+            x = 0
+            if slots > 0:  # the viewer's k-th view of the post (model.exposure_memory)
+                views_of_post = remember_view(memory, v, pid)
+                chance *= exposure_weight(weights, views_of_post)
+                x = exposure_bin(views_of_post)
+                row[C_EXPOSURE_VIEWS + x] += 1.0
             if uniform(rs_reshare) < chance:
                 o |= RESHARED
                 row[C_RESHARES] += 1.0
                 row[C_CATEGORY_RESHARES + c] += 1.0
+                if slots > 0:
+                    row[C_EXPOSURE_RESHARES + x] += 1.0
             if p_reports[p] != 0 and cat_offense[c] > 0.0:
                 chance = report_chance(report_propensity[v], cat_offense[c], stance[v], sens)
                 if uniform(rs_report) < chance:
@@ -381,10 +403,11 @@ def reshares_of(counters, start) -> int:
 
 @njit(cache=True)
 def follow_up(
-    m, start, buf_post, buf_viewer, outcome, counters, posts, consts, cal, tc, pc, ct, r_slot,
-    r_sharer, r_start,
+    m, start, buf_post, buf_viewer, outcome, counters, posts, consts, cal, tc, pc, ct, xc,
+    r_slot, r_sharer, r_start,
 ) -> int:  # fmt: skip
-    """Pass 3 of minute m: the parts' counters are added up (`ct`: per category); reports
+    """Pass 3 of minute m: the parts' counters are added up (`ct`: per category, `xc`: by
+    the viewer's count of views of the post, `Tally.exposures`); reports
     (the post arrives in the review queue `moderation.report_delay_minutes` later) are
     scheduled and reshares listed (post slot, viewer, m, to be scheduled by
     `exposure.schedule_shares`) and counted to their post (`Posts.reshares`, the size of
@@ -408,6 +431,9 @@ def follow_up(
         for c in range(N_CATEGORIES):
             ct[c, K.CAT_VIEWS] += row[C_CATEGORY_VIEWS + c]
             ct[c, K.CAT_RESHARES] += row[C_CATEGORY_RESHARES + c]
+        for x in range(EXPOSURE_BINS):
+            xc[0, x] += row[C_EXPOSURE_VIEWS + x]
+            xc[1, x] += row[C_EXPOSURE_RESHARES + x]
     mask = posts.pid.size - 1
     post_reshares = posts.reshares
     r = 0

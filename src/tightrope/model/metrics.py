@@ -261,6 +261,26 @@ def summary(
     return out
 
 
+EXPOSURE_KEYS = (
+    "reshare_rate_exposure_1",
+    "reshare_rate_exposure_2",
+    "reshare_rate_exposure_3plus",
+)
+"""Summary keys of the reshare rate at a viewer's 1st, 2nd, and 3rd or later view of a
+post (docs/model.md 7.5.1, 11.2)."""
+
+
+def exposure_rates(exposures: np.ndarray) -> dict[str, float]:
+    """Reshares / views at a viewer's 1st, 2nd, and 3rd or later view of a post, from
+    `Tally.exposures` (views in row 0, reshares in row 1); NaN where no such view was
+    counted, as in a run whose `behaviour.exposure_weights` are all 1 (nothing is
+    remembered, so views are not told apart)."""
+    return {
+        key: float(exposures[1, x] / exposures[0, x]) if exposures[0, x] > 0 else math.nan
+        for x, key in enumerate(EXPOSURE_KEYS)
+    }
+
+
 def median_minutes(hist: np.ndarray) -> float:
     """The median of a histogram over `counters.bin_edges()`, linear within its bin (NaN
     when it is empty): the summary's median minutes to removal, and each category's."""

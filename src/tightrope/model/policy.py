@@ -119,6 +119,7 @@ class Consts(NamedTuple):
     official_trust_rise: float
     cheerleading_grievance_fall: float
     reshare_base: float
+    exposure_weights: np.ndarray  # float64: reshare chance x this at the k-th view of a post
     bad_actor_harm_share: float
     call_boost: float
     # authors' own deletions (model.author_deletion)
@@ -373,6 +374,11 @@ COMPILED: tuple[Compiled, ...] = (
     _setting("official_trust_rise", "behaviour.official_trust_rise"),
     _setting("cheerleading_grievance_fall", "behaviour.cheerleading_grievance_fall"),
     _setting("reshare_base", "behaviour.reshare_base"),
+    Compiled(
+        "exposure_weights",
+        ("behaviour.exposure_weights",),
+        lambda w, x: np.asarray(x, dtype=np.float64),
+    ),
     _setting("bad_actor_harm_share", "behaviour.bad_actor_harm_share"),
     _setting("call_boost", "mobilisation.call_boost"),
     # authors' own deletions

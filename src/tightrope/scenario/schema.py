@@ -94,6 +94,10 @@ class Baseline(Strict):
 SHARE_TOLERANCE = 1e-6
 """How far from 1 the shares of the kinds of account may add up (rounding in a file)."""
 
+EXPOSURE_WEIGHTS_MAX = 16
+"""Most values of `behaviour.exposure_weights` (a viewer's count of views of a post is kept
+up to 255; weights beyond the 16th view would not be told apart in practice)."""
+
 
 class KindShares(Strict):
     """Shares of accounts by kind: each in [0, 1], adding up to 1. `ordinary` is the rest
@@ -812,7 +816,22 @@ class Behaviour(Strict):
     bad_actor_harm_share: Share = Field(
         0.7, description="share of a bad actor's posts that are illegal harm (the rest: rumours)"
     )
+    exposure_weights: list[Annotated[float, Field(ge=0.0, le=10.0)]] = Field(
+        default_factory=lambda: [1.0],
+        description="reshare chance multiplied by this at a viewer's 1st, 2nd, 3rd, ... view "
+        "of the same post (the last value for every later view; all 1: no memory of views)",
+    )
     author_deletion: AuthorDeletion = AuthorDeletion()
+
+    @field_validator("exposure_weights")
+    @classmethod
+    def _exposure_weights_len(cls, weights: list[float]) -> list[float]:
+        if not 1 <= len(weights) <= EXPOSURE_WEIGHTS_MAX:
+            raise ValueError(
+                f"must have 1 to {EXPOSURE_WEIGHTS_MAX} values (the weight at the 1st, 2nd, "
+                f"... view of a post), not {len(weights)}"
+            )
+        return weights
 
     @model_validator(mode="after")
     def _exposure_at_most_one(self) -> Behaviour:
