@@ -56,6 +56,7 @@ from tightrope.model.metrics import (
     median_minutes,
     population_stats,
     scores,
+    spam_removed_share,
     summary,
 )
 from tightrope.model.mobilisation import after_incident, mobilise
@@ -623,6 +624,7 @@ class Simulation:
             bool(self.consts.p_foreign.any()),
         )
         summ["replaced_users"] = float(self.replaced)  # turnover (section 5.11)
+        summ["spam_removed_share"] = spam_removed_share(self.category)  # spam (section 7.10)
         for step in SANCTION_STEPS:  # the state's sanctions of the run (section 8.9)
             summ[f"sanctions_{step}"] = float(sum(row[3] == step for row in self.ladder.log))
         cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)

@@ -117,6 +117,7 @@ class Consts(NamedTuple):
     cheerleading_grievance_fall: float
     reshare_base: float
     bad_actor_harm_share: float
+    spam_nuisance: float  # dissatisfaction per spam view, in harm units (model.spam)
     call_boost: float
     # authors' own deletions (model.author_deletion)
     ad_share: np.ndarray  # per category
@@ -356,6 +357,7 @@ COMPILED: tuple[Compiled, ...] = (
     _setting("cheerleading_grievance_fall", "behaviour.cheerleading_grievance_fall"),
     _setting("reshare_base", "behaviour.reshare_base"),
     _setting("bad_actor_harm_share", "behaviour.bad_actor_harm_share"),
+    _setting("spam_nuisance", "behaviour.spam_nuisance"),
     _setting("call_boost", "mobilisation.call_boost"),
     # authors' own deletions
     Compiled("ad_share", ("behaviour.author_deletion.share.*",), _same, "categories", np.float64),

@@ -77,7 +77,7 @@ _UNIT = (
     "blocked_share", "held_share", "held_never_published_share", "wrongful_share_of_removals",
     "deleted_within_8min_share", "deleted_5_to_30min_share", "deleted_within_24h_share",
     "vpn_share", "answered_within_target_share", "appeal_share", "reinstated_share",
-    "mean_fear", "mean_grievance", "mean_trust",
+    "mean_fear", "mean_grievance", "mean_trust", "spam_view_share", "spam_removed_share",
 )  # fmt: skip
 _NONNEG = (
     "harm_views_per_user", "rumor_views_per_user", "criticism_views_per_user",
