@@ -431,8 +431,8 @@ def test_unresolved_answers_at_the_resolution_chance(tiny_world: TinyWorld) -> N
 
 
 def test_category_shares_follow_the_weights() -> None:
-    share = np.array([0.5, 0.1, 0.1, 0.2, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0])
-    gboost = np.array([0.0, 0.0, 2.0, 3.0, 6.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    share = np.array([0.5, 0.1, 0.1, 0.2, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    gboost = np.array([0.0, 0.0, 2.0, 3.0, 6.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     assert share.size == len(CATEGORIES)
     rs = stream("category")
     g = 0.5

@@ -137,7 +137,8 @@ def scores(
     )
     active_share = stats[4] / n
     views_day = totals["views"] / n / days
-    useful_day = useful_views(totals["views"], totals["spam_views"]) / n / days
+    # a totals mapping made before spam (a test's, a stored run's) has no spam views
+    useful_day = useful_views(totals["views"], totals.get("spam_views", 0.0)) / n / days
     revenue = money["revenue"]
     margin = money["profit"] / revenue if revenue > 0 else 0.0
     development = float(
@@ -244,7 +245,7 @@ def summary(
             "mean_grievance": stats[1] / max(n_users, 1),
             "mean_trust": stats[2] / max(n_users, 1),
             "views": totals["views"],
-            "spam_view_share": share(totals["spam_views"], totals["views"]),
+            "spam_view_share": share(totals.get("spam_views", 0.0), totals["views"]),
             "reshares": totals["reshares"],
             "reports": totals["reports"],
             "referrals": totals["referrals"],
