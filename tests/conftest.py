@@ -6,7 +6,7 @@ random stream, a binomial bound) are in tests/helpers.py.
 
 Rule -> the test that covers it (P: test_rules_posting.py, H: test_rules_people.py,
 S: test_rules_state.py, K: test_rules_kernels.py, E: test_events.py, D: test_deletions.py,
-A: test_appeals.py, R: test_regions.py, X: test_exposure_memory.py):
+A: test_appeals.py, R: test_regions.py, X: test_exposure_memory.py, M: test_spam.py):
 
 posting.platform_weight -> P test_platform_weight_is_satisfaction_plus_floor
 posting.choose_platform -> P test_platform_choice_shares_follow_the_weights, ..._floor_...
@@ -111,6 +111,15 @@ exposure_memory.exposure_weight, exposure_bin, remember_view -> X
 metrics.exposure_rates -> X test_the_outputs_are_reshares_over_views_by_exposure
 metrics.scores, summary -> K test_a_part_at_its_reference_scores_one_half,
     test_goal_scores_follow_the_formulas, test_summary_shares_and_histogram_medians
+spam.fearless -> M test_fearless_only_spammers; in a run:
+    test_spammers_are_never_chilled_and_their_spam_is_never_wrongfully_removed
+spam.felt_harm (and diffusion.view_parts's spam views) -> M
+    test_felt_harm_adds_the_nuisance_to_spam_only,
+    test_a_spam_view_adds_the_nuisance_to_the_viewers_day_but_no_harm
+spam.useful_views (metrics.scores' development) -> M test_useful_views_leave_spam_out,
+    test_development_counts_only_useful_views
+metrics.spam_removed_share -> M
+    test_spam_removed_share_counts_blocked_and_removed_spam_not_authors_deletions
 """
 
 from __future__ import annotations

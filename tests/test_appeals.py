@@ -294,7 +294,7 @@ def test_reinstated_wrongful_posts_are_visible_again() -> None:
 
 
 def test_a_higher_appeal_chance_brings_more_appeals(on: tightrope.Result) -> None:
-    more = _run(STRICT + _chances(0.9, 0.3))
+    more = _run(STRICT + _chances(0.9, 0.3), days=3.0)  # as long as `on`: three times the chances
     _check(more)
     assert _total(more.timeseries, "appeals") > 2 * _total(on.timeseries, "appeals")
     assert more.summary["appeal_share"] > on.summary["appeal_share"]

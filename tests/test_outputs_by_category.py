@@ -29,11 +29,14 @@ T0 = datetime(2024, 1, 2, 3, 4, 5, tzinfo=UTC)
 T1 = T0 + timedelta(seconds=3)
 PRESET = "china-weibo-2013"  # a filter, reviewers, reports and inspections: every route
 MORE_REPORTS = ["population.report_propensity_mean=0.2"]  # reports are rare otherwise
+# inspection removals too: one at the preset's 1 inspector per 100k users before spam, none
+# once the preset's spam views share the inspectors' sample (about 8 at 40)
+MORE_CHECKS = ["state.inspection.staff_per_100k_users=40"]
 
 
 @pytest.fixture(scope="module")
 def result() -> tightrope.Result:
-    sc = tightrope.load_scenario(PRESET, MORE_REPORTS, users=2000, days=2, seed=11)
+    sc = tightrope.load_scenario(PRESET, MORE_REPORTS + MORE_CHECKS, users=2000, days=2, seed=11)
     return tightrope.run(sc)
 
 

@@ -275,7 +275,9 @@ def test_a_run_resumed_mid_day_counts_alike(result: tightrope.Result, tmp_path: 
 
 
 def test_punished_users_criticise_less_after_their_punishment() -> None:
-    sc = tightrope.load_scenario(PRESET, HARSH, users=3000, days=3, seed=1)
+    # seed 2: since the preset has spammers, seed 1 punishes 5 users, none of whom had
+    # posted criticism before (11 here, 8 with seed 1 before)
+    sc = tightrope.load_scenario(PRESET, HARSH, users=3000, days=3, seed=2)
     punished = tightrope.run(sc).cohorts.to_pylist()[0]
     assert punished["cohort"] == "punished"
     assert punished["users"] >= 5

@@ -371,8 +371,7 @@ def test_serve_answers_capacity_expiry_and_fifo(tiny_world: TinyWorld) -> None:
     pp = sim.people
     consts = sim.consts._replace(
         answers_per_minute=1.5,
-        work_lo=9,
-        work_hi=17,
+        working_hours=np.array([9, 17], dtype=np.int64),
         give_up_minutes=100.0,
         resolution=1.0,
         idle_carry_answers=1.0,
@@ -415,7 +414,10 @@ def test_unresolved_answers_at_the_resolution_chance(tiny_world: TinyWorld) -> N
     sim = tiny_world(users=200)
     pp = sim.people
     consts = sim.consts._replace(
-        answers_per_minute=1e6, work_lo=0, work_hi=24, give_up_minutes=1e9, resolution=0.3
+        answers_per_minute=1e6,
+        working_hours=np.array([0, 24], dtype=np.int64),
+        give_up_minutes=1e9,
+        resolution=0.3,
     )
     n = 4000
     req = new_requests(n)
@@ -431,8 +433,8 @@ def test_unresolved_answers_at_the_resolution_chance(tiny_world: TinyWorld) -> N
 
 
 def test_category_shares_follow_the_weights() -> None:
-    share = np.array([0.5, 0.1, 0.1, 0.2, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0])
-    gboost = np.array([0.0, 0.0, 2.0, 3.0, 6.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    share = np.array([0.5, 0.1, 0.1, 0.2, 0.05, 0.05, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
+    gboost = np.array([0.0, 0.0, 2.0, 3.0, 6.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0])
     assert share.size == len(CATEGORIES)
     rs = stream("category")
     g = 0.5

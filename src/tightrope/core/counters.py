@@ -14,7 +14,7 @@ TICK: tuple[str, ...] = (
     "regulator_checks", "regulator_violations", "fines", "incidents", "legit_posts",
     "removed_published", "held_removed", "held_approved", "punished", "referrals",
     "legit_intents", "suppressed_legit", "answered_resolved", "views_lost", "sensitive_posts",
-    "calls_to_action", "author_deleted", "appeals", "reinstated",
+    "calls_to_action", "author_deleted", "appeals", "reinstated", "spam_views",
 )  # fmt: skip
 T = {name: i for i, name in enumerate(TICK)}
 
@@ -56,6 +56,7 @@ CALLS_TO_ACTION = T["calls_to_action"]
 AUTHOR_DELETED = T["author_deleted"]  # posts their authors deleted (not in `removed`)
 APPEALS = T["appeals"]  # removals their authors appealed (model.appeals), at the removal
 REINSTATED = T["reinstated"]  # removed posts reinstated on appeal, at the decision
+SPAM_VIEWS = T["spam_views"]  # counted views of spam (model.spam; not in the time series)
 
 PLATFORM: tuple[str, ...] = (
     "posts", "views", "removed", "commerce_posts", "fines", "reviews", "flagged",

@@ -58,6 +58,7 @@ from tightrope.model.metrics import (
     median_minutes,
     population_stats,
     scores,
+    spam_removed_share,
     summary,
 )
 from tightrope.model.mobilisation import after_incident, mobilise
@@ -679,6 +680,7 @@ class Simulation:
             float(posts[CHEERLEADING] / posts.sum()) if posts.sum() > 0 else math.nan
         )
         summ.update(exposure_rates(self.exposures))  # repeated exposure (7.5.1)
+        summ["spam_removed_share"] = spam_removed_share(self.category)  # spam (section 7.10)
         for step in SANCTION_STEPS:  # the state's sanctions of the run (section 8.9)
             summ[f"sanctions_{step}"] = float(sum(row[3] == step for row in self.ladder.log))
         cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)

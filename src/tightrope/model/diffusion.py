@@ -48,6 +48,7 @@ from tightrope.model.exposure_memory import exposure_bin, exposure_weight, remem
 from tightrope.model.feed import FEED_BLOCK_USERS
 from tightrope.model.moderation import heap_push, priority
 from tightrope.model.people import grievance_down, grievance_up, trust_up
+from tightrope.model.spam import felt_harm
 from tightrope.scenario.content import (
     CHEERLEADING,
     COLLECTIVE_ACTION,
@@ -55,6 +56,7 @@ from tightrope.scenario.content import (
     N_CATEGORIES,
     OFFICIAL,
     RUMOR,
+    SPAM,
     VISIBLE,
 )
 
@@ -292,7 +294,7 @@ def view_parts(
     p_regulated, p_reports = consts.p_regulated, consts.p_reports
     rumor_rise, criticism_rise = consts.rumor_grievance_rise, consts.criticism_grievance_rise
     official_rise, cheer_fall = consts.official_trust_rise, consts.cheerleading_grievance_fall
-    reshare_base = consts.reshare_base
+    reshare_base, spam_nuisance = consts.reshare_base, consts.spam_nuisance
     weights, memory = consts.exposure_weights, people.exposure_memory
     slots = memory.shape[1]  # 0: the reshare chance does not depend on earlier views
     flat = memory.reshape(-1)  # the same entries in one row, for prefetching
@@ -343,7 +345,9 @@ def view_parts(
             if harm > 0.0:
                 row[C_HARM] += harm
                 row[C_PLATFORM_HARM + p] += harm
-                day_harm[v] += harm
+            felt = felt_harm(harm, c, spam_nuisance)
+            if felt > 0.0:
+                day_harm[v] += felt
             s = susceptibility[v]
             if c == RUMOR:
                 row[C_RUMOR] += 1.0
@@ -424,6 +428,7 @@ def follow_up(
         tc[K.CRITICISM_VIEWS] += row[C_CRITICISM]
         tc[K.REPORTS] += row[C_REPORTS]
         tc[K.RESHARES] += row[C_RESHARES]
+        tc[K.SPAM_VIEWS] += row[C_CATEGORY_VIEWS + SPAM]
         for p in range(n_p):
             pc[p, K.P_VIEWS] += row[C_PLATFORM_VIEWS + p]
             pc[p, K.P_PROHIBITED_VIEWS] += row[C_PROHIBITED_VIEWS + p]

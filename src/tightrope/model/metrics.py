@@ -17,7 +17,8 @@ from tightrope.core import counters as K
 from tightrope.model.exposure import can_use
 from tightrope.model.moderation import identifiability
 from tightrope.model.posting import deterred
-from tightrope.scenario.content import BAD_ACTOR
+from tightrope.model.spam import useful_views
+from tightrope.scenario.content import BAD_ACTOR, SPAM
 from tightrope.scenario.schema import Scenario
 
 GOALS = ("order", "development", "freedom")
@@ -136,13 +137,15 @@ def scores(
     )
     active_share = stats[4] / n
     views_day = totals["views"] / n / days
+    # a totals mapping made before spam (a test's, a stored run's) has no spam views
+    useful_day = useful_views(totals["views"], totals.get("spam_views", 0.0)) / n / days
     revenue = money["revenue"]
     margin = money["profit"] / revenue if revenue > 0 else 0.0
     development = float(
         np.mean(
             [
                 active_share,
-                _sat(views_day, m.views_per_user_day_ref),
+                _sat(useful_day, m.views_per_user_day_ref),
                 0.5 + 0.5 * min(1.0, max(-1.0, margin)),
             ]
         )
@@ -242,6 +245,7 @@ def summary(
             "mean_grievance": stats[1] / max(n_users, 1),
             "mean_trust": stats[2] / max(n_users, 1),
             "views": totals["views"],
+            "spam_view_share": share(totals.get("spam_views", 0.0), totals["views"]),
             "reshares": totals["reshares"],
             "reports": totals["reports"],
             "referrals": totals["referrals"],
@@ -296,6 +300,18 @@ def category_counts(category: np.ndarray) -> dict[str, np.ndarray]:
     out["published"] = out["posts"] - out["blocked"]
     out["removed"] = sum(out[name] for name in K.ROUTES)
     return out
+
+
+def spam_removed_share(category: np.ndarray) -> float:
+    """The share of spam posts that the platforms or the state blocked or removed (every
+    route but the author's own deletion), from the tally's per-category counters: removed
+    spam / spam posts (NaN without spam posts)."""
+    counts = category_counts(category)
+    posts = counts["posts"][SPAM]
+    if not posts:
+        return math.nan
+    removed = counts["blocked"][SPAM] + counts["removed"][SPAM] - counts["removed_author"][SPAM]
+    return float(removed / posts)
 
 
 def cascade_sizes(

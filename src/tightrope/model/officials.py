@@ -161,6 +161,6 @@ def serve_queue(m, working, q, req, people, consts, tc, hist, rs) -> None:
 @njit(cache=True)
 def serve_answers(m, hour, req, people, consts, tc, hist, rs) -> None:
     """Staff work through the request queues during minute m, queue by queue."""
-    working = staff_working(hour, consts.work_lo, consts.work_hi)
+    working = staff_working(hour, consts.working_hours[0], consts.working_hours[1])
     for q in range(req.ends.shape[0]):
         serve_queue(m, working, q, req, people, consts, tc, hist, rs)

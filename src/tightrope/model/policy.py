@@ -72,8 +72,7 @@ class Consts(NamedTuple):
     data_access: float
     crackdown: float
     answers_per_minute: float
-    work_lo: int
-    work_hi: int
+    working_hours: np.ndarray  # int64 (2,): officials answer from hour [0] to hour [1]
     give_up_minutes: float
     resolution: float
     paid_burst: float
@@ -121,6 +120,7 @@ class Consts(NamedTuple):
     reshare_base: float
     exposure_weights: np.ndarray  # float64: reshare chance x this at the k-th view of a post
     bad_actor_harm_share: float
+    spam_nuisance: float  # dissatisfaction per spam view, in harm units (model.spam)
     call_boost: float
     # authors' own deletions (model.author_deletion)
     ad_share: np.ndarray  # per category
@@ -325,8 +325,11 @@ COMPILED: tuple[Compiled, ...] = (
         ("state.officials.staff_per_100k_users", "state.officials.answers_per_staff_hour"),
         _answers_per_minute,
     ),
-    Compiled("work_lo", ("state.officials.working_hours",), lambda w, h: h[0]),
-    Compiled("work_hi", ("state.officials.working_hours",), lambda w, h: h[1]),
+    Compiled(
+        "working_hours",
+        ("state.officials.working_hours",),
+        lambda w, h: np.array([h[0], h[1]], dtype=np.int64),
+    ),
     Compiled("give_up_minutes", ("state.officials.give_up_hours",), lambda w, h: h * 60.0),
     _setting("resolution", "state.officials.resolution_chance"),
     _setting("paid_burst", "state.paid_commenters.burst_multiplier"),
@@ -380,6 +383,7 @@ COMPILED: tuple[Compiled, ...] = (
         lambda w, x: np.asarray(x, dtype=np.float64),
     ),
     _setting("bad_actor_harm_share", "behaviour.bad_actor_harm_share"),
+    _setting("spam_nuisance", "behaviour.spam_nuisance"),
     _setting("call_boost", "mobilisation.call_boost"),
     # authors' own deletions
     Compiled("ad_share", ("behaviour.author_deletion.share.*",), _same, "categories", np.float64),

@@ -21,6 +21,7 @@ from tightrope.core.rng import STREAM, derive, integer, next_u64, poisson, unifo
 from tightrope.core.world import Tally, World
 from tightrope.model.exposure import REQUEST_ARRIVAL, REVIEW_ARRIVAL, may_use, push
 from tightrope.model.moderation import identifiability
+from tightrope.model.spam import fearless
 from tightrope.scenario.content import (
     BAD_ACTOR,
     BLOCKED,
@@ -64,11 +65,15 @@ def choose_category(
         return 0
     u = uniform(rs) * total
     acc = 0.0
+    last = 0
     for c in range(N_CATEGORIES):
-        acc += _weight(share, gboost, request_boost, mobilised, g, c, call_boost)
+        x = _weight(share, gboost, request_boost, mobilised, g, c, call_boost)
+        acc += x
         if u < acc:
             return c
-    return N_CATEGORIES - 1
+        if x > 0.0:
+            last = c
+    return last  # u rounded up to the total: the last category of positive weight
 
 
 @njit(cache=True, inline="always")
@@ -366,7 +371,8 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                     fear[i], sensitivity[c], exposure, ident, consts.anonymous_risk
                 )
                 wish = wish_to_speak(voice[i], grievance[i], gboost[c], consts.grievance_voice)
-                if risk > 0.0 and self_censors(uniform(rs_chilling), risk, wish):
+                chilled = risk > 0.0 and not fearless(kind)
+                if chilled and self_censors(uniform(rs_chilling), risk, wish):
                     moved, how = displace(
                         access,
                         suspended,

@@ -78,7 +78,8 @@ _UNIT = (
     "cheerleading_share", "wrongful_share_of_removals",
     "deleted_within_8min_share", "deleted_5_to_30min_share", "deleted_within_24h_share",
     "vpn_share", "answered_within_target_share", "appeal_share", "reinstated_share",
-    "mean_fear", "mean_grievance", "mean_trust", "reshare_rate_exposure_1",
+    "mean_fear", "mean_grievance", "mean_trust", "spam_view_share", "spam_removed_share",
+    "reshare_rate_exposure_1",
     "reshare_rate_exposure_2", "reshare_rate_exposure_3plus",
 )  # fmt: skip
 _NONNEG = (

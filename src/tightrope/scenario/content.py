@@ -22,8 +22,10 @@ CATEGORIES: tuple[str, ...] = (
     "accredited_news",
     "independent_news",
     "cheerleading",
+    "spam",
 )
-"""Post categories, in the order of their integer codes."""
+"""Post categories, in the order of their integer codes (new ones are appended, so that the
+codes of the others never change)."""
 
 CAT = {name: i for i, name in enumerate(CATEGORIES)}
 N_CATEGORIES = len(CATEGORIES)
@@ -39,6 +41,7 @@ OFFICIAL = CAT["official"]
 ACCREDITED_NEWS = CAT["accredited_news"]
 INDEPENDENT_NEWS = CAT["independent_news"]
 CHEERLEADING = CAT["cheerleading"]
+SPAM = CAT["spam"]
 
 KINDS: tuple[str, ...] = (
     "ordinary",
@@ -49,8 +52,9 @@ KINDS: tuple[str, ...] = (
     "bad_actor",
     "paid_commenter",
     "official",
+    "spammer",
 )
-"""User kinds, in the order of their integer codes."""
+"""User kinds, in the order of their integer codes (new ones are appended)."""
 
 KIND = {name: i for i, name in enumerate(KINDS)}
 N_KINDS = len(KINDS)
@@ -63,6 +67,7 @@ COMMERCIAL = KIND["commercial"]
 BAD_ACTOR = KIND["bad_actor"]
 PAID_COMMENTER = KIND["paid_commenter"]
 OFFICIAL_ACCOUNT = KIND["official"]
+SPAMMER = KIND["spammer"]
 
 # What each kind of account writes when it is not an ordinary voice. Ordinary users and
 # influencers draw from the scenario's category shares, tilted by grievance.
@@ -72,9 +77,10 @@ KIND_CATEGORY: dict[int, int] = {
     COMMERCIAL: COMMERCE,
     PAID_COMMENTER: CHEERLEADING,
     OFFICIAL_ACCOUNT: OFFICIAL,
+    SPAMMER: SPAM,
 }
 
-KIND_CATEGORY_TABLE = np.full(8, -1, dtype=np.int64)
+KIND_CATEGORY_TABLE = np.full(N_KINDS, -1, dtype=np.int64)
 for _kind, _cat in KIND_CATEGORY.items():
     KIND_CATEGORY_TABLE[_kind] = _cat
 

@@ -81,6 +81,8 @@ class Content(Strict):
     accredited_news: Category = Category(virality=0.03)
     independent_news: Category = Category(virality=0.04, sensitivity=0.4)
     cheerleading: Category = Category(virality=0.005)
+    # written by spammers (population.kinds.spammer); ordinary users' share 0 (docs/model.md 7.10)
+    spam: Category = Category(virality=0.005, offensiveness=0.02)
 
 
 class Baseline(Strict):
@@ -88,7 +90,7 @@ class Baseline(Strict):
 
     Separate from any regime's rulebook, so a run can report "removed although legitimate"."""
 
-    illegitimate: list[str] = Field(default_factory=lambda: ["illegal_harm"])
+    illegitimate: list[str] = Field(default_factory=lambda: ["illegal_harm", "spam"])
 
 
 SHARE_TOLERANCE = 1e-6
@@ -113,6 +115,7 @@ class KindShares(Strict):
     bad_actor: Share = 0.01
     paid_commenter: Share = 0.0
     official: Share = 0.003
+    spammer: Share = 0.0
 
     @model_validator(mode="before")
     @classmethod
@@ -160,6 +163,7 @@ class KindActivity(Strict):
     bad_actor: NonNeg = 5.0
     paid_commenter: NonNeg = 1.0
     official: NonNeg = 1.0
+    spammer: NonNeg = 10.0
 
 
 class KindPopularity(Strict):
@@ -174,6 +178,7 @@ class KindPopularity(Strict):
     bad_actor: Positive = 1.0
     paid_commenter: Positive = 1.0
     official: Positive = 50.0
+    spammer: Positive = 0.2
 
 
 assert tuple(KindActivity.model_fields) == KINDS == tuple(KindPopularity.model_fields)
@@ -820,6 +825,12 @@ class Behaviour(Strict):
         default_factory=lambda: [1.0],
         description="reshare chance multiplied by this at a viewer's 1st, 2nd, 3rd, ... view "
         "of the same post (the last value for every later view; all 1: no memory of views)",
+    )
+    spam_nuisance: Annotated[float, Field(ge=0.0, le=10.0)] = Field(
+        0.5,
+        description="dissatisfaction a spam view adds to the viewer's day, in units of harm "
+        "per view (the satisfaction target falls by harm_penalty x this x the day's share of "
+        "spam views; not harm: the order goal does not count it)",
     )
     author_deletion: AuthorDeletion = AuthorDeletion()
 
