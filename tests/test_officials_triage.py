@@ -25,7 +25,7 @@ ARRIVALS = [0, 10, 950, 960]  # at minute 1000: waited 1000, 990, 50, 40
 def consts_of(sim, **changes):
     base = {
         "answers_per_minute": 2.0,
-        "working_hours": np.array([0, 24], dtype=np.int64),
+        "working_hours": np.array([0, 24], dtype=np.float64),
         "give_up_minutes": 995.0,
         "resolution": 1.0,
         "idle_carry_answers": 1.0,
@@ -151,7 +151,7 @@ def run_queue(sim, target: float) -> tuple[float, float, float]:
     n = int(arrivals.sum())
     pp = sim.people
     consts = consts_of(
-        sim, answers_per_minute=1.0, working_hours=np.array([9, 18], dtype=np.int64),
+        sim, answers_per_minute=1.0, working_hours=np.array([9, 18], dtype=np.float64),
         give_up_minutes=72 * 60.0, response_target=target,
     )  # fmt: skip
     req = new_requests(1 << 14, np.zeros(pp.kind.size, dtype=np.int8), 1)

@@ -371,7 +371,7 @@ def test_serve_answers_capacity_expiry_and_fifo(tiny_world: TinyWorld) -> None:
     pp = sim.people
     consts = sim.consts._replace(
         answers_per_minute=1.5,
-        working_hours=np.array([9, 17], dtype=np.int64),
+        working_hours=np.array([9, 17], dtype=np.float64),
         give_up_minutes=100.0,
         resolution=1.0,
         idle_carry_answers=1.0,
@@ -415,7 +415,7 @@ def test_unresolved_answers_at_the_resolution_chance(tiny_world: TinyWorld) -> N
     pp = sim.people
     consts = sim.consts._replace(
         answers_per_minute=1e6,
-        working_hours=np.array([0, 24], dtype=np.int64),
+        working_hours=np.array([0, 24], dtype=np.float64),
         give_up_minutes=1e9,
         resolution=0.3,
     )

@@ -22,7 +22,7 @@ from tightrope.model.people import grievance_down, grievance_up, trust_down, tru
 
 
 @njit(inline="always", cache=True)
-def staff_working(hour: int, work_lo: int, work_hi: int) -> bool:
+def staff_working(hour: int, work_lo: float, work_hi: float) -> bool:
     """Officials' staff answer during working hours `work_lo <= hour < work_hi`."""
     return work_lo <= hour < work_hi
 

@@ -72,7 +72,7 @@ class Consts(NamedTuple):
     data_access: float
     crackdown: float
     answers_per_minute: float
-    working_hours: np.ndarray  # int64 (2,): officials answer from hour [0] to hour [1]
+    working_hours: np.ndarray  # float64 (2,): officials answer from hour [0] to hour [1]
     give_up_minutes: float
     resolution: float
     paid_burst: float
@@ -328,7 +328,7 @@ COMPILED: tuple[Compiled, ...] = (
     Compiled(
         "working_hours",
         ("state.officials.working_hours",),
-        lambda w, h: np.array([h[0], h[1]], dtype=np.int64),
+        lambda w, h: np.array([h[0], h[1]], dtype=np.float64),
     ),
     Compiled("give_up_minutes", ("state.officials.give_up_hours",), lambda w, h: h * 60.0),
     _setting("resolution", "state.officials.resolution_chance"),
