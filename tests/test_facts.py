@@ -208,13 +208,13 @@ PASSING = {
 }
 
 
-def test_the_command_writes_a_page_and_exits_1_when_a_fact_fails(tmp_path):
+def test_the_command_writes_a_page_and_exits_3_when_a_fact_fails(tmp_path):
     failing = {**FACT, "id": "impossible", "scenario": "laissez-faire", "metric": "order_score"}
     failing |= {"value": 2.0, "tolerance": 0.1}
     path = _write(tmp_path, PASSING, failing)
     out = tmp_path / "out"
     result = CliRunner().invoke(main, ["facts", str(path), "--out", str(out), "--quiet"])
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 3, result.output
     assert "passed 1 of 2" in result.output
     data = json.loads((out / "facts.json").read_text())
     verdicts = {r["id"]: r["verdict"] for r in data["facts"]}
@@ -238,6 +238,13 @@ def test_a_bad_catalogue_exits_2_and_writes_nothing(tmp_path):
     assert result.exit_code == 2
     assert "fact[0].metric: unknown metric 'nope'" in result.output
     assert not out.exists()
+    missing = {**PASSING, "scenario": "regimes/mine.toml"}
+    result = CliRunner().invoke(main, ["facts", str(_write(tmp_path, missing)), "--out", str(out)])
+    assert result.exit_code == 2
+    assert f"scenario 'regimes/mine.toml': no file {tmp_path / 'regimes/mine.toml'}" in (
+        result.output
+    )
+    assert not out.exists()
     result = CliRunner().invoke(main, ["facts", "no-such-catalogue"])
     assert result.exit_code == 2
     assert "'no-such-catalogue' is neither a shipped catalogue (literature) nor a file" in (
@@ -249,7 +256,7 @@ def test_the_shipped_catalogue_runs_at_a_small_size(tmp_path):
     out = tmp_path / "out"
     args = ["facts", "--users", "500", "--days", "1", "--replicates", "2", "--out", str(out)]
     result = CliRunner().invoke(main, [*args, "-q"])
-    assert result.exit_code in (0, 1), result.output  # a failing fact is a result
+    assert result.exit_code in (0, 3), result.output  # a failing fact is a result
     data = json.loads((out / "facts.json").read_text())
     cat, _, _ = fx.load_catalogue()
     assert [r["id"] for r in data["facts"]] == [f.id for f in cat.fact]

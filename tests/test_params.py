@@ -71,6 +71,14 @@ def test_table_paths_exist():
             setting(sc, path, name[row.over])  # raises if the path is not a setting
 
 
+def test_consts_fit_a_parallel_region():
+    """Numba's parallel regions take a tuple of at most 100 fields: a mechanism with many
+    settings packs them into one array (docs/architecture.md)."""
+    from tightrope.model.policy import Consts
+
+    assert len(Consts._fields) <= 100
+
+
 @pytest.mark.parametrize("preset", tightrope.preset_names())
 def test_compiled_types(preset):
     """Arrays have the declared dtype and one value (or row) per platform or category; plain fields

@@ -4,7 +4,7 @@ The year-long runs (about 15 s each on one core) run in two worker processes, on
 the module, so that the README's test command covers them in about a minute. A platform
 the law obliges to moderate (in the jurisdiction, under a state that prohibits something
 and audits effort) never lets its effort fall to zero; no platform loses its licence; and
-the goal scores settle: over the last quarter of the year none moves by more than 0.05.
+the goal scores settle: none differs by more than 0.05 between day 274 and day 365.
 docs/model.md 8.9 has the measured table.
 """
 
@@ -36,7 +36,10 @@ def _run_year(name: str) -> tuple[str, dict, object, object]:
 def years() -> dict[str, tuple]:
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=2, mp_context=ctx) as pool:
-        return {name: rest for name, *rest in pool.map(_run_year, preset_names())}
+        futures = [pool.submit(_run_year, name) for name in preset_names()]
+        # a hung worker fails the tests instead of hanging the test command (a year takes
+        # about 15 s on one core; 10 minutes covers a cold kernel cache on a busy machine)
+        return {name: rest for name, *rest in (f.result(timeout=600) for f in futures)}
 
 
 @pytest.fixture(params=preset_names())

@@ -260,7 +260,7 @@ its 95% interval (`intervals.interval` with the metric's support), or for `above
 the mean paired difference (scenario - than, or metric - than_metric) and its t
 interval; n: replicates (pairs) with a value. verdict: "pass" or "fail" (a mean that is
 undefined fails); certain: the whole interval agrees with the verdict (False with fewer
-than 2 values)."""
+than 2 values, or when a replicate has no value)."""
 
 
 def _judge(fact: Fact, mean: float, lo: float, hi: float) -> tuple[bool, bool]:
@@ -358,6 +358,7 @@ def evaluate(
             diffs = [a - b for a, b in zip(own, other, strict=True)]
             mean, lo, hi, n = intervals.difference(diffs, kind)
         passes, certain = _judge(f, mean, lo, hi)
+        certain = certain and n == len(own)  # a replicate without a value: not settled
         rows.append(
             {
                 "id": f.id,
@@ -412,16 +413,25 @@ class FactsResult:
         return out
 
 
-def _scenario_sources(catalogue: Catalogue, folder: Path | None) -> dict[str, str]:
-    """Each scenario name of the catalogue and what to load: a file relative to the
-    catalogue's folder where one exists there, else the name as given (a preset)."""
+def _scenario_sources(catalogue: Catalogue, folder: Path | None, label: str) -> dict[str, str]:
+    """Each scenario of the catalogue and what to load: a name with '/' or ending in
+    '.toml' is a file, relative to the catalogue's folder (InputError if it is not there);
+    any other name is a preset."""
     out: dict[str, str] = {}
+    problems: list[str] = []
     for s in catalogue.scenarios():
-        path = Path(s)
-        if folder is not None and not path.is_absolute() and (folder / path).exists():
-            out[s] = str(folder / path)
-        else:
+        if "/" not in s and not s.lower().endswith(".toml"):
             out[s] = s
+            continue
+        path = Path(s)
+        if not path.is_absolute():
+            path = (folder or Path.cwd()) / path
+        if not path.is_file():
+            problems.append(f"scenario '{s}': no file {path} (a file is read relative to "
+                            f"the catalogue's folder)")  # fmt: skip
+        out[s] = str(path)
+    if problems:
+        raise InputError(f"{label}: scenario files not found", problems)
     return out
 
 
@@ -431,6 +441,52 @@ def _categories(run_dir: Path) -> dict[str, dict[str, Any]]:
 
     rows = pq.read_table(run_dir / "categories.parquet").to_pylist()
     return {r["category"]: r for r in rows}
+
+
+@dataclass
+class Plan:
+    """A validated check: the catalogue, its label, the size and seeds, and the scenario
+    files or preset names to run, in the order of `Catalogue.scenarios`."""
+
+    catalogue: Catalogue
+    label: str
+    users: int
+    days: float
+    replicates: int
+    root_seed: int
+    sources: list[str]
+
+
+def prepare(
+    source: str | Path = SHIPPED,
+    *,
+    users: int | None = None,
+    days: float | None = None,
+    replicates: int | None = None,
+    root_seed: int | None = None,
+) -> Plan:
+    """Validate everything a check needs before any run (the catalogue, its scenario files,
+    every scenario at the size asked); `users`, `days`, `replicates` and `root_seed`
+    replace the catalogue's own. Raises InputError naming every problem."""
+    from tightrope.experiments import compare as cmp
+
+    catalogue, label, folder = load_catalogue(source)
+    plan = Plan(
+        catalogue=catalogue,
+        label=label,
+        users=catalogue.users if users is None else users,
+        days=catalogue.days if days is None else days,
+        replicates=catalogue.replicates if replicates is None else replicates,
+        root_seed=catalogue.seed if root_seed is None else root_seed,
+        sources=[],
+    )
+    by_name = _scenario_sources(catalogue, folder, label)
+    plan.sources = [by_name[n] for n in catalogue.scenarios()]
+    cmp.prepare(
+        plan.sources, replicates=plan.replicates, root_seed=plan.root_seed, users=plan.users,
+        days=plan.days,
+    )  # fmt: skip
+    return plan
 
 
 def check(
@@ -446,18 +502,14 @@ def check(
     """Run the catalogue's scenarios (common random numbers) and judge every fact.
 
     `users`, `days`, `replicates` and `root_seed` replace the catalogue's own. Bad input
-    (the catalogue, a scenario) raises InputError before any run."""
+    (the catalogue, a scenario) raises InputError before any run (`prepare`)."""
     from tightrope.experiments import compare as cmp
 
-    catalogue, label, folder = load_catalogue(source)
-    users = catalogue.users if users is None else users
-    days = catalogue.days if days is None else days
-    replicates = catalogue.replicates if replicates is None else replicates
-    root_seed = catalogue.seed if root_seed is None else root_seed
+    plan = prepare(source, users=users, days=days, replicates=replicates, root_seed=root_seed)
+    catalogue, label = plan.catalogue, plan.label
+    users, days, replicates, root_seed = plan.users, plan.days, plan.replicates, plan.root_seed
     names = catalogue.scenarios()
-    sources = _scenario_sources(catalogue, folder)
-    src_list = [sources[n] for n in names]
-    cmp.prepare(src_list, replicates=replicates, root_seed=root_seed, users=users, days=days)
+    src_list = plan.sources
     with tempfile.TemporaryDirectory(prefix="tightrope-facts-") as tmp:
         res = cmp.compare(
             src_list, replicates=replicates, root_seed=root_seed, users=users, days=days,
@@ -478,6 +530,16 @@ def check(
                 ]
             if any(s == name and m.startswith(CATEGORIES_PREFIX) for s, m in wanted):
                 categories[name] = [_categories(d) for d in dirs]
+    for name, nets in networks.items():
+        for s_name, metric in wanted:
+            if s_name != name or not metric.startswith(NETWORK_PREFIX):
+                continue
+            if all(math.isnan(metric_value({}, net, metric)) for net in nets):
+                keys = sorted((nets[0] or {}).keys()) if nets else []
+                raise InputError(
+                    f"{label}: '{metric}' is not a number among the graph's statistics "
+                    f"(keys: {', '.join(keys)}; nested ones as network.<key>.<key>)"
+                )
     values: dict[tuple[str, str], list[float]] = {}
     for name, metric in wanted:
         summaries = res.summaries[res.labels[names.index(name)]]

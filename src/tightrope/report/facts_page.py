@@ -2,7 +2,7 @@
 
 A standalone page (no script, no network): the catalogue and how it was run, the counts
 of facts passed, and per fact its statement, reference, scenario, output, criterion, the
-measured mean with its 95% interval, and the verdict, failures first among equals.
+measured mean with its 95% interval, and the verdict, in the catalogue's order.
 """
 
 from __future__ import annotations
