@@ -78,10 +78,7 @@ def facts(
             raise InputError(f"--out {out}: cannot make the folder ({exc})") from None
     n = len(cat.scenarios()) * plan.replicates
     with _progress(f"{len(cat.fact)} facts, {n} runs", unit="runs", quiet=quiet) as bar:
-        res = fx.check(
-            source, users=users, days=days, replicates=replicates, root_seed=seed,
-            workers=workers, progress=bar,
-        )  # fmt: skip
+        res = fx.check(plan, workers=workers, progress=bar)
     payload = {
         "catalogue": res.label, "title": res.title, "version": res.version,
         "users": res.users, "days": res.days, "seeds": res.seeds, **res.counts(),

@@ -129,33 +129,34 @@ def calendar_pool(sc: Scenario, n: int, posts_per_day: float, edges: int) -> int
     return sized_pool(views_per_day * 4 * sc.run.tick_minutes / 1440.0)
 
 
+def check_per_region(path: str, values: list[float], region: np.ndarray, noun: str) -> None:
+    """A list set per region (`path`, one `noun` a region) must cover every region that has
+    users: a node-attribute table may name regions the scenario's network.regions does not
+    count. An empty list (not set) passes."""
+    top = int(region.max(initial=0))
+    if values and top >= len(values):
+        raise InputError(
+            f"{path}: {len(values)} {noun}s, but the network has users in region {top}; "
+            f"give one {noun} per region (0 to {top})"
+        )
+
+
 def answer_queues(sc: Scenario, region: np.ndarray, n: int) -> tuple[np.ndarray, int]:
     """Which answer queue serves each user's requests, and how many queues: one national
     queue, or with `state.officials.region_staff_shares` one per region (the user's)."""
     shares = sc.state.officials.region_staff_shares
     if not shares:
         return np.zeros(n, dtype=np.int8), 1
-    top = int(region.max(initial=0))
-    if top >= len(shares):
-        raise InputError(
-            f"state.officials.region_staff_shares: {len(shares)} shares, but the network has "
-            f"users in region {top}; give one share per region (0 to {top})"
-        )
+    check_per_region("state.officials.region_staff_shares", shares, region, "share")
     return region.astype(np.int8), len(shares)
 
 
 def region_rows(sc: Scenario, region: np.ndarray) -> np.ndarray:
     """Each user's region, checked against `state.regions` (docs/model.md 8.10): with
-    multipliers set, every region in the network must have one (a node-attribute table may
-    name regions the scenario's network.regions does not count)."""
-    top = int(region.max(initial=0))
+    multipliers set, every region in the network must have one."""
     for name in ("enforcement", "sensitivity"):
         values = getattr(sc.state.regions, name)
-        if values and top >= len(values):
-            raise InputError(
-                f"state.regions.{name}: {len(values)} multipliers, but the network has users "
-                f"in region {top}; give one multiplier per region (0 to {top})"
-            )
+        check_per_region(f"state.regions.{name}", values, region, "multiplier")
     return region
 
 

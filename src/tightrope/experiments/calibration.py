@@ -219,12 +219,49 @@ class TargetsFile(_Strict):
         return self
 
 
+def shipped_names(package: str, folder: str) -> list[str]:
+    """Names of the TOML files shipped in the package folder `folder`, sorted."""
+    where = resources.files(package).joinpath(folder)
+    if not where.is_dir():
+        return []
+    return sorted(f.name[: -len(".toml")] for f in where.iterdir() if f.name.endswith(".toml"))
+
+
+def read_shipped_or_file(
+    source: str | Path,
+    package: str,
+    folder: str,
+    kind: str,
+    name_noun: str,
+    file_what: str,
+    relative_to: Path | None = None,
+) -> tuple[dict[str, Any], str, str, Path | None]:
+    """A TOML file by shipped name (in `package`/`folder`) or by path (relative paths from
+    `relative_to`): (its content, the label to validate it under, its label -- the path or
+    `shipped:<name>` --, and the path; None for a shipped one). `kind`, `name_noun` and
+    `file_what` name the file in messages ("shipped <kind> <name> is not valid TOML", "is
+    neither a shipped <name_noun> (...) nor a file", "<file_what> not found")."""
+    text = str(source)
+    path = Path(text)
+    if not path.is_absolute() and relative_to is not None:
+        path = relative_to / path
+    names = shipped_names(package, folder)
+    if text in names and not path.exists():
+        ref = resources.files(package).joinpath(folder, f"{text}.toml")
+        try:
+            raw = tomllib.loads(ref.read_text("utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise InputError(f"shipped {kind} {text} is not valid TOML: {exc}") from None
+        return raw, f"{kind} {text}", f"shipped:{text}", None
+    if not path.exists() and path.suffix.lower() != ".toml" and "/" not in text:
+        listed = ", ".join(names) or "none"
+        raise InputError(f"'{text}' is neither a shipped {name_noun} ({listed}) nor a file")
+    return _read_toml(path, file_what), str(path), str(path), path
+
+
 def targets_names() -> list[str]:
     """Names of the targets files shipped in tightrope/presets/targets/, sorted."""
-    folder = resources.files(TARGETS_PACKAGE).joinpath(TARGETS_FOLDER)
-    if not folder.is_dir():
-        return []
-    return sorted(f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml"))
+    return shipped_names(TARGETS_PACKAGE, TARGETS_FOLDER)
 
 
 def validate_targets(raw: Mapping[str, Any], label: str = "targets") -> TargetsFile:
@@ -239,22 +276,11 @@ def load_targets(source: str | Path, relative_to: Path | None = None) -> tuple[T
     """A targets file by path (relative paths from `relative_to`) or by shipped name.
 
     Returns the validated file and a label (the path or `shipped:<name>`)."""
-    text = str(source)
-    path = Path(text)
-    if not path.is_absolute() and relative_to is not None:
-        path = relative_to / path
-    if text in targets_names() and not path.exists():
-        ref = resources.files(TARGETS_PACKAGE).joinpath(TARGETS_FOLDER, f"{text}.toml")
-        try:
-            raw = tomllib.loads(ref.read_text("utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"shipped targets {text} is not valid TOML: {exc}") from None
-        return validate_targets(raw, f"targets {text}"), f"shipped:{text}"
-    if not path.exists() and path.suffix.lower() != ".toml" and "/" not in text:
-        names = ", ".join(targets_names()) or "none"
-        raise InputError(f"'{text}' is neither a shipped targets name ({names}) nor a file")
-    raw = _read_toml(path, "targets file")
-    return validate_targets(raw, str(path)), str(path)
+    raw, what, label, _ = read_shipped_or_file(
+        source, TARGETS_PACKAGE, TARGETS_FOLDER, "targets", "targets name", "targets file",
+        relative_to,
+    )  # fmt: skip
+    return validate_targets(raw, what), label
 
 
 # ---------------------------------------------------------------- likelihoods

@@ -36,17 +36,21 @@ import difflib
 import json
 import math
 import tempfile
-import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from tightrope.errors import InputError
-from tightrope.experiments.calibration import _problems, _read_toml, _Strict, summary_metrics
+from tightrope.experiments.calibration import (
+    _problems,
+    _Strict,
+    read_shipped_or_file,
+    shipped_names,
+    summary_metrics,
+)
 from tightrope.results import intervals
 
 FACTS_PACKAGE = "tightrope.scenario.presets"
@@ -218,10 +222,7 @@ class Catalogue(_Strict):
 
 def catalogue_names() -> list[str]:
     """Names of the catalogues shipped in tightrope/scenario/presets/facts/, sorted."""
-    folder = resources.files(FACTS_PACKAGE).joinpath(FACTS_FOLDER)
-    if not folder.is_dir():
-        return []
-    return sorted(f.name[: -len(".toml")] for f in folder.iterdir() if f.name.endswith(".toml"))
+    return shipped_names(FACTS_PACKAGE, FACTS_FOLDER)
 
 
 def validate_catalogue(raw: Mapping[str, Any], label: str = "catalogue") -> Catalogue:
@@ -235,20 +236,10 @@ def validate_catalogue(raw: Mapping[str, Any], label: str = "catalogue") -> Cata
 def load_catalogue(source: str | Path = SHIPPED) -> tuple[Catalogue, str, Path | None]:
     """A catalogue by shipped name or by path: (catalogue, label, folder its relative
     scenario paths are read from; None for a shipped one)."""
-    text = str(source)
-    path = Path(text)
-    if text in catalogue_names() and not path.exists():
-        ref = resources.files(FACTS_PACKAGE).joinpath(FACTS_FOLDER, f"{text}.toml")
-        try:
-            raw = tomllib.loads(ref.read_text("utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise InputError(f"shipped catalogue {text} is not valid TOML: {exc}") from None
-        return validate_catalogue(raw, f"catalogue {text}"), f"shipped:{text}", None
-    if not path.exists() and path.suffix.lower() != ".toml" and "/" not in text:
-        names = ", ".join(catalogue_names()) or "none"
-        raise InputError(f"'{text}' is neither a shipped catalogue ({names}) nor a file")
-    raw = _read_toml(path, "catalogue")
-    return validate_catalogue(raw, str(path)), str(path), path.parent
+    raw, what, label, path = read_shipped_or_file(
+        source, FACTS_PACKAGE, FACTS_FOLDER, "catalogue", "catalogue", "catalogue"
+    )
+    return validate_catalogue(raw, what), label, None if path is None else path.parent
 
 
 FACT_COLUMNS: tuple[str, ...] = (
@@ -471,6 +462,7 @@ def prepare(
     from tightrope.experiments import compare as cmp
 
     catalogue, label, folder = load_catalogue(source)
+    by_name = _scenario_sources(catalogue, folder, label)
     plan = Plan(
         catalogue=catalogue,
         label=label,
@@ -478,10 +470,8 @@ def prepare(
         days=catalogue.days if days is None else days,
         replicates=catalogue.replicates if replicates is None else replicates,
         root_seed=catalogue.seed if root_seed is None else root_seed,
-        sources=[],
+        sources=[by_name[n] for n in catalogue.scenarios()],
     )
-    by_name = _scenario_sources(catalogue, folder, label)
-    plan.sources = [by_name[n] for n in catalogue.scenarios()]
     cmp.prepare(
         plan.sources, replicates=plan.replicates, root_seed=plan.root_seed, users=plan.users,
         days=plan.days,
@@ -490,7 +480,7 @@ def prepare(
 
 
 def check(
-    source: str | Path = SHIPPED,
+    source: str | Path | Plan = SHIPPED,
     *,
     users: int | None = None,
     days: float | None = None,
@@ -501,11 +491,17 @@ def check(
 ) -> FactsResult:
     """Run the catalogue's scenarios (common random numbers) and judge every fact.
 
-    `users`, `days`, `replicates` and `root_seed` replace the catalogue's own. Bad input
-    (the catalogue, a scenario) raises InputError before any run (`prepare`)."""
+    `source` is a catalogue (shipped name or path) or a Plan that `prepare` gave (then the
+    size and seed are the plan's). `users`, `days`, `replicates` and `root_seed` replace the
+    catalogue's own. Bad input (the catalogue, a scenario) raises InputError before any
+    run (`prepare`)."""
     from tightrope.experiments import compare as cmp
 
-    plan = prepare(source, users=users, days=days, replicates=replicates, root_seed=root_seed)
+    plan = (
+        source
+        if isinstance(source, Plan)
+        else prepare(source, users=users, days=days, replicates=replicates, root_seed=root_seed)
+    )
     catalogue, label = plan.catalogue, plan.label
     users, days, replicates, root_seed = plan.users, plan.days, plan.replicates, plan.root_seed
     names = catalogue.scenarios()
