@@ -123,8 +123,8 @@ order (harm, rumour views, incidents), development (active share, views, margin)
 
 DEFAULT_PRESET = "china-weibo-2013"
 DEFAULT_TRAJECTORIES = 4
-DEFAULT_USERS = 1000
-DEFAULT_DAYS = 3.0
+DEFAULT_USERS = 4000
+DEFAULT_DAYS = 7.0
 DEFAULT_SEED = 20240601
 DEFAULT_LEVELS = 4
 
