@@ -167,6 +167,14 @@ def _clear(row: dict[str, Any], floor: float | None) -> bool:
     return bool(mu - conf > floor)
 
 
+def _way(row: dict[str, Any]) -> str:
+    """Which way the score moves as the setting rises: mu's sign where |mu| >= mu* / 2."""
+    mu, star = row.get("mu") or 0.0, row.get("mu_star") or 0.0
+    if abs(mu) < star / 2:
+        return "either way"
+    return "the score rises with it" if mu > 0 else "the score falls as it rises"
+
+
 def _cell(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
 
@@ -206,6 +214,18 @@ def page(folder: Path, seconds: float | None, command: str, workers: int) -> str
     w("Read it as a list of what to measure first: a setting high in a goal's ranking is one")
     w("whose unknown value changes that goal's score most; a setting low in every ranking can")
     w("be left at its assumed value for the results this run size shows.")
+    w("")
+    w("## Summary")
+    w("")
+    w('The settings whose mu\\* is clear of seed noise at this size (see "How to read the')
+    w('numbers"), at most five per goal, largest first, and which way the score moves as the')
+    w("setting rises (the sign of mu, where it is at least half of mu\\*):")
+    w("")
+    for goal in asm.GOALS:
+        clear = [r for r in ranking.get(goal, []) if _clear(r, floor.get(goal))]
+        shown = "; ".join(f"`{r['setting']}` (mu\\* {_num(r['mu_star'])}, {_way(r)})"
+                          for r in clear[:5])  # fmt: skip
+        w(f"- **{goal}**: {shown or 'none: no setting is clear of seed noise at this size'}")
     w("")
     w("## How it was run")
     w("")
@@ -326,15 +346,16 @@ def page(folder: Path, seconds: float | None, command: str, workers: int) -> str
     w("range tried and its rule, and where the value comes from as the preset file's comment")
     w('and docs/model.md\'s parameter tables say ("assumption" is a modelling choice).')
     w("")
-    w("| setting | order | development | freedom | value | range tried | rule | source |")
-    w("|---|---:|---:|---:|---:|---|---|---|")
+    w("| setting | order | development | freedom | value | range tried | rule | meaning "
+      "(schema) | source |")  # fmt: skip
+    w("|---|---:|---:|---:|---:|---|---|---|---|")
     for s in settings:
         ranks = [str(rank.get(g, {}).get(s.path, {}).get("rank", "n/a")) for g in asm.GOALS]
         scale = "" if s.scale == "log" else f" ({s.scale})"
         tried = f"{_num(s.low)} to {_num(s.high)}{scale}"
         source = _cell(source_of(s.path, comments, doc))
         w(f"| `{s.path}` | {' | '.join(ranks)} | {_num(s.value)} | {tried} | {s.rule} | "
-          f"{source} |")  # fmt: skip
+          f"{_cell(s.description) or ' '} | {source} |")  # fmt: skip
     w("")
     w("## Not screened")
     w("")

@@ -52,6 +52,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 
 from tightrope.errors import InputError
+from tightrope.experiments.designs import Factor, morris_levels
 from tightrope.experiments.files import ExperimentSpec, experiment_sha256, parse_experiment
 from tightrope.scenario.files import load_scenario, preset_names
 from tightrope.scenario.schema import Scenario
@@ -321,6 +322,14 @@ def catalogue(scenario: Scenario | str = DEFAULT_PRESET) -> tuple[list[Setting],
             excluded.append(Excluded(leaf.path, value, ZERO_REASON))
             continue
         low, high, scale, rule = setting_range(leaf, value)
+        if leaf.integer and low < high:  # Morris levels rounded to integers must differ
+            f = Factor(leaf.path, "uncertainty", low=low, high=high, scale=scale, integer=True)
+            levels = morris_levels(f, DEFAULT_LEVELS)
+            if len(set(levels)) < len(levels):
+                why = (f"an integer setting whose range {low:g} to {high:g} gives fewer than "
+                       f"{DEFAULT_LEVELS} whole Morris levels")  # fmt: skip
+                excluded.append(Excluded(leaf.path, value, why))
+                continue
         if not low < high:
             excluded.append(Excluded(leaf.path, value, f"its range rule ({rule}) leaves no "
                                      f"room within the schema's bounds at {value:g}"))  # fmt: skip
