@@ -83,14 +83,23 @@ def test_the_schema_walk_finds_every_leaf_of_the_default_scenario() -> None:
 
 def test_range_rules() -> None:
     leaves = {leaf.path: leaf for leaf in asm.behavioural_settings()}
-    # odds halved and doubled for a share
+    # odds divided and multiplied by 1.5 for a share
     lo, hi, scale, rule = asm.setting_range(leaves["population.lurker_share"], 0.5)
     assert (rule, scale) == ("odds", "log")
-    assert lo == pytest.approx(1 / 3)
-    assert hi == pytest.approx(2 / 3)
-    # half to double for an unbounded number, clipped to the schema's top
-    assert asm.setting_range(leaves["population.views_per_day"], 20.0)[:2] == (10.0, 40.0)
-    assert asm.setting_range(leaves["behaviour.grievance_voice"], 8.0)[:2] == (4.0, 10.0)
+    assert lo == pytest.approx(0.4)  # odds 1 / 1.5
+    assert hi == pytest.approx(0.6)  # odds 1.5
+    lo, hi, _, _ = asm.setting_range(leaves["behaviour.fear_learning"], 0.01)
+    assert lo / 0.01 == pytest.approx(1 / 1.5, rel=0.01)
+    assert hi / 0.01 == pytest.approx(1.5, rel=0.01)
+    # / 1.5 to x 1.5 for an unbounded number, clipped to the schema's top
+    assert asm.setting_range(leaves["population.views_per_day"], 20.0)[:2] == (
+        pytest.approx(20 / 1.5),
+        pytest.approx(30.0),
+    )
+    assert asm.setting_range(leaves["behaviour.grievance_voice"], 8.0)[:2] == (
+        pytest.approx(8 / 1.5),
+        10.0,
+    )
     # centred for a setting that may be negative
     lo, hi, scale, rule = asm.setting_range(leaves["population.stance_mean"], 0.8)
     assert (lo, hi, scale, rule) == (pytest.approx(0.3), 1.0, "linear", "centred")

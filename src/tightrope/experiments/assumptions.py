@@ -11,11 +11,12 @@ setting of these sections is neither in the catalogue nor in `EXCLUDED` with its
 Each catalogued setting gets a range around the preset's value (`setting_range`):
 
 - **odds** (settings bounded to [0, 1]: shares, probabilities, means of traits in [0, 1]):
-  the odds p / (1 - p) halved and doubled, that is [p / (2 - p), 2p / (1 + p)]. For small
-  values this is half to double; it never reaches 0 or 1 (a value of 1 is tried from
-  half of it up to 1);
-- **scale** (other settings that cannot be negative): half to double, clipped to the
-  schema's bounds;
+  the odds p / (1 - p) divided and multiplied by FACTOR (1.5), that is
+  [p / (1.5 - 0.5 p), 1.5 p / (1 + 0.5 p)]. For small values this is two thirds to one and
+  a half times the value; it never reaches 0 or 1 (a value of 1 is tried from 1 / 1.5 up
+  to 1);
+- **scale** (other settings that cannot be negative): the value / 1.5 to x 1.5, clipped to
+  the schema's bounds;
 - **centred** (settings that may be negative, such as `population.stance_mean`): the
   preset's value plus or minus a quarter of the schema's range, clipped to it;
 - **joint caps** (`JOINT_CAPS`): settings whose sum the schema bounds (the exposure to the
@@ -104,7 +105,7 @@ JOINT_CAPS: tuple[tuple[tuple[str, ...], float], ...] = (
 )
 """Groups of settings whose sum the schema caps (Behaviour._exposure_at_most_one)."""
 
-ZERO_REASON = "0 in the preset (off, or a category without this property): half to double of 0 is 0"
+ZERO_REASON = "0 in the preset (off, or a category without this property): a multiple of 0 is 0"
 
 GOAL_PARTS: tuple[str, ...] = (
     "harm_views_per_user",
@@ -128,6 +129,13 @@ DEFAULT_USERS = 4000
 DEFAULT_DAYS = 7.0
 DEFAULT_SEED = 20240601
 DEFAULT_LEVELS = 4
+
+FACTOR = 1.5
+"""Multiplicative ranges go from the preset's value / FACTOR to x FACTOR (odds likewise).
+Half to double (2) was tried first: `behaviour.reshare_base` doubled, with other settings
+high, makes the reshare cascades supercritical (views and the cost of each tick grow
+without bound: a 7-day run of 4,000 users did not end), so the screening would describe
+a different, exploding model and never finish."""
 
 Rule = Literal["odds", "scale", "centred"]
 
@@ -268,11 +276,12 @@ def setting_range(leaf: Leaf, value: float) -> tuple[float, float, Literal["line
         if hi is not None:
             b = min(b, hi)
         return a, b, "linear", "centred"
+    k = FACTOR
     if lo == 0 and hi == 1 and not leaf.integer:
         if value >= 1:
-            return value / 2, value, "log", "odds"
-        return value / (2 - value), 2 * value / (1 + value), "log", "odds"
-    a, b = value / 2, value * 2
+            return value / k, value, "log", "odds"
+        return value / (k - (k - 1) * value), k * value / (1 + (k - 1) * value), "log", "odds"
+    a, b = value / k, value * k
     if hi is not None:
         b = min(b, hi * (1 - 1e-12) if leaf.high_open else hi)
     a = max(a, lo)
