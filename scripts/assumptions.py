@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import fnmatch
+import json
 import math
 import re
 import sys
@@ -252,7 +253,14 @@ def page(folder: Path, seconds: float | None, command: str, workers: int) -> str
     w("  `analysis/sensitivity.parquet`; `tightrope report DIR` shows the ranking as a figure.")
     w("")
     w('The command is `tightrope assumptions` (docs/experiments.md, "Screening the')
-    w('behavioural assumptions"); `scripts/assumptions.py` runs it and writes this page.')
+    w('behavioural assumptions"). This page is written by one command, which runs it with')
+    w("the sizes above, runs the preset at 8 seeds for the noise floor, and prints how long")
+    w("it took:")
+    w("")
+    w("```")
+    w("python scripts/assumptions.py                            # run, then write this page")
+    w("python scripts/assumptions.py --from results/assumptions # this page from a stored run")
+    w("```")
     w("")
     w("## How to read the numbers")
     w("")
@@ -394,6 +402,19 @@ def page(folder: Path, seconds: float | None, command: str, workers: int) -> str
     return "\n".join(lines)
 
 
+def _shown(path: Path) -> str:
+    """A path relative to the repository where it is inside it."""
+    try:
+        return str(path.resolve().relative_to(ROOT))
+    except ValueError:
+        return str(path)
+
+
+def _took_file(folder: Path) -> Path:
+    """Where the measured time of a run is kept: beside its folder, DIR-took.json."""
+    return folder.with_name(folder.name + "-took.json")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument(
@@ -417,10 +438,6 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", action="append", default=[], help="a trial on a part only")
     args = parser.parse_args(argv)
     begun = time.monotonic()
-    only = "".join(f" --only '{p}'" for p in args.only)
-    command = (f"tightrope assumptions {PRESET} --trajectories {args.trajectories} --users "
-               f"{args.users} --days {args.days:g} --seed {SEED} --levels {LEVELS}{only} "
-               f"--workers {args.workers} --out results/assumptions")  # fmt: skip
     seconds = None
     folder = args.source
     if folder is None:
@@ -439,6 +456,17 @@ def main(argv: list[str] | None = None) -> int:
         print(f"the preset at {SEEDS} seeds, for the noise floor", flush=True)
         seed_spread(folder, load_experiment(folder), args.workers)
         seconds = time.monotonic() - begun
+        took = {"seconds": round(seconds, 1), "workers": args.workers}
+        write_text_atomic(_took_file(folder), json.dumps(took) + "\n")
+    elif _took_file(folder).is_file():  # the measured time of the stored run
+        stored = json.loads(_took_file(folder).read_text("utf-8"))
+        seconds, args.workers = float(stored["seconds"]), int(stored["workers"])
+    meta = load_experiment(folder)
+    only = "".join(f" --only '{p}'" for p in args.only)
+    command = (f"tightrope assumptions {meta['base']} --trajectories {meta['design']['samples']} "
+               f"--users {meta['users']} --days {meta['days']:g} --seed {meta['root_seed']} "
+               f"--levels {meta['design']['num_levels']}{only} --workers {args.workers} "
+               f"--out {_shown(folder)}")  # fmt: skip
     write_text_atomic(args.doc, page(folder, seconds, command, args.workers) + "\n")
     took = time.monotonic() - begun
     print(f"wrote {args.doc} in {took:.0f} s ({took / 60:.1f} minutes)")
