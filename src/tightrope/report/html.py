@@ -909,7 +909,8 @@ def _sensitivity(an: Any, figs: _Figures) -> str:
                      "interval; sigma (diamonds), the spread of those changes, is large where "
                      "the factor's effect depends on the others (interactions) or is not "
                      "linear.</p>")  # fmt: skip
-        parts.append(figs.embed(figures.morris_ranking(sens, labels, goals), ""))
+        full = {f: f for f in labels}  # whole paths: a short suffix can mislead in a ranking
+        parts.append(figs.embed(figures.morris_ranking(sens, full, goals), ""))
         parts.append("<h3>Every outcome</h3>")
     parts.append(figs.embed(figures.sensitivity_bars(sens, labels, an.outcomes), ""))
     parts += [f'<p class="muted">{_e(w)}</p>' for w in why]
