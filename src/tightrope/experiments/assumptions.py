@@ -54,7 +54,12 @@ from pydantic.fields import FieldInfo
 
 from tightrope.errors import InputError
 from tightrope.experiments.designs import Factor, morris_levels
-from tightrope.experiments.files import ExperimentSpec, experiment_sha256, parse_experiment
+from tightrope.experiments.files import (
+    ExperimentSpec,
+    experiment_sha256,
+    parse_experiment,
+    summary_metrics,
+)
 from tightrope.scenario.files import load_scenario, preset_names
 from tightrope.scenario.schema import Scenario
 
@@ -122,6 +127,14 @@ GOAL_PARTS: tuple[str, ...] = (
 """Outcomes recorded besides the three goal scores: key parts of each (docs/model.md 11.1):
 order (harm, rumour views, incidents), development (active share, views, margin), freedom
 (self-censorship, wrongful removals, criticism seen, requests answered)."""
+
+
+def goal_parts() -> list[str]:
+    """GOAL_PARTS that a run's summary still has as numbers (the goal scores' formulas may
+    change; a part that is gone is left out rather than refused)."""
+    known = summary_metrics()
+    return [p for p in GOAL_PARTS if known.get(p)]
+
 
 DEFAULT_PRESET = "china-weibo-2013"
 DEFAULT_TRAJECTORIES = 4
@@ -418,7 +431,7 @@ def experiment_mapping(
         "days": float(days),
         "seed": seed,
         "replicates": 1,
-        "outcomes": list(GOAL_PARTS),
+        "outcomes": goal_parts(),
         "design": {"kind": "morris", "samples": trajectories, "num_levels": levels},
         "levers": factors,
     }
