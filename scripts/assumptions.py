@@ -5,9 +5,10 @@ write the ranking, with every setting's range and where its value comes from.
     PYTHONPATH=src python scripts/assumptions.py --from DIR     # the doc from a stored run
 
 The run is `tightrope assumptions` with the sizes below (an experiment folder, kept in
---out; running again with the same folder runs only what is missing). Prints how long it
-took. The screening's numbers change with the model: rerun this after changing the model
-or the goal scores' formulas.
+--out). It starts afresh: a previous screening in --out is removed first, because stored
+runs keep the outcomes of the code that ran them (`--resume` keeps them, after a stop).
+Prints how long it took. The screening's numbers change with the model: rerun this after
+changing the model or the goal scores' formulas.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import fnmatch
 import json
 import math
 import re
+import shutil
 import sys
 import time
 from pathlib import Path
 from typing import Any
 
+from tightrope.errors import InputError
 from tightrope.experiments import assumptions as asm
 from tightrope.experiments.analysis import analyze, current_analysis
 from tightrope.experiments.runner import load_experiment, run_experiment
@@ -258,7 +261,7 @@ def page(folder: Path, seconds: float | None, command: str, workers: int) -> str
     w("it took:")
     w("")
     w("```")
-    w("python scripts/assumptions.py                            # run, then write this page")
+    w("python scripts/assumptions.py                            # run afresh, write this page")
     w("python scripts/assumptions.py --from results/assumptions # this page from a stored run")
     w("```")
     w("")
@@ -402,6 +405,27 @@ def page(folder: Path, seconds: float | None, command: str, workers: int) -> str
     return "\n".join(lines)
 
 
+def _start_afresh(folder: Path) -> None:
+    """Remove a previous screening in `folder` (and its seed runs and measured time): the
+    stored runs hold the outcomes of the code that ran them, and an unchanged scenario would
+    let the experiment runner take them as done. A folder that holds something else is
+    refused."""
+    seeds, took = folder.with_name(folder.name + "-seeds"), _took_file(folder)
+    if folder.exists():
+        try:
+            name = str(load_experiment(folder).get("name", ""))
+        except InputError:  # not an experiment folder: not ours to remove
+            name = ""
+        if not name.startswith("assumptions-"):
+            raise SystemExit(f"{folder} holds something other than a screening; give another "
+                             "--out")  # fmt: skip
+        print(f"removing the previous screening in {_shown(folder)} (--resume keeps it)")
+        shutil.rmtree(folder)
+    if seeds.exists():
+        shutil.rmtree(seeds)
+    took.unlink(missing_ok=True)
+
+
 def _shown(path: Path) -> str:
     """A path relative to the repository where it is inside it."""
     try:
@@ -431,6 +455,10 @@ def main(argv: list[str] | None = None) -> int:
         help="write the doc from this stored run; run nothing",
     )
     parser.add_argument("--doc", type=Path, default=DOC, help="the page to write")
+    parser.add_argument("--resume", action="store_true",
+                        help="keep the runs stored in --out (after a stop); by default the "
+                        "screening starts afresh, since stored runs keep the outcomes of the "
+                        "code that ran them")  # fmt: skip
     parser.add_argument("--workers", type=int, default=WORKERS)
     parser.add_argument("--users", type=int, default=USERS, help="smaller for a trial only")
     parser.add_argument("--days", type=float, default=DAYS, help="shorter for a trial only")
@@ -442,6 +470,8 @@ def main(argv: list[str] | None = None) -> int:
     folder = args.source
     if folder is None:
         folder = args.out
+        if not args.resume:
+            _start_afresh(folder)
         spec = asm.assumptions_spec(PRESET, args.trajectories, args.users, args.days, SEED,
                                     LEVELS, args.only)  # fmt: skip
         print(f"{spec.name}: {len(spec.factors)} settings, {spec.runs} runs of {args.users} "
