@@ -109,10 +109,16 @@ def test_the_outputs_are_reshares_over_views_by_exposure(tiny_world: TinyWorld):
 
 def test_with_the_bao_curve_the_second_view_reshares_most():
     """Direction (Bao et al. 2013): the measured reshare rate at a viewer's 2nd view of a
-    post is above that at the 1st and at the 3rd and later."""
-    s = _run(str(BAO), users=3000, days=2, seed=7).summary
-    assert s["reshare_rate_exposure_2"] > s["reshare_rate_exposure_1"]
-    assert s["reshare_rate_exposure_2"] > s["reshare_rate_exposure_3plus"]
+    post is above that at the 1st in every run, and above that at the 3rd and later over
+    five seeds. Third views are few at this size and fall on the most viral posts, so one
+    small run can invert the second comparison (at 6,000 users x 2 days it does at 1 seed
+    of 5); at 100,000 users one run shows it (docs/model.md 7.5.1)."""
+    runs = [_run(str(BAO), users=6000, days=2, seed=seed).summary for seed in range(1, 6)]
+    for s in runs:
+        assert s["reshare_rate_exposure_2"] > s["reshare_rate_exposure_1"]
+    second = np.mean([s["reshare_rate_exposure_2"] for s in runs])
+    later = np.mean([s["reshare_rate_exposure_3plus"] for s in runs])
+    assert second > later
 
 
 def test_with_the_rule_off_the_outputs_are_nan_and_unit_weights_change_nothing():
