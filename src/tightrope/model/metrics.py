@@ -86,6 +86,11 @@ def _sat(x: float, ref: float) -> float:
     return x / (x + ref) if x > 0 else 0.0
 
 
+def _share(part: float, whole: float) -> float:
+    """part / whole, 0 when the whole is 0 (nothing was intended, nothing was lost)."""
+    return part / whole if whole else 0.0
+
+
 def _median_minutes(hist: np.ndarray, edges: list[tuple[float, float]]) -> float:
     total = hist.sum()
     if total == 0:
@@ -107,18 +112,6 @@ def _share_within(hist: np.ndarray, minutes: float) -> float:
         return float(hist[: int(minutes)].sum() / total)
     b = K.MINUTE_BINS + int((minutes - K.MINUTE_BINS) / 60)
     return float(hist[:b].sum() / total)
-
-
-FREEDOM_PARTS: tuple[str, ...] = (
-    "access",
-    "wrongful_removal",
-    "self_censorship",
-    "criticism_reach",
-    "punishment",
-    "identifiability",
-    "requests_answered",
-)
-"""The freedom score's parts, in the order of `metrics.freedom_weights` (docs/model.md 11.1)."""
 
 
 def weighted_mean(parts: dict[str, float], weights: dict[str, float]) -> float:
@@ -151,11 +144,9 @@ def freedom_parts(
     m = sc.metrics
     n = max(n_users, 1)
     per_30 = 30.0 / max(days, 1e-9)
-    intents = totals["intents"]
-    legit = totals["legit_posts"]
     requests = totals["requests"]
-    self_censored = totals["self_censored"] / intents if intents else 0.0
-    wrongful = totals["wrongful_removed"] / legit if legit else 0.0
+    self_censored = _share(totals["self_censored"], totals["intents"])
+    wrongful = _share(totals["wrongful_removed"], totals["legit_posts"])
     criticism30 = totals["criticism_views"] / n * per_30
     # a totals mapping made before this counter (a test's, a stored run's) has none
     punished30 = totals.get("punished_legit", 0.0) * 1000.0 / n * per_30
@@ -213,8 +204,6 @@ def scores(
             ]
         )
     )
-    intents = totals["intents"]
-    legit = totals["legit_posts"]
     parts = freedom_parts(sc, totals, n_users, days, stats, has_foreign, identifiable)
     freedom = weighted_mean(parts, m.freedom_weights.model_dump())
     goal = {"order": order, "development": development, "freedom": freedom}
@@ -228,8 +217,8 @@ def scores(
         "rumor_views_per_user": rumor,
         "criticism_views_per_user": totals["criticism_views"] / n,
         "criticism_reach": parts["criticism_reach"],
-        "self_censored_share": totals["self_censored"] / intents if intents else 0.0,
-        "wrongful_removal_share": totals["wrongful_removed"] / legit if legit else 0.0,
+        "self_censored_share": _share(totals["self_censored"], totals["intents"]),
+        "wrongful_removal_share": _share(totals["wrongful_removed"], totals["legit_posts"]),
         "punished_legit": totals.get("punished_legit", 0.0),
         "identifiable_share": identifiable,
         "requests_answered_share": parts["requests_answered"],
