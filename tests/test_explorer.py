@@ -135,7 +135,8 @@ def test_rows_stream_in_order_and_the_summary_is_tightrope_runs(tmp_path: Path) 
     ticks = iter(range(10**6))  # a clock that moves 1 s a call: rows go every tick too
     assert stream_run(spec, channel, clock=lambda: float(next(ticks))) == "done"
     kinds = [m["kind"] for m in channel.items]
-    assert kinds[0] == "start" and kinds[-1] == "done"
+    assert kinds[0] == "start"
+    assert kinds[-1] == "done"
     assert set(kinds[1:-1]) == {"rows"}
     n = channel.items[0]["ticks"]
     assert n == 36
@@ -145,7 +146,8 @@ def test_rows_stream_in_order_and_the_summary_is_tightrope_runs(tmp_path: Path) 
         assert m["first"] == len(rows)  # in order, none lost, none repeated
         rows += m["rows"]
         prow += m["platform_rows"]
-    assert len(rows) == n and len(firsts) == n  # a message per tick with this clock
+    assert len(rows) == n
+    assert len(firsts) == n
     assert [r[0] for r in rows] == list(range(n))  # the tick column
     assert len(prow) == n * len(channel.items[0]["platforms"])
     stored = load_timeseries(out).to_pandas()
@@ -235,7 +237,8 @@ def test_runs_go_in_worker_processes_with_common_seeds_and_none_is_left(tmp_path
         for pid in runs.worker_pids():  # the one running it dies, and the idle one
             os.kill(pid, signal.SIGKILL)
         _wait(lambda: not batch.going)
-        assert batch.runs[0].status == "failed" and batch.runs[0].error == DIED
+        assert batch.runs[0].status == "failed"
+        assert batch.runs[0].error == DIED
         again = RunSpec(key="c:0:0", label="again", source="laissez-faire", users=300,
                         days=0.25, seed=1)  # fmt: skip
         batch = runs.start("tab", ["again"], [(0, again)], [1])
@@ -268,7 +271,8 @@ def test_a_stop_ends_the_runs_going_and_cancels_the_queued(tmp_path: Path) -> No
         assert [r.status for r in batch.runs] == ["stopped"] * 3
         assert 0 < len(batch.runs[0].rows) < batch.runs[0].ticks
         share, left = batch.progress()
-        assert share < 1 and left is None
+        assert share < 1
+        assert left is None
 
 
 # ---------------------------------------------------------------- export and the page's checks
@@ -343,8 +347,10 @@ def test_bad_input_is_named_inline_and_starts_nothing(tmp_path: Path) -> None:
     bad_file = tmp_path / "bad.toml"
     bad_file.write_text('extends = "eu-dsa"\n[state.rulebook]\nprecision = 3\n')
     message = page.start("tab", [str(bad_file)], 2000, 3, 1, 1, None, _states({}))
-    assert "state.rulebook.precision" in message and message.startswith("Not started")
+    assert "state.rulebook.precision" in message
+    assert message.startswith("Not started")
     (tmp_path / "taken" / "comparison.json").parent.mkdir()
     (tmp_path / "taken" / "comparison.json").write_text("{}")
     message = page.start("tab", ["eu-dsa"], 2000, 3, 1, 1, str(tmp_path / "taken"), _states({}))
-    assert "already holds" in message and "explore" in message
+    assert "already holds" in message
+    assert "explore" in message

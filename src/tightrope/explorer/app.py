@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import math
 import threading
 import uuid
 from pathlib import Path
@@ -29,6 +28,7 @@ from tightrope.explorer.export import changed, charts_html, file_name, scenario_
 from tightrope.explorer.levers import Lever, catalogue, run_lever
 from tightrope.explorer.runs import Runs
 from tightrope.explorer.stream import RunSpec
+from tightrope.explorer.views import Views
 
 GRAPHS: tuple[str, ...] = (
     "goals",
@@ -93,6 +93,7 @@ class Explorer:
         from tightrope.scenario.files import preset_names
 
         self.runs = runs
+        self.views = Views(runs)
         self.presets = preset_names()
         self.initial = scenarios or ["eu-dsa"]
         self.out_dir = out_dir
@@ -129,6 +130,8 @@ class Explorer:
             return path
 
     def release(self) -> None:
+        """Stop drawing and release the results folders held."""
+        self.views.close()
         with self._lock:
             for stack in self._locks.values():
                 stack.close()
@@ -252,6 +255,7 @@ class Explorer:
             [
                 dcc.Store(id="session", data=sid),
                 dcc.Store(id="seen", data=-1),
+                dcc.Store(id="stopped", data=0),
                 dcc.Interval(id="timer", interval=REFRESH_MS),
                 dcc.Download(id="download-toml"),
                 dcc.Download(id="download-html"),
@@ -490,7 +494,6 @@ class Explorer:
 
         @app.callback(
             Output("run-msg", "children"),
-            Output("seen", "data", allow_duplicate=True),
             Input("start", "n_clicks"),
             State("session", "data"),
             State("regimes", "value"),
@@ -512,8 +515,8 @@ class Explorer:
             replicates: Any,
             out: str | None,
             *states: Any,
-        ) -> tuple[Any, int]:
-            message = self.start(
+        ) -> str:
+            return self.start(
                 sid,
                 list(sources or []),
                 users,
@@ -523,41 +526,45 @@ class Explorer:
                 out,
                 list(dash.ctx.states_list[-3:]),
             )
-            return message, -1
 
         @app.callback(
-            Output("seen", "data", allow_duplicate=True),
+            Output("stopped", "data"),
             Input("stop", "n_clicks"),
             State("session", "data"),
             prevent_initial_call=True,
         )
-        def _stop(_: int, sid: str) -> int:
+        def _stop(clicks: int, sid: str) -> int:
             self.runs.stop(sid)
-            return -1
+            return clicks
+
+        @app.callback(
+            Output("status", "children"),
+            Output("bar", "style"),
+            Input("timer", "n_intervals"),
+            State("session", "data"),
+        )
+        def _progress(_: int | None, sid: str) -> tuple[Any, Any]:
+            status, share = self.runs.status(sid)
+            lines: list[Any] = [status["text"]]
+            if status["stored"]:
+                lines.append(html.Div("Stored in " + ", ".join(status["stored"])))
+            lines += [html.Div(e, style=_MSG) for e in status["errors"]]
+            bar = {"width": f"{100 * share:.1f}%", "height": "100%", "background": "#2166ac"}
+            return html.Div(lines), bar
 
         @app.callback(
             *(Output(f"g-{name}", "figure") for name in GRAPHS),
-            Output("status", "children"),
-            Output("bar", "style"),
             Output("seen", "data"),
             Input("timer", "n_intervals"),
             State("session", "data"),
             State("seen", "data"),
         )
         def _refresh(_: int | None, sid: str, seen: int) -> tuple[Any, ...]:
-            session = self.runs.session(sid)
-            if session.version == seen:
+            drawing = self.views.latest(sid)
+            if drawing.version < 0 or drawing.version == seen:
                 raise PreventUpdate
-            with self.runs._lock:
-                version = session.version
-                batch = session.batch
-                runs = [_snapshot(r) for r in batch.runs] if batch else []
-                finished = [_snapshot(r) for r in session.finished]
-                labels = list(batch.labels) if batch else []
-                status, share = _status(batch)
-            figs = charts.live_figures(runs, finished, labels)
-            bar = {"width": f"{100 * share:.1f}%", "height": "100%", "background": "#2166ac"}
-            return (*(figs[name] for name in GRAPHS), status, bar, version)
+            figs = drawing.figures
+            return (*(figs.get(name, dash.no_update) for name in GRAPHS), drawing.version)
 
         @app.callback(
             Output("download-toml", "data"),
@@ -597,13 +604,7 @@ class Explorer:
             prevent_initial_call=True,
         )
         def _export_html(_: int, sid: str) -> Any:
-            session = self.runs.session(sid)
-            with self.runs._lock:
-                batch = session.batch
-                runs = [_snapshot(r) for r in batch.runs] if batch else []
-                finished = [_snapshot(r) for r in session.finished]
-                labels = list(batch.labels) if batch else []
-            figs = charts.live_figures(runs, finished, labels)
+            figs = self.views.draw(sid).figures
             return {
                 "content": charts_html("Tightrope explorer", figs),
                 "filename": "tightrope-explorer.html",
@@ -717,34 +718,3 @@ class Explorer:
         settings = dict(changes) | {f"run.{k}": v for k, v in run_changes.items()}
         name = f"{label}-explored" if settings else label
         return name, scenario_toml(source, name, settings)
-
-
-def _snapshot(state: Any) -> Any:
-    """A copy of a run's state that the drainer thread will not change while it is drawn."""
-    import copy
-
-    snap = copy.copy(state)
-    snap.rows = list(state.rows)
-    snap.platform_rows = list(state.platform_rows)
-    return snap
-
-
-def _status(batch: Any) -> tuple[str, float]:
-    """The progress line of a batch and its finished share."""
-    if batch is None:
-        return "No run yet.", 0.0
-    share, left = batch.progress()
-    counts: dict[str, int] = {}
-    for r in batch.runs:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    parts = [f"{n} {s}" for s, n in counts.items()]
-    text = f"{len(batch.runs)} run(s): " + ", ".join(parts) + f"; {share:.0%} done"
-    if left is not None and math.isfinite(left):
-        text += f", about {left:.0f} s left"
-    errors = [f"{r.spec.label} seed {r.spec.seed}: {r.error}" for r in batch.runs if r.error]
-    stored = {r.folder.rsplit("/runs/", 1)[0] for r in batch.runs if r.folder}
-    lines: list[Any] = [text]
-    if stored:
-        lines.append(html.Div("Stored in " + ", ".join(sorted(stored))))
-    lines += [html.Div(e, style=_MSG) for e in errors]
-    return html.Div(lines), share

@@ -20,7 +20,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
-from plotly.subplots import make_subplots
 
 from tightrope.explorer.runs import RunState
 from tightrope.report import figures
@@ -96,7 +95,33 @@ def empty(title: str, text: str) -> go.Figure:
     return fig
 
 
+def note(title: str, text: str) -> dict[str, Any]:
+    """`empty` as a plain figure (JSON-ready)."""
+    return {
+        "data": [],
+        "layout": {
+            "title": {"text": title, "x": 0, "font": {"size": 15}},
+            "height": 160,
+            "xaxis": {"visible": False},
+            "yaxis": {"visible": False},
+            "annotations": [
+                {
+                    "text": text,
+                    "showarrow": False,
+                    "x": 0.5,
+                    "y": 0.5,
+                    "xref": "paper",
+                    "yref": "paper",
+                }
+            ],
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+        },
+    }
+
+
 def titled(fig: go.Figure | None, title: str, why: str) -> go.Figure:
+    """A report figure with a page title, or a note saying why there is none."""
     if fig is None:
         return empty(title, why)
     fig.update_layout(title={"text": title, "x": 0, "font": {"size": 15}})
@@ -104,91 +129,174 @@ def titled(fig: go.Figure | None, title: str, why: str) -> go.Figure:
     return fig
 
 
-def parts_grid(
-    ts: pd.DataFrame, parts: Sequence[figures.Part], colors: dict[str, str]
-) -> go.Figure | None:
-    """Small multiples of parts per day, one line per regime with its band (as the report's
-    `parts_over_time`, for any list of parts)."""
+# Live charts are built as plain Plotly JSON: the report's figures are built through
+# plotly.graph_objects, whose validation takes about a second a page, too slow to redraw
+# while runs go. They show the same things in the same way: the mean of a regime's runs as
+# a line, its 95% interval over the runs as a band (tightrope.results.intervals).
+
+_AXIS = {"gridcolor": "#ebebeb", "zeroline": False, "linecolor": "#bbb", "automargin": True}
+
+
+class Grid:
+    """A plain figure of small multiples: a cell per title, `cols` to a row."""
+
+    def __init__(
+        self, title: str, titles: Sequence[str], cols: int = 3, row_height: int = 210
+    ) -> None:
+        self.cols = cols
+        rows = max(1, math.ceil(len(titles) / cols))
+        self.height = rows * row_height + (rows - 1) * 70 + 150
+        gap_x, gap_y = 0.07, 70 / max(1, self.height - 150)
+        width = (1 - gap_x * (cols - 1)) / cols
+        cell_h = (1 - gap_y * (rows - 1)) / rows
+        self.data: list[dict[str, Any]] = []
+        self.layout: dict[str, Any] = {
+            "title": {"text": title, "x": 0, "font": {"size": 15}},
+            "height": self.height,
+            "margin": {"t": 80, "b": 40, "l": 60, "r": 20},
+            "paper_bgcolor": "white",
+            "plot_bgcolor": "white",
+            "hovermode": "x unified",
+            "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.3},
+            "font": {"size": 12},
+            "annotations": [],
+        }
+        for i, text in enumerate(titles):
+            r, c = divmod(i, cols)
+            x0 = c * (width + gap_x)
+            y1 = 1 - r * (cell_h + gap_y)
+            k = "" if i == 0 else str(i + 1)
+            self.layout[f"xaxis{k}"] = {
+                **_AXIS,
+                "domain": [x0, x0 + width],
+                "anchor": f"y{k}",
+                "title": {"text": "day", "standoff": 2},
+            }
+            self.layout[f"yaxis{k}"] = {
+                **_AXIS,
+                "domain": [y1 - cell_h, y1],
+                "anchor": f"x{k}",
+                "rangemode": "tozero",
+            }
+            self.layout["annotations"].append(
+                {
+                    "text": text,
+                    "x": x0 + width / 2,
+                    "y": y1,
+                    "xref": "paper",
+                    "yref": "paper",
+                    "showarrow": False,
+                    "yanchor": "bottom",
+                    "font": {"size": 13},
+                }
+            )
+
+    @staticmethod
+    def _axes(i: int) -> dict[str, str]:
+        k = "" if i == 0 else str(i + 1)
+        return {"xaxis": f"x{k}", "yaxis": f"y{k}"}
+
+    def line(self, i: int, x: Any, y: Any, name: str, color: str, legend: bool) -> None:
+        self.data.append(
+            {
+                "type": "scatter",
+                "mode": "lines",
+                "x": _list(x),
+                "y": _list(y),
+                "name": name,
+                "legendgroup": name,
+                "showlegend": legend,
+                "line": {"color": color, "width": 2},
+                **self._axes(i),
+            }
+        )
+
+    def band(self, i: int, x: Any, low: Any, high: Any, color: str, name: str) -> None:
+        lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
+        if not (np.isfinite(lo) & np.isfinite(hi)).any():
+            return
+        fill = figures._translucent(color, 0.18)
+        for edge, how in ((lo, "none"), (hi, "tonexty")):
+            self.data.append(
+                {
+                    "type": "scatter",
+                    "mode": "lines",
+                    "x": _list(x),
+                    "y": _list(edge),
+                    "line": {"width": 0, "color": color},
+                    "fill": how,
+                    "fillcolor": fill,
+                    "showlegend": False,
+                    "hoverinfo": "skip",
+                    "legendgroup": name,
+                    **self._axes(i),
+                }
+            )
+
+    def percent(self, i: int) -> None:
+        self.layout["yaxis" + ("" if i == 0 else str(i + 1))]["tickformat"] = ".2~%"
+
+    def figure(self) -> dict[str, Any]:
+        return {"data": self.data, "layout": self.layout}
+
+
+def _list(values: Any) -> list[Any]:
+    """Values as a JSON list (NaN as null)."""
+    arr = np.asarray(values, dtype=float)
+    return [None if not math.isfinite(v) else v for v in arr.tolist()]
+
+
+def goals_live(ts: pd.DataFrame, colors: dict[str, str], title: str) -> dict[str, Any] | None:
+    """The three goal scores per tick: the mean over a regime's runs in its band (as the
+    report's `goals_over_time`)."""
+    if ts.empty:
+        return None
+    grid = Grid(title, [name for _, name in GOAL_NAMES])
+    for i, (column, _name) in enumerate(GOAL_NAMES):
+        stats = figures.across_runs(ts, ["scenario", "t_days"], column, intervals.support(column))
+        for scenario, color in colors.items():
+            if scenario not in stats.index.get_level_values(0):
+                continue
+            line = stats.loc[scenario]
+            x = line.index.to_numpy(dtype=float)
+            grid.band(i, x, line["low"], line["high"], color, scenario)
+            grid.line(i, x, line["mean"], scenario, color, i == 0)
+        grid.layout["yaxis" + ("" if i == 0 else str(i + 1))]["range"] = [0, 1.02]
+    return grid.figure()
+
+
+def parts_live(
+    ts: pd.DataFrame, parts: Sequence[figures.Part], colors: dict[str, str], title: str
+) -> dict[str, Any] | None:
+    """Parts per day, one line per regime in its band (as the report's `parts_over_time`,
+    for any list of parts: `figures.daily` computes them)."""
     if ts.empty:
         return None
     days = figures.daily(ts, parts, bands=True)
-    cols = 3
-    rows = math.ceil(len(parts) / cols)
-    fig = make_subplots(
-        rows=rows,
-        cols=cols,
-        subplot_titles=[p[0] for p in parts],
-        horizontal_spacing=0.08,
-        vertical_spacing=0.18,
-    )
+    grid = Grid(title, [p[0] for p in parts])
     for i, (label, _num, _den, how) in enumerate(parts):
-        cell = {"row": i // cols + 1, "col": i % cols + 1}
         if label not in days.columns:
             continue
         for scenario, color in colors.items():
             line = days[days["scenario"] == scenario]
             if line.empty:
                 continue
-            _band(fig, line["x"], line[f"{label} low"], line[f"{label} high"], color, cell)
-            fig.add_trace(
-                go.Scatter(
-                    x=line["x"],
-                    y=line[label],
-                    name=scenario,
-                    legendgroup=scenario,
-                    showlegend=i == 0,
-                    mode="lines+markers",
-                    line={"color": color, "width": 2},
-                    marker={"size": 4},
-                ),
-                **cell,
-            )
+            grid.band(i, line["x"], line[f"{label} low"], line[f"{label} high"], color, scenario)
+            grid.line(i, line["x"], line[label], scenario, color, i == 0)
         if how in ("ratio", "cumulative"):
-            fig.update_yaxes(tickformat=".2~%", **cell)
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(title_text="day", title_standoff=2)
-    fig.update_layout(
-        template="plotly_white",
-        height=230 * rows + 120,
-        hovermode="x unified",
-        legend={"orientation": "h", "y": -0.12},
-    )
-    return fig
-
-
-def _band(fig: go.Figure, x: Any, low: Any, high: Any, color: str, cell: dict[str, int]) -> None:
-    lo, hi = np.asarray(low, dtype=float), np.asarray(high, dtype=float)
-    if not (np.isfinite(lo) & np.isfinite(hi)).any():
-        return
-    fill = figures._translucent(color, 0.18)
-    for edge, how in ((lo, "none"), (hi, "tonexty")):
-        fig.add_trace(
-            go.Scatter(
-                x=x,
-                y=edge,
-                mode="lines",
-                line={"width": 0, "color": color},
-                fill=how,
-                fillcolor=fill,
-                showlegend=False,
-                hoverinfo="skip",
-            ),
-            **cell,
-        )
+            grid.percent(i)
+    return grid.figure()
 
 
 def differences(
-    ts: pd.DataFrame, labels: Sequence[str], colors: dict[str, str]
-) -> go.Figure | None:
+    ts: pd.DataFrame, labels: Sequence[str], colors: dict[str, str], title: str
+) -> dict[str, Any] | None:
     """Each goal of each regime minus the first regime's, tick by tick, paired replicate by
     replicate (common random numbers): the mean difference with its 95% t interval."""
     if ts.empty or len(labels) < 2:
         return None
     ts = ts.assign(rep=ts["run_id"].str.rsplit(":", n=1).str[-1])
-    names = [name for _, name in GOAL_NAMES]
-    fig = make_subplots(
-        rows=1, cols=3, subplot_titles=[f"{n}: difference" for n in names], horizontal_spacing=0.08
-    )
+    grid = Grid(title, [f"{name}: difference" for _, name in GOAL_NAMES])
     base = ts[ts["scenario"] == labels[0]]
     drawn = False
     for j, (column, _name) in enumerate(GOAL_NAMES):
@@ -204,68 +312,30 @@ def differences(
                 continue
             diff = o.loc[idx, common].to_numpy(float) - b.loc[idx, common].to_numpy(float)
             mean, low, high, _ = intervals.interval_rows(diff, "real")
-            cell = {"row": 1, "col": j + 1}
-            _band(fig, idx, low, high, colors[label], cell)
-            fig.add_trace(
-                go.Scatter(
-                    x=idx,
-                    y=mean,
-                    name=f"{label} − {labels[0]}",
-                    legendgroup=label,
-                    showlegend=j == 0,
-                    mode="lines",
-                    line={"color": colors[label], "width": 2},
-                ),
-                **cell,
-            )
+            x = idx.to_numpy(dtype=float)
+            grid.band(j, x, low, high, colors[label], label)
+            grid.line(j, x, mean, f"{label} − {labels[0]}", colors[label], j == 0)
             drawn = True
-    if not drawn:
-        return None
-    fig.add_hline(y=0, line={"color": "#888", "width": 1, "dash": "dot"})
-    fig.update_xaxes(title_text="day", title_standoff=2)
-    fig.update_layout(
-        template="plotly_white",
-        height=_HEIGHT + 40,
-        hovermode="x unified",
-        legend={"orientation": "h", "y": -0.25},
-    )
-    return fig
+        grid.layout["yaxis" + ("" if j == 0 else str(j + 1))]["rangemode"] = "normal"
+    return grid.figure() if drawn else None
 
 
-def active_by_platform(pl: pd.DataFrame, colors: dict[str, str]) -> go.Figure | None:
+def active_by_platform(
+    pl: pd.DataFrame, colors: dict[str, str], title: str
+) -> dict[str, Any] | None:
     """Active users per platform over time (the mean over a regime's runs)."""
     if pl.empty:
         return None
     names = list(dict.fromkeys(pl["platform"]))
-    fig = make_subplots(rows=1, cols=len(names), subplot_titles=names, horizontal_spacing=0.06)
+    grid = Grid(title, names, cols=max(1, min(4, len(names))))
     mean = pl.groupby(["scenario", "platform", "t_days"], sort=True)["active_users"].mean()
     for j, name in enumerate(names):
         for scenario, color in colors.items():
             if (scenario, name) not in mean.index.droplevel(2):
                 continue
             line = mean.loc[(scenario, name)]
-            fig.add_trace(
-                go.Scatter(
-                    x=line.index,
-                    y=line.to_numpy(),
-                    name=scenario,
-                    legendgroup=scenario,
-                    showlegend=j == 0,
-                    mode="lines",
-                    line={"color": color, "width": 2},
-                ),
-                row=1,
-                col=j + 1,
-            )
-    fig.update_yaxes(rangemode="tozero")
-    fig.update_xaxes(title_text="day", title_standoff=2)
-    fig.update_layout(
-        template="plotly_white",
-        height=_HEIGHT,
-        hovermode="x unified",
-        legend={"orientation": "h", "y": -0.3},
-    )
-    return fig
+            grid.line(j, line.index.to_numpy(dtype=float), line.to_numpy(), scenario, color, j == 0)
+    return grid.figure()
 
 
 def pareto_frame(points: pd.DataFrame) -> pd.DataFrame:
@@ -311,47 +381,66 @@ def tradeoffs(points: pd.DataFrame, keys: Sequence[str]) -> go.Figure | None:
 
 def live_figures(
     runs: Sequence[RunState], finished: Sequence[RunState], labels: Sequence[str]
-) -> dict[str, go.Figure]:
-    """Every chart of the page for a batch's runs so far and the session's finished runs."""
+) -> dict[str, dict[str, Any]]:
+    """Every chart of the page (plain Plotly JSON) for a batch's runs so far and the
+    session's finished runs."""
     colors = figures.scenario_colors(list(labels))
     ts = timeseries(runs)
     wait = "Press Start: the charts grow as the runs go."
-    out = {
-        "goals": titled(
-            figures.goals_over_time(ts, colors) if not ts.empty else None,
-            "The three goals (0 to 1, higher is better)",
-            wait,
+    base = labels[0] if labels else "none"
+    out: dict[str, dict[str, Any] | None] = {
+        "goals": goals_live(ts, colors, "The three goals (0 to 1, higher is better)"),
+        "differences": differences(
+            ts, labels, colors, f"Difference from the first regime ({base}), paired on the seeds"
         ),
-        "differences": titled(
-            differences(ts, labels, colors),
-            f"Difference from the first regime, paired on the seeds "
-            f"({labels[0] if labels else 'none'})",
-            "Choose two regimes or more to see their differences.",
+        "more": parts_live(
+            ts, MORE_PARTS, colors, "Removals, self-censorship, requests, VPNs, harm and incidents"
         ),
-        "more": titled(
-            parts_grid(ts, MORE_PARTS, colors),
-            "Removals, self-censorship, requests, VPNs, harm and incidents",
-            wait,
-        ),
-        "platforms": titled(
-            active_by_platform(platforms(runs), colors), "Active users per platform", wait
-        ),
+        "platforms": active_by_platform(platforms(runs), colors, "Active users per platform"),
     }
     for goal in ("order", "development", "freedom"):
-        fig = figures.parts_over_time(ts, goal, colors) if not ts.empty else None
-        out[goal] = titled(fig, f"{goal.capitalize()}: its parts per day", wait)
-    hist = histograms([r for r in runs if r.summary is not None])
-    fig = figures.time_distributions(hist, colors) if not hist.empty else None
-    out["times"] = titled(
-        fig, "Time to removal and to answer (finished runs)", "Shown when a run has finished."
+        out[goal] = parts_live(
+            ts, figures.PARTS[goal], colors, f"{goal.capitalize()}: its parts per day"
+        )
+    whys = {"differences": "Choose two regimes or more to see their differences."}
+    shown = {
+        name: fig if fig is not None else note(name, whys.get(name, wait))
+        for name, fig in out.items()
+    }
+    shown |= finished_figures(
+        tuple(r for r in runs if r.summary is not None), tuple(finished), tuple(labels)
     )
-    points = run_points(finished)
-    out["tradeoffs"] = titled(
-        tradeoffs(points, ["regime", "seed"]),
-        f"Trade-offs: {len(points)} finished run(s) on this page, Pareto front in red",
-        "Each finished run is a point here.",
-    )
-    return out
+    return shown
+
+
+def finished_figures(
+    runs: tuple[RunState, ...], finished: tuple[RunState, ...], labels: tuple[str, ...]
+) -> dict[str, dict[str, Any]]:
+    """The charts of finished runs (the report's own figures): time to removal and to
+    answer, and the trade-offs of every run finished on the page with the Pareto front.
+    Drawn again only when another run has finished."""
+    key = (tuple(r.spec.key for r in runs), tuple(r.spec.key for r in finished), labels)
+    if key not in _FINISHED:
+        colors = figures.scenario_colors(list(labels))
+        hist = histograms(list(runs))
+        fig = figures.time_distributions(hist, colors) if not hist.empty else None
+        times = titled(
+            fig, "Time to removal and to answer (finished runs)", "Shown when a run has finished."
+        )
+        points = run_points(finished)
+        trade = titled(
+            tradeoffs(points, ["regime", "seed"]),
+            f"Trade-offs: {len(points)} finished run(s) on this page, Pareto front in red",
+            "Each finished run is a point here.",
+        )
+        while len(_FINISHED) >= 16:  # the oldest drawings go (one a page is in use)
+            _FINISHED.pop(next(iter(_FINISHED)))
+        _FINISHED[key] = {"times": times.to_plotly_json(), "tradeoffs": trade.to_plotly_json()}
+    return dict(_FINISHED[key])
+
+
+_FINISHED: dict[Any, dict[str, Any]] = {}
+"""The last finished-run charts drawn, with what they were drawn from."""
 
 
 def stored_figures(folder: str | Path) -> tuple[dict[str, go.Figure], str]:

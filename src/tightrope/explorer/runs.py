@@ -14,12 +14,15 @@ were going in the pool (named as such) and the pool is replaced, so the server g
 from __future__ import annotations
 
 import contextlib
+import copy
 import itertools
+import math
 import queue
 import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from tightrope.explorer.stream import RunSpec, stream_run
@@ -137,6 +140,36 @@ class Runs:
         with self._lock:
             return self._sessions.setdefault(sid, Session())
 
+    def snapshot(self, sid: str) -> tuple[list[RunState], list[RunState], list[str], int]:
+        """Copies of a session's batch runs and finished runs (safe to draw while the rows
+        thread goes on), the batch's regime labels and the session's version."""
+        with self._lock:
+            session = self.session(sid)
+            batch = session.batch
+            runs = [_copy(r) for r in batch.runs] if batch else []
+            finished = [_copy(r) for r in session.finished]
+            return runs, finished, list(batch.labels) if batch else [], session.version
+
+    def status(self, sid: str) -> tuple[dict[str, Any], float]:
+        """A session's progress line ("text"), the folders its runs were stored in
+        ("stored"), the errors of its failed runs ("errors"), and the finished share."""
+        with self._lock:
+            batch = self.session(sid).batch
+            if batch is None:
+                return {"text": "No run yet.", "stored": [], "errors": []}, 0.0
+            share, left = batch.progress()
+            counts: dict[str, int] = {}
+            for r in batch.runs:
+                counts[r.status] = counts.get(r.status, 0) + 1
+            text = f"{len(batch.runs)} run(s): " + ", ".join(f"{n} {s}" for s, n in counts.items())
+            text += f"; {share:.0%} done"
+            if left is not None and math.isfinite(left):
+                text += f", about {left:.0f} s left"
+            errors = [f"{r.spec.label} seed {r.spec.seed}: {r.error}" for r in batch.runs
+                      if r.error]  # fmt: skip
+            stored = sorted({str(Path(r.folder).parent.parent) for r in batch.runs if r.folder})
+            return {"text": text, "stored": stored, "errors": errors}, share
+
     # ------------------------------------------------------------------ start and stop
 
     def start(
@@ -219,13 +252,10 @@ class Runs:
 
     def _renew(self) -> None:
         """Replace a broken pool (once: the other runs of the broken pool find the new one)."""
-        from tightrope.experiments.runner import _end_workers
-
         if getattr(self._pool, "_broken", False) and not self._closed:
             old = self._pool
             self._pool = self._new_pool()
             _end_workers(old)
-            old.shutdown(wait=False, cancel_futures=True)
 
     def _drain(self) -> None:
         while not self._closed:
@@ -275,15 +305,12 @@ class Runs:
     def close(self) -> None:
         """End every worker and the manager, now (runs going are abandoned: nothing of them
         is stored)."""
-        from tightrope.experiments.runner import _end_workers
-
         with self._lock:
             if self._closed:
                 return
             self._closed = True
             pool = self._pool
         _end_workers(pool)
-        pool.shutdown(wait=True, cancel_futures=True)
         with contextlib.suppress(Exception):
             self._manager.shutdown()
         self._drainer.join(2)
@@ -293,6 +320,28 @@ class Runs:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _end_workers(pool: Any) -> None:
+    """End a pool's workers now and wait for them. They ignore SIGINT and SIGTERM (they
+    leave stops to the server), so they are killed: a run going is abandoned, and since a
+    run is stored only once whole (atomically), nothing half-written is left."""
+    procs = list((getattr(pool, "_processes", None) or {}).values())
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.kill()
+    for proc in procs:
+        with contextlib.suppress(Exception):
+            proc.join(5)
+    pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _copy(state: RunState) -> RunState:
+    snap = copy.copy(state)
+    snap.rows = list(state.rows)
+    snap.platform_rows = list(state.platform_rows)
+    snap.future = None
+    return snap
 
 
 class _Discard:
