@@ -213,9 +213,10 @@ def test_runs_go_in_worker_processes_with_common_seeds_and_none_is_left(tmp_path
     me = psutil.Process()
     out = str(tmp_path / "out")
     seeds = child_seeds(7, 2)
+    regimes = ("eu-dsa", "laissez-faire")
     specs = [(i, RunSpec(key=f"a:{i}:{r}", label=src, source=src, users=300, days=0.5,
                          seed=s, replicate=r, out_dir=out))
-             for i, src in enumerate(("eu-dsa", "laissez-faire")) for r, s in enumerate(seeds)]  # fmt: skip
+             for i, src in enumerate(regimes) for r, s in enumerate(seeds)]  # fmt: skip
     runs = Runs(workers=2)
     try:
         batch = runs.start("tab", ["eu-dsa", "laissez-faire"], specs, seeds)

@@ -157,7 +157,14 @@ class Grid:
             "paper_bgcolor": "white",
             "plot_bgcolor": "white",
             "hovermode": "x unified",
-            "legend": {"orientation": "h", "y": 1.0, "yanchor": "bottom", "x": 0.3},
+            "legend": {
+                "orientation": "h",
+                "yref": "container",
+                "y": 1,
+                "yanchor": "top",
+                "x": 1,
+                "xanchor": "right",
+            },
             "font": {"size": 12},
             "annotations": [],
         }
