@@ -355,3 +355,18 @@ def test_bad_input_is_named_inline_and_starts_nothing(tmp_path: Path) -> None:
     message = page.start("tab", ["eu-dsa"], 2000, 3, 1, 1, str(tmp_path / "taken"), _states({}))
     assert "already holds" in message
     assert "explore" in message
+
+
+def test_the_browser_check_names_the_setting_as_the_server_does() -> None:
+    """The range the page checks a typed value against in the browser (SYNC_JS) is the
+    lever's, and its message starts as the server's check does."""
+    from tightrope.explorer.app import range_meta
+
+    for lever in catalogue(load_scenario("china-comprehensive-2021")):
+        if lever.kind not in ("number", "integer"):
+            continue
+        meta = range_meta(lever)
+        assert (meta["low"], meta["high"]) == (lever.low, lever.high)
+        assert meta["integer"] == (lever.kind == "integer")
+        for value in _outside(lever):
+            assert (lever.problem(value) or "").startswith(meta["where"] + ";")

@@ -165,7 +165,7 @@ def test_the_explorer_from_presets_to_a_stored_pareto_front(server: dict[str, An
 
             # start: the charts grow while the runs go; stop
             _set(page, "#run-users", "2000")
-            _set(page, "#run-days", "90")  # long enough to watch and stop (never run to its end)
+            _set(page, "#run-days", "365")  # long enough to watch and stop (never run to its end)
             page.click("#start")
             counts: list[int] = []  # points drawn, seen while the runs are going
             end = time.monotonic() + 60

@@ -46,7 +46,7 @@ GRAPHS: tuple[str, ...] = (
 STORED_GRAPHS: tuple[str, ...] = ("tradeoffs", "goals")
 """The charts of a stored results folder."""
 
-REFRESH_MS = 500
+REFRESH_MS = 300
 """How often the page asks for the runs' new rows."""
 
 _GRAPH_CONFIG = {
@@ -62,6 +62,46 @@ _CARD = {
     "marginBottom": "0.8em",
     "background": "#fafafa",
 }
+
+
+SYNC_JS = """
+function (slider, box, meta) {
+    const nu = window.dash_clientside.no_update;
+    const fired = window.dash_clientside.callback_context.triggered.map(t => t.prop_id);
+    if (fired.some(p => p.indexOf('"type":"slider"') >= 0)) {
+        const v = meta.integer ? Math.round(slider) : Math.round(slider * 1e6) / 1e6;
+        return [nu, v, ""];
+    }
+    if (box === null || box === undefined || box === "" || isNaN(Number(box))) {
+        return [nu, nu, meta.where + "; the box is empty or not a number"];
+    }
+    const x = Number(box);
+    if (meta.integer && !Number.isInteger(x)) {
+        return [nu, nu, meta.where + " and a whole number; got " + x];
+    }
+    const low = meta.low !== null && (x < meta.low || (meta.low_open && x === meta.low));
+    const high = meta.high !== null && (x > meta.high || (meta.high_open && x === meta.high));
+    if (low || high) {
+        return [nu, nu, meta.where + "; got " + x];
+    }
+    return [x, nu, ""];
+}
+"""
+"""The slider-box pair of a number lever, in the browser: the slider sets the box; a value
+typed into the box moves the slider, or is named inline with its range (the same message
+as `Lever.problem`, which checks every value again on the server at Start and export)."""
+
+
+def range_meta(lever: Lever) -> dict[str, Any]:
+    """What SYNC_JS needs to check a typed value: the range and the message's start."""
+    return {
+        "where": f"{lever.path} must be {lever.range_text()}",
+        "low": lever.low,
+        "high": lever.high,
+        "low_open": lever.low_open,
+        "high_open": lever.high_open,
+        "integer": lever.kind == "integer",
+    }
 
 
 @functools.lru_cache(maxsize=64)
@@ -316,6 +356,7 @@ class Explorer:
                             ),
                             style={"flex": "1"},
                         ),
+                        dcc.Store(id={"type": "meta", **ident}, data=range_meta(lever)),
                         dcc.Input(
                             id={"type": "box", **ident},
                             type="number",
@@ -444,29 +485,17 @@ class Explorer:
         def _levers(sources: list[str] | None) -> list[Any]:
             return self.lever_panels(list(sources or []))
 
-        @app.callback(
+        # a slider and its box answer in the browser: no round trip through the server
+        app.clientside_callback(
+            SYNC_JS,
             Output({"type": "slider", "r": MATCH, "path": MATCH}, "value"),
             Output({"type": "box", "r": MATCH, "path": MATCH}, "value"),
             Output({"type": "msg", "r": MATCH, "path": MATCH}, "children"),
             Input({"type": "slider", "r": MATCH, "path": MATCH}, "value"),
             Input({"type": "box", "r": MATCH, "path": MATCH}, "value"),
-            State("regimes", "value"),
+            State({"type": "meta", "r": MATCH, "path": MATCH}, "data"),
             prevent_initial_call=True,
         )
-        def _sync(slider: Any, box: Any, sources: list[str]) -> tuple[Any, Any, str]:
-            trigger = dash.ctx.triggered_id
-            if trigger is None:
-                raise PreventUpdate
-            lever = next(
-                lv for lv in regime(sources[trigger["r"]])[1] if lv.path == trigger["path"]
-            )
-            if trigger["type"] == "slider":
-                value = lever.coerce(slider) if lever.kind == "integer" else round(slider, 6)
-                return dash.no_update, value, ""
-            problem = lever.problem(box)
-            if problem is not None:
-                return dash.no_update, dash.no_update, problem
-            return lever.coerce(box), dash.no_update, ""
 
         @app.callback(
             Output("regimes", "options"),

@@ -20,7 +20,7 @@ import math
 import queue
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -110,6 +110,7 @@ class Runs:
         self._owner: dict[str, tuple[str, RunState]] = {}  # run key -> session, run
         self._numbers = itertools.count(1)
         self._closed = False
+        self.listeners: list[Callable[[], None]] = []  # told when a session changed
         self._pool = self._new_pool()
         self._drainer = threading.Thread(target=self._drain, name="explorer-rows", daemon=True)
         self._drainer.start()
@@ -299,6 +300,8 @@ class Runs:
             elif kind == "stopped":
                 state.status = "stopped"
             self._touch(sid)
+        for listener in self.listeners:
+            listener()
 
     # ------------------------------------------------------------------ the end
 

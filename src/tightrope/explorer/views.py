@@ -37,13 +37,16 @@ class Drawing:
 class Views:
     """The thread that draws every open page's charts."""
 
-    def __init__(self, runs: Runs, min_gap: float = 0.4) -> None:
+    def __init__(self, runs: Runs, min_gap: float = 0.25) -> None:
         self.runs = runs
         self.min_gap = min_gap
         self._lock = threading.Lock()
         self._drawings: dict[str, Drawing] = {}
         self._wake = threading.Event()
         self._closed = False
+        listeners = getattr(runs, "listeners", None)
+        if listeners is not None:  # new rows wake the drawing thread at once
+            listeners.append(self._wake.set)
         self._thread = threading.Thread(target=self._loop, name="explorer-charts", daemon=True)
         self._thread.start()
 
