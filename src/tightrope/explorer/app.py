@@ -294,7 +294,7 @@ class Explorer:
         return html.Div(
             [
                 dcc.Store(id="session", data=sid),
-                dcc.Store(id="seen", data=-1),
+                dcc.Store(id="seen", data={}),
                 dcc.Store(id="stopped", data=0),
                 dcc.Interval(id="timer", interval=REFRESH_MS),
                 dcc.Download(id="download-toml"),
@@ -588,12 +588,18 @@ class Explorer:
             State("session", "data"),
             State("seen", "data"),
         )
-        def _refresh(_: int | None, sid: str, seen: int) -> tuple[Any, ...]:
+        def _refresh(_: int | None, sid: str, seen: dict[str, int] | None) -> tuple[Any, ...]:
             drawing = self.views.latest(sid)
-            if drawing.version < 0 or drawing.version == seen:
+            with self.views._lock:
+                stamps = dict(drawing.stamps)
+                figs = {
+                    n: drawing.figures[n]
+                    for n in GRAPHS
+                    if n in stamps and stamps[n] != (seen or {}).get(n)
+                }
+            if not figs:
                 raise PreventUpdate
-            figs = drawing.figures
-            return (*(figs.get(name, dash.no_update) for name in GRAPHS), drawing.version)
+            return (*(figs.get(name, dash.no_update) for name in GRAPHS), stamps)
 
         @app.callback(
             Output("download-toml", "data"),
@@ -633,7 +639,7 @@ class Explorer:
             prevent_initial_call=True,
         )
         def _export_html(_: int, sid: str) -> Any:
-            figs = self.views.draw(sid).figures
+            figs = dict(self.views.draw(sid, everything=True).figures)
             return {
                 "content": charts_html("Tightrope explorer", figs),
                 "filename": "tightrope-explorer.html",

@@ -386,37 +386,48 @@ def tradeoffs(points: pd.DataFrame, keys: Sequence[str]) -> go.Figure | None:
     return figures.tradeoff_pairs(frame, list(keys), {k: k for k in keys})
 
 
+FAST: tuple[str, ...] = ("goals", "differences")
+"""The charts redrawn whenever rows arrive; the others at most every few seconds."""
+
+
 def live_figures(
-    runs: Sequence[RunState], finished: Sequence[RunState], labels: Sequence[str]
+    runs: Sequence[RunState],
+    finished: Sequence[RunState],
+    labels: Sequence[str],
+    only: Sequence[str] | None = None,
 ) -> dict[str, dict[str, Any]]:
-    """Every chart of the page (plain Plotly JSON) for a batch's runs so far and the
-    session's finished runs."""
+    """The page's charts (plain Plotly JSON; `only` those named) for a batch's runs so far
+    and the session's finished runs."""
     colors = figures.scenario_colors(list(labels))
     ts = timeseries(runs)
     wait = "Press Start: the charts grow as the runs go."
     base = labels[0] if labels else "none"
-    out: dict[str, dict[str, Any] | None] = {
-        "goals": goals_live(ts, colors, "The three goals (0 to 1, higher is better)"),
-        "differences": differences(
+    titles = {
+        g: f"{g.capitalize()}: its parts per day" for g in ("order", "development", "freedom")
+    }
+    makers: dict[str, Any] = {
+        "goals": lambda: goals_live(ts, colors, "The three goals (0 to 1, higher is better)"),
+        "differences": lambda: differences(
             ts, labels, colors, f"Difference from the first regime ({base}), paired on the seeds"
         ),
-        "more": parts_live(
+        "more": lambda: parts_live(
             ts, MORE_PARTS, colors, "Removals, self-censorship, requests, VPNs, harm and incidents"
         ),
-        "platforms": active_by_platform(platforms(runs), colors, "Active users per platform"),
+        "platforms": lambda: active_by_platform(
+            platforms(runs), colors, "Active users per platform"
+        ),
+        **{g: (lambda g=g: parts_live(ts, figures.PARTS[g], colors, titles[g])) for g in titles},
     }
-    for goal in ("order", "development", "freedom"):
-        out[goal] = parts_live(
-            ts, figures.PARTS[goal], colors, f"{goal.capitalize()}: its parts per day"
-        )
+    wanted = list(makers) if only is None else [n for n in only if n in makers]
     whys = {"differences": "Choose two regimes or more to see their differences."}
-    shown = {
-        name: fig if fig is not None else note(name, whys.get(name, wait))
-        for name, fig in out.items()
-    }
-    shown |= finished_figures(
-        tuple(r for r in runs if r.summary is not None), tuple(finished), tuple(labels)
-    )
+    shown = {}
+    for name in wanted:
+        fig = makers[name]()
+        shown[name] = fig if fig is not None else note(name, whys.get(name, wait))
+    if only is None or {"times", "tradeoffs"} & set(only):
+        shown |= finished_figures(
+            tuple(r for r in runs if r.summary is not None), tuple(finished), tuple(labels)
+        )
     return shown
 
 

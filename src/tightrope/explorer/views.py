@@ -23,14 +23,22 @@ IDLE_SECONDS = 30.0
 """A page that has not asked for its charts for this long is not drawn (a closed tab)."""
 
 
+SLOW_SECONDS = 2.0
+"""While runs go, the charts other than `charts.FAST` are redrawn at most this often (the
+browser redraws every chart it is sent; fewer, smaller answers keep the page responsive)."""
+
+
 @dataclass
 class Drawing:
-    """A session's charts as Plotly JSON, and the session version they show."""
+    """A session's charts as Plotly JSON, each with a stamp that changes when it is redrawn,
+    and the session version they show."""
 
     version: int = -1
     figures: dict[str, Any] = field(default_factory=dict)
+    stamps: dict[str, int] = field(default_factory=dict)
     asked: float = field(default_factory=time.monotonic)
     drawn: float = 0.0
+    slow_drawn: float = 0.0
     seconds: float = 0.0  # how long the last drawing took
 
 
@@ -58,16 +66,24 @@ class Views:
         self._wake.set()
         return drawing
 
-    def draw(self, sid: str) -> Drawing:
-        """Draw a session's charts now (the thread does this; tests and exports may too)."""
+    def draw(self, sid: str, everything: bool = False) -> Drawing:
+        """Draw a session's charts now: the FAST ones, and the others when SLOW_SECONDS
+        have passed, when no run is going, or with `everything`."""
         started = time.monotonic()
         runs, finished, labels, version = self.runs.snapshot(sid)
-        plain = charts.live_figures(runs, finished, labels)
+        going = any(r.status in ("queued", "running") for r in runs)
         with self._lock:
             drawing = self._drawings.setdefault(sid, Drawing())
+            slow = everything or not going or started - drawing.slow_drawn >= SLOW_SECONDS
+        plain = charts.live_figures(runs, finished, labels, None if slow else charts.FAST)
+        with self._lock:
+            for name, fig in plain.items():
+                drawing.figures[name] = fig
+                drawing.stamps[name] = drawing.stamps.get(name, 0) + 1
             drawing.version = version
-            drawing.figures = plain
             drawing.drawn = time.monotonic()
+            if slow:
+                drawing.slow_drawn = drawing.drawn
             drawing.seconds = drawing.drawn - started
         return drawing
 
@@ -92,7 +108,8 @@ class Views:
                 except Exception as exc:  # a chart that cannot be drawn must not stop the rest
                     with self._lock:
                         d = self._drawings[sid]
-                        d.figures = {"goals": charts.note("Charts", f"cannot draw: {exc}")}
+                        d.figures["goals"] = charts.note("Charts", f"cannot draw: {exc}")
+                        d.stamps["goals"] = d.stamps.get("goals", 0) + 1
                         d.version = self.runs.session(sid).version
                         d.drawn = time.monotonic()
 
