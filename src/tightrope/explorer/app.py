@@ -30,17 +30,7 @@ from tightrope.explorer.runs import Runs
 from tightrope.explorer.stream import RunSpec
 from tightrope.explorer.views import Views
 
-GRAPHS: tuple[str, ...] = (
-    "goals",
-    "differences",
-    "tradeoffs",
-    "order",
-    "development",
-    "freedom",
-    "more",
-    "platforms",
-    "times",
-)
+GRAPHS: tuple[str, ...] = charts.ALL
 """The page's live charts, in order."""
 
 STORED_GRAPHS: tuple[str, ...] = ("tradeoffs", "goals")
@@ -639,7 +629,7 @@ class Explorer:
             prevent_initial_call=True,
         )
         def _export_html(_: int, sid: str) -> Any:
-            figs = dict(self.views.draw(sid, everything=True).figures)
+            figs = dict(self.views.draw(sid).figures)
             return {
                 "content": charts_html("Tightrope explorer", figs),
                 "filename": "tightrope-explorer.html",

@@ -389,6 +389,12 @@ def tradeoffs(points: pd.DataFrame, keys: Sequence[str]) -> go.Figure | None:
 FAST: tuple[str, ...] = ("goals", "differences")
 """The charts redrawn whenever rows arrive; the others at most every few seconds."""
 
+ALL: tuple[str, ...] = (
+    "goals", "differences", "tradeoffs", "order", "development", "freedom", "more", "platforms",
+    "times",
+)  # fmt: skip
+"""Every live chart of the page, in the page's order."""
+
 
 def live_figures(
     runs: Sequence[RunState],
@@ -431,6 +437,26 @@ def live_figures(
     return shown
 
 
+def warm() -> None:
+    """Draw every chart once from made-up rows, so that the first real drawing does not pay
+    for loading the code it uses (pandas' and SciPy's parts load on first use: seconds)."""
+    from tightrope.explorer.stream import RunSpec
+
+    runs = []
+    for i, label in enumerate(("a", "b")):
+        for r in range(2):
+            state = RunState(RunSpec(key=f"warm:{i}:{r}", label=label, source=label), i)
+            state.ticks = 48
+            state.rows = [[float(t), *([0.5] * (len(TIMESERIES_COLUMNS) - 1))] for t in range(48)]
+            state.platform_rows = [
+                [float(t), "p", *([1.0] * (len(PLATFORM_COLUMNS) - 2))] for t in range(48)
+            ]
+            state.summary = {c: 0.5 for c, _ in GOAL_NAMES}
+            runs.append(state)
+    live_figures(runs, runs, ["a", "b"])
+    _FINISHED.clear()
+
+
 def finished_figures(
     runs: tuple[RunState, ...], finished: tuple[RunState, ...], labels: tuple[str, ...]
 ) -> dict[str, dict[str, Any]]:
@@ -442,18 +468,23 @@ def finished_figures(
         colors = figures.scenario_colors(list(labels))
         hist = histograms(list(runs))
         fig = figures.time_distributions(hist, colors) if not hist.empty else None
-        times = titled(
-            fig, "Time to removal and to answer (finished runs)", "Shown when a run has finished."
+        title = "Time to removal and to answer (finished runs)"
+        times = (
+            note(title, "Shown when a run has finished.")
+            if fig is None
+            else (titled(fig, title, "").to_plotly_json())
         )
         points = run_points(finished)
-        trade = titled(
-            tradeoffs(points, ["regime", "seed"]),
-            f"Trade-offs: {len(points)} finished run(s) on this page, Pareto front in red",
-            "Each finished run is a point here.",
+        title = f"Trade-offs: {len(points)} finished run(s) on this page, Pareto front in red"
+        fig = tradeoffs(points, ["regime", "seed"])
+        trade = (
+            note(title, "Each finished run is a point here.")
+            if fig is None
+            else (titled(fig, title, "").to_plotly_json())
         )
         while len(_FINISHED) >= 16:  # the oldest drawings go (one a page is in use)
             _FINISHED.pop(next(iter(_FINISHED)))
-        _FINISHED[key] = {"times": times.to_plotly_json(), "tradeoffs": trade.to_plotly_json()}
+        _FINISHED[key] = {"times": times, "tradeoffs": trade}
     return dict(_FINISHED[key])
 
 

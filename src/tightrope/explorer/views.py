@@ -27,93 +27,115 @@ SLOW_SECONDS = 2.0
 """While runs go, the charts other than `charts.FAST` are redrawn at most this often (the
 browser redraws every chart it is sent; fewer, smaller answers keep the page responsive)."""
 
+KINDS = ("fast", "slow")
+"""Two drawing threads: one for the FAST charts (the goals, the differences), drawn as soon
+as rows arrive, one for the rest, so that a slow drawing never holds the goals back."""
+
 
 @dataclass
 class Drawing:
-    """A session's charts as Plotly JSON, each with a stamp that changes when it is redrawn,
-    and the session version they show."""
+    """A session's charts as Plotly JSON, each with a stamp that changes when it is redrawn;
+    per kind of chart, the session version drawn and when."""
 
-    version: int = -1
     figures: dict[str, Any] = field(default_factory=dict)
     stamps: dict[str, int] = field(default_factory=dict)
     asked: float = field(default_factory=time.monotonic)
-    drawn: float = 0.0
-    slow_drawn: float = 0.0
-    seconds: float = 0.0  # how long the last drawing took
+    versions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, -1))
+    drawn: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
 
 
 class Views:
-    """The thread that draws every open page's charts."""
+    """The threads that draw every open page's charts."""
 
     def __init__(self, runs: Runs, min_gap: float = 0.25) -> None:
         self.runs = runs
         self.min_gap = min_gap
         self._lock = threading.Lock()
         self._drawings: dict[str, Drawing] = {}
-        self._wake = threading.Event()
+        self._wake = {kind: threading.Event() for kind in KINDS}
         self._closed = False
         listeners = getattr(runs, "listeners", None)
-        if listeners is not None:  # new rows wake the drawing thread at once
-            listeners.append(self._wake.set)
-        self._thread = threading.Thread(target=self._loop, name="explorer-charts", daemon=True)
-        self._thread.start()
+        if listeners is not None:  # new rows wake the drawing threads at once
+            listeners.append(self._poke)
+        self._threads = [
+            threading.Thread(
+                target=self._loop, args=(kind,), name=f"explorer-{kind}-charts", daemon=True
+            )
+            for kind in KINDS
+        ]
+        for thread in self._threads:
+            thread.start()
+
+    def _poke(self) -> None:
+        for event in self._wake.values():
+            event.set()
 
     def latest(self, sid: str) -> Drawing:
         """The session's latest drawing (and note that its page is open)."""
         with self._lock:
             drawing = self._drawings.setdefault(sid, Drawing())
             drawing.asked = time.monotonic()
-        self._wake.set()
+        self._poke()
         return drawing
 
-    def draw(self, sid: str, everything: bool = False) -> Drawing:
-        """Draw a session's charts now: the FAST ones, and the others when SLOW_SECONDS
-        have passed, when no run is going, or with `everything`."""
-        started = time.monotonic()
+    def draw(self, sid: str, kinds: tuple[str, ...] = KINDS) -> Drawing:
+        """Draw a session's charts of these kinds now."""
         runs, finished, labels, version = self.runs.snapshot(sid)
-        going = any(r.status in ("queued", "running") for r in runs)
+        only = (
+            None
+            if set(kinds) == set(KINDS)
+            else (
+                charts.FAST
+                if kinds == ("fast",)
+                else [n for n in charts.ALL if n not in charts.FAST]
+            )
+        )
+        plain = charts.live_figures(runs, finished, labels, only)
         with self._lock:
             drawing = self._drawings.setdefault(sid, Drawing())
-            slow = everything or not going or started - drawing.slow_drawn >= SLOW_SECONDS
-        plain = charts.live_figures(runs, finished, labels, None if slow else charts.FAST)
-        with self._lock:
             for name, fig in plain.items():
                 drawing.figures[name] = fig
                 drawing.stamps[name] = drawing.stamps.get(name, 0) + 1
-            drawing.version = version
-            drawing.drawn = time.monotonic()
-            if slow:
-                drawing.slow_drawn = drawing.drawn
-            drawing.seconds = drawing.drawn - started
+            for kind in kinds:
+                drawing.versions[kind] = version
+                drawing.drawn[kind] = time.monotonic()
         return drawing
 
-    def _loop(self) -> None:
+    def _due(self, kind: str, now: float) -> list[str]:
+        gap = self.min_gap if kind == "fast" else SLOW_SECONDS
+        out = []
+        with self._lock:
+            for sid, d in self._drawings.items():
+                session = self.runs.session(sid)
+                if now - d.asked > IDLE_SECONDS or session.version == d.versions[kind]:
+                    continue
+                batch = session.batch
+                going = batch is not None and batch.going
+                if now - d.drawn[kind] >= gap or not going:
+                    out.append(sid)
+        return out
+
+    def _loop(self, kind: str) -> None:
+        if kind == "fast":
+            charts.warm()
         while not self._closed:
-            self._wake.wait(0.2)
-            self._wake.clear()
-            now = time.monotonic()
-            with self._lock:
-                due = [
-                    sid
-                    for sid, d in self._drawings.items()
-                    if now - d.asked < IDLE_SECONDS
-                    and now - d.drawn >= max(self.min_gap, d.seconds)
-                    and self.runs.session(sid).version != d.version
-                ]
-            for sid in due:
+            self._wake[kind].wait(0.2)
+            self._wake[kind].clear()
+            for sid in self._due(kind, time.monotonic()):
                 if self._closed:
                     return
                 try:
-                    self.draw(sid)
+                    self.draw(sid, (kind,))
                 except Exception as exc:  # a chart that cannot be drawn must not stop the rest
                     with self._lock:
                         d = self._drawings[sid]
                         d.figures["goals"] = charts.note("Charts", f"cannot draw: {exc}")
                         d.stamps["goals"] = d.stamps.get("goals", 0) + 1
-                        d.version = self.runs.session(sid).version
-                        d.drawn = time.monotonic()
+                        d.versions[kind] = self.runs.session(sid).version
+                        d.drawn[kind] = time.monotonic()
 
     def close(self) -> None:
         self._closed = True
-        self._wake.set()
-        self._thread.join(5)
+        self._poke()
+        for thread in self._threads:
+            thread.join(5)
