@@ -343,6 +343,7 @@ class Explorer:
                                 value=lever.value,
                                 marks=None,
                                 tooltip={"placement": "bottom"},
+                                allow_direct_input=False,  # the box beside it checks input
                             ),
                             style={"flex": "1"},
                         ),
@@ -702,8 +703,8 @@ class Explorer:
         except InputError as exc:
             return f"Not started: {exc}"
         batch = uuid.uuid4().hex[:8]
-        for i, (source, label) in enumerate(zip(sources, labels, strict=True)):
-            for r, s in enumerate(seeds):
+        for r, s in enumerate(seeds):  # replicate by replicate: the regimes go side by side
+            for i, (source, label) in enumerate(zip(sources, labels, strict=True)):
                 spec = RunSpec(
                     key=f"{sid}-{batch}:{i}:{r}",
                     label=label,
@@ -716,11 +717,11 @@ class Explorer:
                     out_dir=str(folder),
                 )
                 specs.append((i, spec))
-        for source_index in range(len(sources)):  # every regime valid before any run
+        for i, spec in specs[: len(sources)]:  # every regime valid before any run
             try:
-                scenario_of(specs[source_index * len(seeds)][1])
+                scenario_of(spec)
             except InputError as exc:
-                return f"Not started: {labels[source_index]}: {exc}"
+                return f"Not started: {labels[i]}: {exc}"
         self.runs.start(sid, labels, specs, seeds)
         return ""
 

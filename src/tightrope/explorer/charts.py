@@ -426,10 +426,17 @@ def live_figures(
     }
     wanted = list(makers) if only is None else [n for n in only if n in makers]
     whys = {"differences": "Choose two regimes or more to see their differences."}
+    names = {
+        "goals": "The three goals",
+        "differences": "Difference from the first regime",
+        "more": "Removals, self-censorship, requests, VPNs, harm and incidents",
+        "platforms": "Active users per platform",
+        **titles,
+    }
     shown = {}
     for name in wanted:
         fig = makers[name]()
-        shown[name] = fig if fig is not None else note(name, whys.get(name, wait))
+        shown[name] = fig if fig is not None else note(names[name], whys.get(name, wait))
     if only is None or {"times", "tradeoffs"} & set(only):
         shown |= finished_figures(
             tuple(r for r in runs if r.summary is not None), tuple(finished), tuple(labels)
