@@ -370,3 +370,32 @@ def test_the_browser_check_names_the_setting_as_the_server_does() -> None:
         assert meta["integer"] == (lever.kind == "integer")
         for value in _outside(lever):
             assert (lever.problem(value) or "").startswith(meta["where"] + ";")
+
+
+def test_a_run_that_cannot_be_stored_fails_naming_the_cause(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A full disk while the run is stored: the run fails with the cause, and nothing of it
+    is left in the folder (storage writes a temporary folder and renames it)."""
+    import errno
+
+    from tightrope.results import storage
+
+    real = storage.pq.write_table
+    calls = []
+
+    def full(table: Any, where: Any, *args: Any, **kwargs: Any) -> None:
+        calls.append(where)
+        if len(calls) == 3:  # a few files in: the disk fills up
+            raise OSError(errno.ENOSPC, "No space left on device")
+        real(table, where, *args, **kwargs)
+
+    monkeypatch.setattr(storage.pq, "write_table", full)
+    out = tmp_path / "out"
+    spec = RunSpec(key="f", label="full", source="laissez-faire", users=300, days=0.25, seed=1,
+                   out_dir=str(out))  # fmt: skip
+    channel = Messages()
+    with pytest.raises(RuntimeError, match=r"could not be stored .* No space left on device"):
+        stream_run(spec, channel)
+    assert [m["kind"] for m in channel.items][-1] == "rows"  # no "done"
+    assert list((out / "runs").iterdir()) == []

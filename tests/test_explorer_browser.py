@@ -201,6 +201,16 @@ def test_the_explorer_from_presets_to_a_stored_pareto_front(server: dict[str, An
                 assert _points(page, graph) > 0, graph
             page.screenshot(path=str(shots / "finished.png"), full_page=True)
 
+            # the charts as one self-contained HTML page (Plotly's script inside)
+            with page.expect_download() as dl:
+                page.click("#export-html")
+            charts = tmp_path / "charts.html"
+            dl.value.save_as(charts)
+            html = charts.read_text()
+            assert html.count('class="plotly-graph-div"') == 9
+            assert '<script src="http' not in html  # nothing fetched: the script is inside
+            assert len(html) > 1_000_000
+
             # export the second regime's settings: a file `tightrope validate` accepts
             with page.expect_download() as dl:
                 page.locator("#levers > div").nth(1).locator("button", has_text="Export TOML"

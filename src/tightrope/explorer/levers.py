@@ -97,8 +97,10 @@ class Lever:
 
     @property
     def name(self) -> str:
-        """The setting's own name, readable: `reviewers per 100k users`."""
-        return self.path.rsplit(".", 1)[-1].replace("_", " ")
+        """The setting's name, readable, with the table it is in: `moderation: reviewers per
+        100k users`, `officials: staff per 100k users`."""
+        *table, leaf = self.path.split(".")
+        return f"{table[-1]}: {leaf}".replace("_", " ") if table else leaf.replace("_", " ")
 
     def range_text(self) -> str:
         """The allowed range as the messages give it: `0 to 1`, `0 or more`, `more than 0`."""

@@ -26,6 +26,8 @@ def check_port(host: str, port: int) -> None:
     from tightrope.errors import InputError
 
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        # as the server will: a port left in TIME_WAIT by a server just stopped is free
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError as exc:

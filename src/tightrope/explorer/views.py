@@ -42,6 +42,7 @@ class Drawing:
     asked: float = field(default_factory=time.monotonic)
     versions: dict[str, int] = field(default_factory=lambda: dict.fromkeys(KINDS, -1))
     drawn: dict[str, float] = field(default_factory=lambda: dict.fromkeys(KINDS, 0.0))
+    finished: dict[str, int] = field(default_factory=dict)  # finished runs drawn, per kind
 
 
 class Views:
@@ -97,6 +98,7 @@ class Views:
                 drawing.figures[name] = fig
                 drawing.stamps[name] = drawing.stamps.get(name, 0) + 1
             for kind in kinds:
+                drawing.finished[kind] = len(finished)
                 drawing.versions[kind] = version
                 drawing.drawn[kind] = time.monotonic()
         return drawing
@@ -111,7 +113,9 @@ class Views:
                     continue
                 batch = session.batch
                 going = batch is not None and batch.going
-                if now - d.drawn[kind] >= gap or not going:
+                # a run that has finished shows on the trade-offs at once
+                finished = len(session.finished) != d.finished.get(kind)
+                if now - d.drawn[kind] >= gap or not going or finished:
                     out.append(sid)
         return out
 
