@@ -48,6 +48,7 @@ def serve(
     say: Callable[[str], None] = print,
 ) -> None:
     """Start the workers and the page, open it, serve until stopped; end every worker."""
+    from tightrope.engine.stops import Stopped
     from tightrope.explorer.app import Explorer, regime
     from tightrope.explorer.runs import Runs
 
@@ -78,6 +79,12 @@ def serve(
             threading.Timer(1.0, _open, args=(url, say)).start()
         logging.getLogger("werkzeug").setLevel(logging.ERROR)
         explorer.app.run(host=host, port=port, debug=False, threaded=True)
+    except Stopped as stop:  # Ctrl-C or SIGTERM: say what is kept (the CLI prints it)
+        stop.kept.append(
+            "the explorer and its workers ended; runs going were abandoned, finished runs are "
+            "kept where the page stored them"
+        )
+        raise
     finally:
         runs.close()
         if explorer is not None:
