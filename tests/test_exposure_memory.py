@@ -57,7 +57,8 @@ def test_no_memory_is_kept_when_every_weight_is_one(tiny_world: TinyWorld):
     for weights, slots in (("[1.0]", 0), ("[1.0, 1.0, 1.0]", 0), ("[1.0, 1.5]", MEMORY_SLOTS)):
         sim = tiny_world(overrides=[f"behaviour.exposure_weights={weights}"])
         assert sim.people.exposure_memory.shape == (sim.n_users, slots)
-    assert tightrope.load_scenario("eu-dsa").behaviour.exposure_weights == [1.0]
+    for name in ("laissez-faire", "us-self-regulation", "eu-dsa", "china-comprehensive-2021"):
+        assert tightrope.load_scenario(name).behaviour.exposure_weights == BAO  # one society
     assert tightrope.load_scenario(PRESET).behaviour.exposure_weights == BAO
     assert tightrope.load_scenario("china-weibo-2012-calibrated").behaviour.exposure_weights == [
         1.0

@@ -234,7 +234,7 @@ def test_answered_within_target_share_is_nan_without_a_target() -> None:
     hist = np.zeros((2, K.N_BINS), dtype=np.int64)
     hist[K.HIST_ANSWER, [10, 59, 60, 1500]] = 1
     money = {"revenue": 0.0, "compliance_cost": 0.0, "fines": 0.0, "profit": 0.0}
-    args = (totals, hist, 1, 1.0, np.zeros(8), money, False)
+    args = (totals, hist, 1, 1.0, np.zeros(8), money, False, 0.0)
     none = tightrope.load_scenario("eu-dsa")
     assert math.isnan(summary(none, *args)["answered_within_target_share"])
     sc = tightrope.load_scenario("eu-dsa", ["state.officials.response_target_minutes=60"])

@@ -51,10 +51,10 @@ def _results_builder(file: str = "test_report.py") -> Any:
     return module
 
 
-FOLDERS = {"comparison": 8, "single": 7, "experiment": 2}
+FOLDERS = {"comparison": 8, "single": 7, "experiment": 3}
 """Synthetic results folders and the figures their report has: a comparison of three
 scenarios, one scenario whose runs recorded no answers (an empty chart panel), and a Morris
-experiment folder (trade-off scatter and sensitivity bars)."""
+experiment folder (trade-off scatter, the ranking of mu* per goal and sensitivity bars)."""
 
 
 @pytest.fixture(scope="module", params=sorted(FOLDERS))

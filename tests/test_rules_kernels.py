@@ -7,11 +7,13 @@ binomial bounds."""
 
 from __future__ import annotations
 
+import itertools
 import math
 
 import numpy as np
 import pytest
 
+import tightrope
 from helpers import TinyWorld, stream, within_binomial
 from tightrope.core import counters as K
 from tightrope.core.world import ViewLog
@@ -31,10 +33,11 @@ from tightrope.model.diffusion import (
 )
 from tightrope.model.exposure import may_use, refresh_access
 from tightrope.model.feed import feed_tick, new_candidates, new_feed_views
-from tightrope.model.metrics import scores, summary
+from tightrope.model.metrics import scores, summary, weighted_mean
 from tightrope.model.people import _best_platform
 from tightrope.model.regulator import inspect
 from tightrope.scenario.content import CATEGORIES, REMOVED, VISIBLE
+from tightrope.scenario.schema import FreedomWeights
 
 CAT = {c: i for i, c in enumerate(CATEGORIES)}
 
@@ -387,6 +390,7 @@ def _totals(**over: float) -> dict[str, float]:
         "author_deleted",
         "appeals",
         "reinstated",
+        "punished_legit",
     ]
     out = dict.fromkeys(names, 0.0)
     out.update(over)
@@ -407,7 +411,10 @@ def test_a_part_at_its_reference_scores_one_half(tiny_world: TinyWorld) -> None:
         "metrics.rumor_views_per_user_30_days_ref=4.0",
         "metrics.incidents_per_30_days_ref=3.0",
         "metrics.views_per_user_day_ref=8.0",
-        "metrics.criticism_views_per_user_30_days_ref=6.0",
+        "metrics.criticism_views_per_user_30_days_free=12.0",
+        "metrics.self_censored_share_ref=0.1",
+        "metrics.wrongful_removal_share_ref=0.2",
+        "metrics.punished_per_1000_users_30_days_ref=3.0",
     )
     sc = tiny_world(overrides=sets).scenario
     n, days = 100, 10.0
@@ -418,16 +425,22 @@ def test_a_part_at_its_reference_scores_one_half(tiny_world: TinyWorld) -> None:
         views=8.0 * n * days,
         criticism_views=6.0 * n * days / 30.0,
         intents=10.0,
+        self_censored=1.0,
         legit_posts=10.0,
+        wrongful_removed=2.0,
+        punished_legit=3.0 * n / 1000.0 * days / 30.0,
     )
     stats = np.array([0, 0, 0, 0, 50.0, 0, 0, 0])  # half the users active
-    out = scores(sc, totals, n, days, stats, _money(0.0, 0.0), False)
+    out = scores(sc, totals, n, days, stats, _money(0.0, 0.0), False, 0.5)
     assert out["order_score"] == pytest.approx(0.5)
     assert out["development_score"] == pytest.approx(0.5)  # 0.5, 0.5 and margin 0 -> 0.5
     assert out["views_per_user_day"] == pytest.approx(8.0)
     assert out["profit_margin"] == 0.0
-    assert out["freedom_score"] == pytest.approx((1.0 + 1.0 + 0.5) / 3)
+    # no requests, no foreign platform: wrongful removal, self-censorship, punishment and
+    # identifiability at 0.5, criticism at half the free reach
+    assert out["freedom_score"] == pytest.approx(0.5)
     assert out["criticism_views_per_user"] == pytest.approx(6.0 * days / 30.0)
+    assert out["criticism_reach"] == pytest.approx(0.5)
 
 
 def test_goal_scores_follow_the_formulas(tiny_world: TinyWorld) -> None:
@@ -446,6 +459,8 @@ def test_goal_scores_follow_the_formulas(tiny_world: TinyWorld) -> None:
         criticism_views=700.0,
         requests=50.0,
         answered=35.0,
+        punished=9.0,
+        punished_legit=4.0,
     )
     stats = np.array([20.0, 30.0, 40.0, 12.0, 180.0, 3.0, 40.0, 10.0])
     money = _money(1000.0, 250.0)
@@ -462,30 +477,110 @@ def test_goal_scores_follow_the_formulas(tiny_world: TinyWorld) -> None:
     views_day = 48_000.0 / n / days
     development = (180.0 / n + _sat(views_day, m.views_per_user_day_ref) + 0.5 + 0.5 * 0.25) / 3
     criticism = 700.0 / n * 30 / days
-    free_parts = [
-        1 - 60 / 400,
-        1 - 30 / 300,
-        _sat(criticism, m.criticism_views_per_user_30_days_ref),
-    ]
-    out = scores(sc, t, n, days, stats, money, False)
-    freedom = (sum(free_parts) + 35 / 50) / 4  # no foreign platform: no access part
+    w = m.freedom_weights
+    free_parts = {  # weight, part
+        "wrongful": (w.wrongful_removal, 1 - _sat(30 / 300, m.wrongful_removal_share_ref)),
+        "self": (w.self_censorship, 1 - _sat(60 / 400, m.self_censored_share_ref)),
+        "reach": (w.criticism_reach, criticism / m.criticism_views_per_user_30_days_free),
+        "punished": (w.punishment, 1 - _sat(4 * 1000 / n * 30 / days, 1.0)),
+        "identifiable": (w.identifiability, 1 - 0.25),
+    }
+
+    def weighted(*extra: tuple[float, float]) -> float:
+        pairs = [*free_parts.values(), *extra]
+        return sum(a * b for a, b in pairs) / sum(a for a, _ in pairs)
+
+    out = scores(sc, t, n, days, stats, money, False, 0.25)
+    # no foreign platform: no access part
+    freedom = weighted((w.requests_answered, 35 / 50))
     assert out["order_score"] == pytest.approx(order)
     assert out["development_score"] == pytest.approx(development)
     assert out["freedom_score"] == pytest.approx(freedom)
     assert math.isnan(out["access_share"])
-    with_foreign = scores(sc, t, n, days, stats, money, True)
+    with_foreign = scores(sc, t, n, days, stats, money, True, 0.25)
     assert with_foreign["access_share"] == pytest.approx(10 / 40)
-    assert with_foreign["freedom_score"] == pytest.approx((sum(free_parts) + 0.7 + 0.25) / 5)
+    assert with_foreign["freedom_score"] == pytest.approx(
+        weighted((w.requests_answered, 0.7), (w.access, 0.25))
+    )
     goals = {"order": order, "development": development, "freedom": freedom}
     assert out["balance"] == pytest.approx(1 - (max(goals.values()) - min(goals.values())))
     assert out["tilt"] == min(goals, key=goals.get)
     # no requests: the part is left out, the share is NaN; margins are clipped to [-1, 1]
-    bare = scores(sc, _totals(**{**t, "requests": 0.0}), n, days, stats, _money(10, -50), False)
+    no_requests = _totals(**{**t, "requests": 0.0})
+    bare = scores(sc, no_requests, n, days, stats, _money(10, -50), False, 0.25)
     assert math.isnan(bare["requests_answered_share"])
-    assert bare["freedom_score"] == pytest.approx(sum(free_parts) / 3)
+    assert bare["freedom_score"] == pytest.approx(weighted())
     assert bare["profit_margin"] == pytest.approx(-5.0)
     dev0 = (180.0 / n + _sat(views_day, m.views_per_user_day_ref) + 0.0) / 3
     assert bare["development_score"] == pytest.approx(dev0)
+
+
+def _freedom(sc, n: int = 1000, days: float = 30.0, **over: float) -> float:
+    base = {
+        "intents": 10_000.0,
+        "legit_posts": 9_000.0,
+        "criticism_views": 40.0 * n,
+        "requests": 100.0,
+        "answered": 50.0,
+    }
+    identifiable = over.pop("identifiable", 0.2)
+    access = over.pop("access", 0.9)
+    t = _totals(**{**base, **over})
+    stats = np.array([0, 0, 0, 0, float(n), 0, 100.0, 100.0 * access])
+    out = scores(sc, t, n, days, stats, _money(1.0, 0.5), True, identifiable)
+    return float(out["freedom_score"])
+
+
+@pytest.mark.parametrize(
+    ("part", "levels"),
+    [
+        ("self_censored", [0.0, 20.0, 100.0, 400.0, 2000.0]),
+        ("wrongful_removed", [0.0, 10.0, 90.0, 500.0, 4000.0]),
+        ("punished_legit", [0.0, 1.0, 5.0, 30.0, 200.0]),
+        ("identifiable", [0.0, 0.1, 0.5, 0.9, 1.0]),
+        ("access", [1.0, 0.8, 0.5, 0.2, 0.0]),
+        ("criticism_views", [80_000.0, 60_000.0, 30_000.0, 5_000.0, 0.0]),
+    ],
+)
+def test_more_suppression_scores_strictly_lower_on_freedom(
+    tiny_world: TinyWorld, part: str, levels: list[float]
+) -> None:
+    """Each step of suppression (more self-censorship, wrongful removals, punishments for
+    legitimate posts, identification, blocking, less criticism seen) lowers the freedom
+    score, and it stays in [0, 1]."""
+    sc = tiny_world().scenario
+    values = [_freedom(sc, **{part: level}) for level in levels]
+    assert all(0.0 <= v <= 1.0 for v in values)
+    assert all(a > b for a, b in itertools.pairwise(values)), values
+
+
+def test_the_freedom_score_spans_its_range(tiny_world: TinyWorld) -> None:
+    """Free on every part scores 1; suppressed on every part scores near 0: the parts carry
+    their weight instead of sitting near 1 (issue 20)."""
+    sc = tiny_world().scenario
+    free = _freedom(sc, criticism_views=1e6, answered=100.0, identifiable=0.0, access=1.0)
+    assert free == pytest.approx(1.0)
+    shut = _freedom(
+        sc,
+        self_censored=10_000.0,
+        wrongful_removed=9_000.0,
+        punished_legit=1000.0,
+        criticism_views=0.0,
+        answered=0.0,
+        identifiable=1.0,
+        access=0.0,
+    )
+    assert shut < 0.01
+
+
+def test_freedom_weights_need_one_above_zero() -> None:
+    names = list(FreedomWeights.model_fields)
+    with pytest.raises(ValueError, match="at least one freedom weight must be above 0"):
+        FreedomWeights(**dict.fromkeys(names, 0.0))
+    only = FreedomWeights(**{**dict.fromkeys(names, 0.0), "access": 1.0})
+    parts = dict.fromkeys(names, 0.3) | {"access": 0.8}
+    assert weighted_mean(parts, only.model_dump()) == pytest.approx(0.8)
+    assert math.isnan(weighted_mean({**parts, "access": math.nan}, only.model_dump()))
 
 
 def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
@@ -513,7 +608,7 @@ def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
     hist[K.HIST_REMOVAL, 9] = 1  # one in [9, 10)
     hist[K.HIST_REMOVAL, K.MINUTE_BINS + 1] = 4  # four in [1500, 1560)
     hist[K.HIST_ANSWER, 1440 + 2] = 2  # answers in [1560, 1620)
-    out = summary(sc, t, hist, n, 5.0, stats, _money(100.0, 10.0), False)
+    out = summary(sc, t, hist, n, 5.0, stats, _money(100.0, 10.0), False, 0.0)
     published = 200 - 20 - 30 + 10
     assert out["removed_share"] == pytest.approx((40 + 20) / 200)
     assert out["published_deleted_share"] == pytest.approx(16 / published)
@@ -538,10 +633,23 @@ def test_summary_shares_and_histogram_medians(tiny_world: TinyWorld) -> None:
     assert out["active_users"] == 90.0
     assert out["bad_actors_active"] == 2.0
     assert (out["revenue"], out["profit"], out["fines"]) == (100.0, 10.0, 3.0)
-    empty = summary(sc, _totals(), np.zeros_like(hist), n, 5.0, stats, _money(0, 0), False)
+    empty = summary(sc, _totals(), np.zeros_like(hist), n, 5.0, stats, _money(0, 0), False, 0.0)
     for key in ("removed_share", "published_deleted_share", "published_deleted_any_share",
                 "held_never_published_share",
                 "median_minutes_to_removal", "deleted_within_8min_share",
                 "median_minutes_to_answer", "requests_answered_share", "appeal_share",
                 "reinstated_share"):  # fmt: skip
         assert math.isnan(empty[key]), key
+
+
+def test_punishments_for_legitimate_posts_are_counted_apart() -> None:
+    """`punished_legit` counts the punishments whose post the baseline holds legitimate: part
+    of `punished` under a regime that punishes criticism, none under one that punishes only
+    illegal harm (eu-dsa refers illegal harm only)."""
+    china = tightrope.run(
+        tightrope.load_scenario("china-comprehensive-2021", users=1500, days=2, seed=3)
+    ).summary
+    assert 0 < china["punished_legit"] <= china["punished"]
+    eu = tightrope.run(tightrope.load_scenario("eu-dsa", users=1500, days=4, seed=3)).summary
+    assert eu["punished"] > 0
+    assert eu["punished_legit"] == 0

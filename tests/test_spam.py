@@ -87,9 +87,9 @@ def test_development_counts_only_useful_views():
     totals["views"] = 20.0 * 10 * 2  # 20 views per user-day: 10 users, 2 days
     money = {"revenue": 0.0, "compliance_cost": 0.0, "fines": 0.0, "profit": 0.0}
     stats = np.zeros(8)
-    clean = scores(sc, totals, 10, 2.0, stats, money, False)
+    clean = scores(sc, totals, 10, 2.0, stats, money, False, 0.0)
     totals["spam_views"] = 10.0 * 10 * 2  # half of them spam
-    spammed = scores(sc, totals, 10, 2.0, stats, money, False)
+    spammed = scores(sc, totals, 10, 2.0, stats, money, False, 0.0)
     ref = sc.metrics.views_per_user_day_ref  # 10
     # development = mean(active share 0, sat(views per user-day), margin part 0.5)
     assert clean["development_score"] == pytest.approx((0 + 20 / (20 + ref) + 0.5) / 3)

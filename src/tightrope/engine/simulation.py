@@ -63,7 +63,7 @@ from tightrope.model.metrics import (
 )
 from tightrope.model.mobilisation import after_incident, mobilise
 from tightrope.model.network import build_network
-from tightrope.model.people import daily_update
+from tightrope.model.people import daily_update, identifiable_share
 from tightrope.model.platforms import Economy
 from tightrope.model.policy import initial_law, make_consts, make_rules
 from tightrope.model.posting import initial_intent_room, new_intents, post_tick
@@ -218,6 +218,7 @@ class Simulation:
         self.cascades = counts.cascades  # posts whose slot was taken, by cascade size
         self.exposures = counts.exposures  # views, reshares by the viewer's count (7.5.1)
         self.totals = np.zeros(len(K.TICK))
+        self.identifiable = identifiable_share(self.people.real_name, self.consts.data_access)
         self.law = initial_law(sc)
         self.blocked = np.array([p in sc.state.access.blocked for p in self.names], np.uint8)
         self.platform_suspended_until = np.zeros(n_p, dtype=np.int64)
@@ -549,6 +550,7 @@ class Simulation:
             stats,
             self._money_dict(),
             has_foreign,
+            self.identifiable,
         )
         tc = self.tc
         n = self.n_users
@@ -672,6 +674,7 @@ class Simulation:
             self.stats,
             self._money_dict(),
             bool(self.consts.p_foreign.any()),
+            self.identifiable,
         )
         summ["replaced_users"] = float(self.replaced)  # turnover (section 5.11)
         summ["sensitive_held_share"] = self._sensitive_held_share()

@@ -90,7 +90,7 @@ def summary_metrics() -> dict[str, bool]:
     hist = np.zeros((2, K.N_BINS), dtype=np.int64)
     money = {"revenue": 0.0, "compliance_cost": 0.0, "fines": 0.0, "profit": 0.0}
     sc = Scenario()
-    out = summary(sc, totals, hist, 1, 1.0, np.zeros(8), money, False)
+    out = summary(sc, totals, hist, 1, 1.0, np.zeros(8), money, False, 0.0)
     return {k: not isinstance(v, str | bool) for k, v in out.items()} | dict.fromkeys(
         SUPPORTS, True
     )

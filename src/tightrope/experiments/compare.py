@@ -42,7 +42,8 @@ GOALS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
     ("Freedom", "freedom_score", (
         "intents", "self_censored_share", "removed_share", "wrongful_removal_share",
         "median_minutes_to_removal", "requests", "requests_answered_share",
-        "median_minutes_to_answer", "vpn_share",
+        "median_minutes_to_answer", "vpn_share", "access_share", "criticism_reach",
+        "punished_legit", "identifiable_share",
     )),
 )  # fmt: skip
 """How the summary is shown: each goal's score (0 to 1), then its parts (as in the report)."""

@@ -109,6 +109,67 @@ def _share_within(hist: np.ndarray, minutes: float) -> float:
     return float(hist[:b].sum() / total)
 
 
+FREEDOM_PARTS: tuple[str, ...] = (
+    "access",
+    "wrongful_removal",
+    "self_censorship",
+    "criticism_reach",
+    "punishment",
+    "identifiability",
+    "requests_answered",
+)
+"""The freedom score's parts, in the order of `metrics.freedom_weights` (docs/model.md 11.1)."""
+
+
+def weighted_mean(parts: dict[str, float], weights: dict[str, float]) -> float:
+    """The mean of the parts weighted by their weights, over the parts that are defined (a NaN
+    part, such as requests answered in a run without requests, is left out and the others'
+    weights carry the score); NaN when no part with weight is defined."""
+    total = weight = 0.0
+    for name, value in parts.items():
+        w = weights[name]
+        if w > 0 and not math.isnan(value):
+            total += w * value
+            weight += w
+    return total / weight if weight > 0 else math.nan
+
+
+def freedom_parts(
+    sc: Scenario,
+    totals: dict[str, float],
+    n_users: int,
+    days: float,
+    stats: np.ndarray,
+    has_foreign: bool,
+    identifiable: float,
+) -> dict[str, float]:
+    """The freedom score's parts, each in [0, 1] (1 is free; NaN where it does not apply):
+    access to foreign platforms among users who want one; `1 - sat` of the wrongful-removal
+    share, the self-censored share and the rate of punishments for legitimate posts, each
+    against its reference; the reach of criticism as a share of a free society's; the share
+    of users the state cannot identify; requests answered (docs/model.md 11.1)."""
+    m = sc.metrics
+    n = max(n_users, 1)
+    per_30 = 30.0 / max(days, 1e-9)
+    intents = totals["intents"]
+    legit = totals["legit_posts"]
+    requests = totals["requests"]
+    self_censored = totals["self_censored"] / intents if intents else 0.0
+    wrongful = totals["wrongful_removed"] / legit if legit else 0.0
+    criticism30 = totals["criticism_views"] / n * per_30
+    # a totals mapping made before this counter (a test's, a stored run's) has none
+    punished30 = totals.get("punished_legit", 0.0) * 1000.0 / n * per_30
+    return {
+        "access": stats[7] / stats[6] if (has_foreign and stats[6] > 0) else math.nan,
+        "wrongful_removal": 1.0 - _sat(wrongful, m.wrongful_removal_share_ref),
+        "self_censorship": 1.0 - _sat(self_censored, m.self_censored_share_ref),
+        "criticism_reach": min(1.0, criticism30 / m.criticism_views_per_user_30_days_free),
+        "punishment": 1.0 - _sat(punished30, m.punished_per_1000_users_30_days_ref),
+        "identifiability": 1.0 - identifiable,
+        "requests_answered": totals["answered"] / requests if requests else math.nan,
+    }
+
+
 def scores(
     sc: Scenario,
     totals: dict[str, float],
@@ -117,8 +178,10 @@ def scores(
     stats: np.ndarray,
     money: dict[str, float],
     has_foreign: bool,
+    identifiable: float,
 ) -> dict[str, float | str]:
-    """The goal parts and scores from the run's totals so far."""
+    """The goal parts and scores from the run's totals so far; `identifiable` is the share
+    of users the state can identify (`identifiable_share`)."""
     m = sc.metrics
     n = max(n_users, 1)
     days = max(days, 1e-9)
@@ -151,23 +214,9 @@ def scores(
         )
     )
     intents = totals["intents"]
-    self_censored = totals["self_censored"] / intents if intents else 0.0
     legit = totals["legit_posts"]
-    wrongful = totals["wrongful_removed"] / legit if legit else 0.0
-    criticism = totals["criticism_views"] / n
-    parts = [
-        1.0 - self_censored,
-        1.0 - wrongful,
-        _sat(criticism * per_30, m.criticism_views_per_user_30_days_ref),
-    ]
-    requests = totals["requests"]
-    answered = totals["answered"] / requests if requests else math.nan
-    if requests:
-        parts.append(answered)
-    access = stats[7] / stats[6] if (has_foreign and stats[6] > 0) else math.nan
-    if not math.isnan(access):
-        parts.append(access)
-    freedom = float(np.mean(parts))
+    parts = freedom_parts(sc, totals, n_users, days, stats, has_foreign, identifiable)
+    freedom = weighted_mean(parts, m.freedom_weights.model_dump())
     goal = {"order": order, "development": development, "freedom": freedom}
     return {
         "order_score": order,
@@ -177,11 +226,14 @@ def scores(
         "tilt": min(goal, key=lambda g: goal[g]),
         "harm_views_per_user": harm,
         "rumor_views_per_user": rumor,
-        "criticism_views_per_user": criticism,
-        "self_censored_share": self_censored,
-        "wrongful_removal_share": wrongful,
-        "requests_answered_share": answered,
-        "access_share": access,
+        "criticism_views_per_user": totals["criticism_views"] / n,
+        "criticism_reach": parts["criticism_reach"],
+        "self_censored_share": totals["self_censored"] / intents if intents else 0.0,
+        "wrongful_removal_share": totals["wrongful_removed"] / legit if legit else 0.0,
+        "punished_legit": totals.get("punished_legit", 0.0),
+        "identifiable_share": identifiable,
+        "requests_answered_share": parts["requests_answered"],
+        "access_share": parts["access"],
         "active_share": active_share,
         "views_per_user_day": views_day,
         "profit_margin": margin,
@@ -197,9 +249,10 @@ def summary(
     stats: np.ndarray,
     money: dict[str, float],
     has_foreign: bool,
+    identifiable: float,
 ) -> dict[str, float | str]:
     """The end-of-run summary: a flat mapping (docs/model.md, "Metrics")."""
-    out = scores(sc, totals, n_users, days, stats, money, has_foreign)
+    out = scores(sc, totals, n_users, days, stats, money, has_foreign, identifiable)
     edges = K.bin_edges()
     posts = totals["posts"]
     removed_hist = hist[K.HIST_REMOVAL]

@@ -250,6 +250,8 @@ def remove_post(
         )
         if uniform(rs_punish) < chance:
             punish(people, graph_ptr, graph_idx, consts, a, int(minute), tc)
+            if wrongful:  # punished for a post the baseline holds legitimate (11.1)
+                tc[K.PUNISHED_LEGIT] += 1.0
     if consts.p_appeals[p, AP_ENABLED] != 0.0:
         file_appeal(posts, consts, cal, slot, p, wrongful, struck, minute, tc, ct, rs_appeal)
 

@@ -16,6 +16,7 @@ Once a simulated day (after the day's last tick):
 
 from __future__ import annotations
 
+import numpy as np
 from numba import njit
 
 from tightrope.core.rng import uniform
@@ -40,6 +41,17 @@ def identifiability(real_name: int, data_access: float) -> float:
     """Chance the state can tie an account to a person, in [0, 1]: 1 with a real name
     (`real_name != 0`), else the state's data access."""
     return 1.0 if real_name != 0 else data_access
+
+
+def identifiable_share(real_name: np.ndarray, data_access: float) -> float:
+    """The users' mean `identifiability`: the share of users the state can identify, the
+    freedom score's identifiability part (docs/model.md 11.1). Registration does not change
+    during a run, so this is a constant of the run."""
+    n = real_name.size
+    if n == 0:
+        return 0.0
+    registered = int(np.count_nonzero(real_name))
+    return (registered + (n - registered) * data_access) / n
 
 
 @njit(inline="always", cache=True)

@@ -85,7 +85,8 @@ SUMMARY_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
                "bad_actors_active")),
     ("development", ("active_share", "active_users", "views_per_user_day", "views", "posts",
                      "reshares", "revenue", "compliance_cost", "fines", "profit", "profit_margin")),
-    ("freedom", ("intents", "self_censored_share", "criticism_views_per_user", "removed_share",
+    ("freedom", ("intents", "self_censored_share", "criticism_views_per_user", "criticism_reach",
+                 "identifiable_share", "punished_legit", "removed_share",
                  "wrongful_removal_share", "wrongful_share_of_removals", "published_deleted_share",
                  "blocked_share", "held_share", "held_never_published_share",
                  "sensitive_held_share", "median_minutes_to_removal", "deleted_within_8min_share",
@@ -954,3 +955,71 @@ def sensitivity_bars(
     if method == "sobol":
         fig.update_yaxes(rangemode="tozero")
     return _layout(fig, height, hovermode="closest")
+
+
+MORRIS_TOP = 15
+"""Settings shown per goal in the Morris ranking (the table under it lists them all)."""
+
+
+def morris_ranking(
+    sens: pd.DataFrame, labels: dict[str, str], goals: Sequence[str], top: int = MORRIS_TOP
+) -> go.Figure | None:
+    """The Morris ranking: per goal (one panel each, stacked), the `top` factors by mu*
+    (mean absolute elementary effect), largest first, as horizontal bars with SALib's
+    bootstrap interval as whiskers, and sigma (the spread of the effects: interactions or
+    non-linearity) as a marker on the same axis.
+
+    `sens` is sensitivity.parquet (outcome, factor, factor2, method, index, value, conf).
+    None when there are no Morris indices for any of the goals."""
+    if sens.empty or str(sens["method"].iloc[0]) != "morris":
+        return None
+    shown = [g for g in goals if g in set(sens["outcome"])]
+    if not shown:
+        return None
+    frames: list[pd.DataFrame] = []
+    for goal in shown:
+        rows = sens[sens["outcome"] == goal]
+        mu = rows[rows["index"] == "mu_star"].set_index("factor")
+        sigma = rows[rows["index"] == "sigma"].set_index("factor")["value"]
+        frame = pd.DataFrame({"mu_star": mu["value"], "conf": mu["conf"]})
+        frame["sigma"] = sigma.reindex(frame.index)
+        frame = frame.sort_values("mu_star", ascending=False, kind="stable").head(top)
+        frames.append(frame.iloc[::-1])  # largest at the top of the panel
+    bars = max(len(f) for f in frames)
+    row_height = 18 * bars + 40
+    gap = 70
+    area = len(shown) * row_height + (len(shown) - 1) * gap
+    fig = make_subplots(
+        rows=len(shown), cols=1, subplot_titles=[_label(g) for g in shown],
+        vertical_spacing=gap / area if len(shown) > 1 else 0.1,
+    )  # fmt: skip
+    colors = plotly.colors.qualitative.Safe
+    for i, frame in enumerate(frames):
+        names = [_label(labels.get(f, f)) for f in frame.index]
+        conf = frame["conf"].fillna(0).to_numpy()
+        down = np.minimum(conf, frame["mu_star"].to_numpy())  # mu* >= 0: the whisker stops at 0
+        shown_conf = bool(frame["conf"].notna().any())
+        fig.add_trace(
+            go.Bar(
+                x=frame["mu_star"], y=names, orientation="h", name="mu* (mean |effect|)",
+                error_x={"type": "data", "array": conf, "visible": shown_conf,
+                         "symmetric": False, "arrayminus": down},
+                marker_color=colors[0], legendgroup="mu_star", showlegend=i == 0,
+                hovertemplate="%{y}: mu* %{x:.4g}<extra></extra>",
+            ),
+            row=i + 1, col=1,
+        )  # fmt: skip
+        fig.add_trace(
+            go.Scatter(
+                x=frame["sigma"], y=names, mode="markers", name="sigma (spread of the effect)",
+                marker={"symbol": "diamond", "size": 8, "color": colors[1]},
+                legendgroup="sigma", showlegend=i == 0,
+                hovertemplate="%{y}: sigma %{x:.4g}<extra></extra>",
+            ),
+            row=i + 1, col=1,
+        )  # fmt: skip
+        fig.update_xaxes(rangemode="tozero", row=i + 1, col=1)
+        fig.update_yaxes(automargin=True, tickfont={"size": 11}, row=i + 1, col=1)
+    fig.update_xaxes(title_text="change of the score over the setting's range (Morris "
+                     "elementary effect)", row=len(shown), col=1)  # fmt: skip
+    return _layout(fig, area + _MARGIN["t"] + _MARGIN["b"], hovermode="closest")

@@ -899,7 +899,20 @@ def _sensitivity(an: Any, figs: _Figures) -> str:
     why = [n.removeprefix("sensitivity: ") for n in an.notes if n.startswith("sensitivity:")]
     if sens.empty:
         return f'<p class="empty">{_e("; ".join(why) or "No sensitivity indices.")}</p>'
-    parts = [figs.embed(figures.sensitivity_bars(sens, labels, an.outcomes), "")]
+    parts = []
+    if sens["method"].iloc[0] == "morris":
+        goals = [g for g in GOALS if g in set(sens["outcome"])]
+        parts.append(f"<h3>Ranking: the factors that move each goal most</h3>"
+                     f'<p class="muted">Top {figures.MORRIS_TOP} factors per goal by Morris mu* '
+                     f"(the mean absolute change of the score when the factor alone moves, "
+                     f"scaled to its whole range), with SALib's {an.level:.0%} bootstrap "
+                     "interval; sigma (diamonds), the spread of those changes, is large where "
+                     "the factor's effect depends on the others (interactions) or is not "
+                     "linear.</p>")  # fmt: skip
+        full = {f: f for f in labels}  # whole paths: a short suffix can mislead in a ranking
+        parts.append(figs.embed(figures.morris_ranking(sens, full, goals), ""))
+        parts.append("<h3>Every outcome</h3>")
+    parts.append(figs.embed(figures.sensitivity_bars(sens, labels, an.outcomes), ""))
     parts += [f'<p class="muted">{_e(w)}</p>' for w in why]
     rows: list[Any] = []
     for outcome, group in sens.groupby("outcome", sort=False):

@@ -80,12 +80,14 @@ _UNIT = (
     "vpn_share", "answered_within_target_share", "appeal_share", "reinstated_share",
     "mean_fear", "mean_grievance", "mean_trust", "spam_view_share", "spam_removed_share",
     "reshare_rate_exposure_1",
-    "reshare_rate_exposure_2", "reshare_rate_exposure_3plus",
+    "reshare_rate_exposure_2", "reshare_rate_exposure_3plus", "criticism_reach",
+    "identifiable_share",
 )  # fmt: skip
 _NONNEG = (
     "harm_views_per_user", "rumor_views_per_user", "criticism_views_per_user",
     "views_per_user_day", "incidents", "calls_to_action", "intents", "posts", "requests",
-    "views", "reshares", "reports", "referrals", "punished", "regulator_violations",
+    "views", "reshares", "reports", "referrals", "punished", "punished_legit",
+    "regulator_violations",
     "active_users", "bad_actors_active", "median_minutes_to_removal",
     "median_minutes_to_answer", "revenue", "compliance_cost", "fines",
     "sanctions_naming", "sanctions_revenue_fine", "sanctions_suspension",

@@ -893,16 +893,69 @@ class Ranking(Strict):
     reshare_engagement: NonNeg = Field(2.0, description="engagement a post gains per reshare")
 
 
+class FreedomWeights(Strict):
+    """Weights of the freedom score's parts (docs/model.md 11.1): the points of the Freedom
+    on the Net indicators (Freedom House 2023 methodology) that each part stands for, so
+    that a part counts as much in the score as what it measures counts in the index."""
+
+    access: NonNeg = Field(
+        12.0, description="reach of blocked platforms (FOTN B1 blocking 6 + A3 connectivity 6)"
+    )
+    wrongful_removal: NonNeg = Field(
+        8.0, description="legitimate posts removed (FOTN B2 removal 4 + B3 arbitrariness 4)"
+    )
+    self_censorship: NonNeg = Field(4.0, description="intents suppressed (FOTN B4 4)")
+    criticism_reach: NonNeg = Field(
+        10.0, description="criticism seen (FOTN B7 diversity 4 + B8 mobilisation 6)"
+    )
+    punishment: NonNeg = Field(
+        15.0,
+        description="users punished for legitimate posts (FOTN C2 penalties 4 + C3 "
+        "imprisonment 6 + C7 intimidation 5)",
+    )
+    identifiability: NonNeg = Field(
+        10.0, description="users the state can identify (FOTN C4 anonymity 4 + C5 surveillance 6)"
+    )
+    requests_answered: NonNeg = Field(
+        4.0,
+        description="citizens' requests answered (not in FOTN; the brief's convenience of "
+        "interaction, weighed as one FOTN indicator)",
+    )
+
+    @model_validator(mode="after")
+    def _some_weight(self) -> FreedomWeights:
+        if not any(getattr(self, name) > 0 for name in type(self).model_fields):
+            raise ValueError("at least one freedom weight must be above 0")
+        return self
+
+
 class Metrics(Strict):
-    """Reference points of the goal scores: a part equal to its reference scores 0.5. The
-    views per user are rates per 30 days, so that a score means the same over any length
-    of run (docs/model.md 11.1)."""
+    """Reference points of the goal scores (docs/model.md 11.1). A part mapped by `sat` scores
+    0.5 at its reference; the reach of criticism is a share of a free society's. The rates
+    are per 30 days, so that a score means the same over any length of run."""
 
     harm_views_per_user_30_days_ref: Annotated[float, Field(gt=0)] = 1.0
     rumor_views_per_user_30_days_ref: Annotated[float, Field(gt=0)] = 5.0
     incidents_per_30_days_ref: Annotated[float, Field(gt=0)] = 1.0
     views_per_user_day_ref: Annotated[float, Field(gt=0)] = 10.0
-    criticism_views_per_user_30_days_ref: Annotated[float, Field(gt=0)] = 5.0
+    criticism_views_per_user_30_days_free: Annotated[float, Field(gt=0)] = Field(
+        100.0,
+        description="criticism seen per user per 30 days with no moderation (laissez-faire, "
+        "the shipped society); the reach part is the run's rate over this, at most 1",
+    )
+    self_censored_share_ref: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.01, description="share of intents suppressed at which the self-censorship part is 0.5"
+    )
+    wrongful_removal_share_ref: Annotated[float, Field(gt=0, le=1)] = Field(
+        0.01,
+        description="share of legitimate posts removed at which the wrongful-removal part is 0.5",
+    )
+    punished_per_1000_users_30_days_ref: Annotated[float, Field(gt=0)] = Field(
+        1.0,
+        description="users punished for legitimate posts per 1,000 users per 30 days at which "
+        "the punishment part is 0.5",
+    )
+    freedom_weights: FreedomWeights = FreedomWeights()
     wants_foreign_threshold: Share = Field(
         0.5,
         description="demand for foreign platforms at which a user counts as wanting them "
