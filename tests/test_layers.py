@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "experiments": 6,
     "peers": 6,
     "report": 7,
+    "explorer": 8,
     "cli": 8,
     "__init__": 9,
     "__main__": 9,

@@ -10,9 +10,10 @@ from tightrope.cli.app import main
 from tightrope.cli.assumptions import assumptions
 from tightrope.cli.calibrate import calibrate
 from tightrope.cli.experiment import experiment
+from tightrope.cli.explore import explore
 from tightrope.cli.facts import facts
 
-for _command in (experiment, analyze, calibrate, facts, assumptions):
+for _command in (experiment, analyze, calibrate, facts, assumptions, explore):
     main.add_command(_command)
 
 __all__ = ["main"]
