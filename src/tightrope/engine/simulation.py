@@ -60,6 +60,7 @@ from tightrope.model.metrics import (
     scores,
     spam_removed_share,
     summary,
+    violative_view_share,
 )
 from tightrope.model.mobilisation import after_incident, mobilise
 from tightrope.model.network import build_network
@@ -685,6 +686,7 @@ class Simulation:
         )
         summ.update(exposure_rates(self.exposures))  # repeated exposure (7.5.1)
         summ["spam_removed_share"] = spam_removed_share(self.category)  # spam (section 7.10)
+        summ["violative_view_share"] = violative_view_share(self.category, self.consts.legit)
         for step in SANCTION_STEPS:  # the state's sanctions of the run (section 8.9)
             summ[f"sanctions_{step}"] = float(sum(row[3] == step for row in self.ladder.log))
         cols = list(zip(*self.rows, strict=True)) if self.rows else [[]] * len(TIMESERIES_COLUMNS)

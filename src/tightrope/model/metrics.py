@@ -205,7 +205,17 @@ def scores(
         )
     )
     parts = freedom_parts(sc, totals, n_users, days, stats, has_foreign, identifiable)
-    freedom = weighted_mean(parts, m.freedom_weights.model_dump())
+    w = m.freedom_weights
+    weights = {
+        "access": w.access,
+        "wrongful_removal": w.wrongful_removal,
+        "self_censorship": w.self_censorship,
+        "criticism_reach": w.criticism_reach,
+        "punishment": w.punishment,
+        "identifiability": w.identifiability,
+        "requests_answered": w.requests_answered,
+    }
+    freedom = weighted_mean(parts, weights)
     goal = {"order": order, "development": development, "freedom": freedom}
     return {
         "order_score": order,
@@ -354,6 +364,20 @@ def spam_removed_share(category: np.ndarray) -> float:
         return math.nan
     removed = counts["blocked"][SPAM] + counts["removed"][SPAM] - counts["removed_author"][SPAM]
     return float(removed / posts)
+
+
+def violative_view_share(category: np.ndarray, legit: np.ndarray) -> float:
+    """Views of posts the evaluation baseline holds illegitimate, spam left out, over the
+    views of posts that are not spam, from the tally's per-category counters (`legit`: one
+    flag per category, `Consts.legit`): YouTube's violative view rate, which counts views
+    of content breaking its guidelines, spam excluded (docs/model.md 11.2; NaN without
+    views)."""
+    views = category_counts(category)["views"].astype(np.float64)
+    views[SPAM] = 0.0
+    total = views.sum()
+    if total == 0:
+        return math.nan
+    return float(views[legit == 0].sum() / total)
 
 
 def cascade_sizes(

@@ -81,7 +81,8 @@ SHARES: tuple[tuple[str, str], ...] = (
 
 SUMMARY_PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("goals", ("order_score", "development_score", "freedom_score", "balance", "tilt")),
-    ("order", ("harm_views_per_user", "rumor_views_per_user", "incidents", "regulator_violations",
+    ("order", ("harm_views_per_user", "rumor_views_per_user", "violative_view_share", "incidents",
+               "regulator_violations",
                "bad_actors_active")),
     ("development", ("active_share", "active_users", "views_per_user_day", "views", "posts",
                      "reshares", "revenue", "compliance_cost", "fines", "profit", "profit_margin")),

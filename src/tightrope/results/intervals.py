@@ -81,7 +81,7 @@ _UNIT = (
     "mean_fear", "mean_grievance", "mean_trust", "spam_view_share", "spam_removed_share",
     "reshare_rate_exposure_1",
     "reshare_rate_exposure_2", "reshare_rate_exposure_3plus", "criticism_reach",
-    "identifiable_share",
+    "identifiable_share", "violative_view_share",
 )  # fmt: skip
 _NONNEG = (
     "harm_views_per_user", "rumor_views_per_user", "criticism_views_per_user",
