@@ -653,3 +653,23 @@ def test_punishments_for_legitimate_posts_are_counted_apart() -> None:
     eu = tightrope.run(tightrope.load_scenario("eu-dsa", users=1500, days=4, seed=3)).summary
     assert eu["punished"] > 0
     assert eu["punished_legit"] == 0
+
+
+def test_violative_view_share_leaves_spam_out() -> None:
+    """Views of illegitimate categories (by the baseline) over views of posts that are not
+    spam: spam's views count in neither, as in YouTube's violative view rate."""
+    from tightrope.core import counters as K
+    from tightrope.model.metrics import violative_view_share
+    from tightrope.scenario.content import SPAM
+
+    category = np.zeros((len(CATEGORIES), len(K.CATEGORY)))
+    views = K.CATEGORY.index("views")
+    harm = CATEGORIES.index("illegal_harm")
+    category[CATEGORIES.index("daily_life"), views] = 970.0
+    category[harm, views] = 30.0
+    category[SPAM, views] = 5000.0
+    legit = np.ones(len(CATEGORIES), dtype=np.uint8)
+    legit[harm] = 0
+    legit[SPAM] = 0
+    assert violative_view_share(category, legit) == pytest.approx(30.0 / 1000.0)
+    assert math.isnan(violative_view_share(np.zeros_like(category), legit))
