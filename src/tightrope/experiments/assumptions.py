@@ -42,7 +42,6 @@ import dataclasses
 import difflib
 import fnmatch
 import math
-import types
 import typing
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -58,6 +57,7 @@ from tightrope.experiments.files import (
     ExperimentSpec,
     experiment_sha256,
     parse_experiment,
+    strip_optional,
     summary_metrics,
 )
 from tightrope.scenario.files import load_scenario, preset_names
@@ -197,14 +197,6 @@ class Excluded:
 # ---------------------------------------------------------------- the schema's settings
 
 
-def _strip_optional(ann: Any) -> Any:
-    if typing.get_origin(ann) in (typing.Union, types.UnionType):
-        args = [a for a in typing.get_args(ann) if a is not type(None)]
-        if len(args) == 1:
-            return args[0]
-    return ann
-
-
 def _bounds(metadata: list[Any]) -> tuple[float | None, float | None, bool, bool]:
     low = high = None
     low_open = high_open = False
@@ -222,7 +214,7 @@ def _bounds(metadata: list[Any]) -> tuple[float | None, float | None, bool, bool
 
 def _numeric(ann: Any) -> tuple[bool, bool, list[Any]] | None:
     """(integer, is_list, bound metadata) of a numeric annotation, else None."""
-    ann = _strip_optional(ann)
+    ann = strip_optional(ann)
     if typing.get_origin(ann) is list:
         (item,) = typing.get_args(ann)
         inner = _numeric(item)
@@ -244,7 +236,7 @@ def _numeric(ann: Any) -> tuple[bool, bool, list[Any]] | None:
 def _walk(model: type[BaseModel], prefix: str) -> Iterator[Leaf]:
     for name, info in model.model_fields.items():
         path = f"{prefix}.{name}"
-        ann = _strip_optional(info.annotation)
+        ann = strip_optional(info.annotation)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             yield from _walk(ann, path)
             continue
@@ -262,7 +254,7 @@ def behavioural_settings() -> list[Leaf]:
     in the schema's order, found by walking the scenario's pydantic models."""
     out: list[Leaf] = []
     for section in SECTIONS:
-        ann = _strip_optional(Scenario.model_fields[section].annotation)
+        ann = strip_optional(Scenario.model_fields[section].annotation)
         out += list(_walk(ann, section))
     return out
 

@@ -383,7 +383,7 @@ def _leaf_kind(path: str) -> tuple[str, tuple[Any, ...]]:
             ann = model[1]
         else:
             return "list", ()
-        ann = _strip_optional(ann)
+        ann = strip_optional(ann)
         if isinstance(ann, type) and issubclass(ann, BaseModel):
             model = ann
         elif typing.get_origin(ann) is dict:
@@ -405,7 +405,8 @@ def _leaf_kind(path: str) -> tuple[str, tuple[Any, ...]]:
     return "list", ()
 
 
-def _strip_optional(ann: Any) -> Any:
+def strip_optional(ann: Any) -> Any:
+    """`X | None` (or `Optional[X]`) as X; any other annotation as it is."""
     if typing.get_origin(ann) in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(ann) if a is not type(None)]
         if len(args) == 1:
