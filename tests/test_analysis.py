@@ -9,6 +9,7 @@ screening of a model with an inert factor, paired differences of an additive mod
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 import itertools
@@ -52,16 +53,25 @@ X1, X2, X3 = "a.x1", "a.x2", "a.x3"
 # ---------------------------------------------------------------- fixture folders
 
 
+@functools.cache
+def _stand_in_parquet() -> tuple[bytes, str]:
+    """One small Parquet file's bytes and their sha256, written once for every stand-in."""
+    sink = pa.BufferOutputStream()
+    pq.write_table(pa.table({"x": [0]}), sink)
+    data = sink.getvalue().to_pybytes()
+    return data, hashlib.sha256(data).hexdigest()
+
+
 def stored_run(folder: Path) -> None:
     """A stand-in for a stored run folder (the outcomes here come from known functions, not
     from runs): its files, and a manifest with their sha256, as readers check them."""
     folder.mkdir(parents=True, exist_ok=True)
+    data, sha = _stand_in_parquet()
     files = {}
     for name in ("summary", "timeseries", "platforms", "histograms"):
-        pq.write_table(pa.table({"x": [0]}), folder / f"{name}.parquet")
-        files[f"{name}.parquet"] = hashlib.sha256((folder / f"{name}.parquet").read_bytes())
-    manifest = {"run_id": folder.name, "config_sha256": "0" * 64,
-                "files": {k: v.hexdigest() for k, v in files.items()}}  # fmt: skip
+        (folder / f"{name}.parquet").write_bytes(data)
+        files[f"{name}.parquet"] = sha
+    manifest = {"run_id": folder.name, "config_sha256": "0" * 64, "files": files}
     (folder / "manifest.json").write_text(json.dumps(manifest), "utf-8")
 
 
@@ -492,7 +502,7 @@ def test_categorical_levers_are_stored_as_text_and_matched(tmp_path: Path) -> No
 @pytest.fixture(scope="module")
 def sobol_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return sampled_experiment(tmp_path_factory.mktemp("sobol") / "exp", "sobol", ishigami,
-                              bounds=[[-PI, PI]] * 3, N=1024, noise=0.3)  # fmt: skip
+                              bounds=[[-PI, PI]] * 3, N=512, noise=0.3)  # fmt: skip
 
 
 def test_sobol_indices_of_the_ishigami_function(sobol_dir: Path) -> None:
@@ -735,7 +745,7 @@ def test_report_of_a_sobol_experiment_has_sensitivity_bars(sobol_dir: Path) -> N
     assert "ST (with interactions)" in text
     assert "All Sobol' indices" in text
     assert "<h2>Lever settings against the base</h2>" not in text
-    assert "First 200 of 8192 design points shown" in text
+    assert "First 200 of 4096 design points shown" in text  # N (512) x (2 x 3 + 2)
 
 
 def test_report_reruns_a_stale_analysis(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
