@@ -417,9 +417,11 @@ days = 4\nseed = 1\nreplicates = 10\noutcomes = ["order_score"]\n[design]\nkind 
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env,
         start_new_session=True,
     )  # fmt: skip
-    _wait_for(proc, " runs, ")  # the first progress line: a tenth of the runs are done
+    # generous limits: two workers start from cold on a busy two-core machine (one CI run
+    # took more than 120 s here; warm, the test takes about 15 s)
+    _wait_for(proc, " runs, ", limit=300.0)  # the first progress line: a tenth of the runs
     os.killpg(proc.pid, signal.SIGINT)
-    _, stderr = proc.communicate(timeout=120)
+    _, stderr = proc.communicate(timeout=300)
     assert proc.returncode == 130, stderr
     last = stderr.strip().splitlines()[-1]
     assert last.startswith("stopped by Ctrl-C (SIGINT): ")
