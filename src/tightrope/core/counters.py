@@ -15,7 +15,7 @@ TICK: tuple[str, ...] = (
     "removed_published", "held_removed", "held_approved", "punished", "referrals",
     "legit_intents", "suppressed_legit", "answered_resolved", "views_lost", "sensitive_posts",
     "calls_to_action", "author_deleted", "appeals", "reinstated", "spam_views",
-    "punished_legit",
+    "punished_legit", "escalated",
 )  # fmt: skip
 T = {name: i for i, name in enumerate(TICK)}
 
@@ -59,6 +59,7 @@ APPEALS = T["appeals"]  # removals their authors appealed (model.appeals), at th
 REINSTATED = T["reinstated"]  # removed posts reinstated on appeal, at the decision
 SPAM_VIEWS = T["spam_views"]  # counted views of spam (model.spam; not in the time series)
 PUNISHED_LEGIT = T["punished_legit"]  # of `punished`, for a legitimate post (not in the series)
+ESCALATED = T["escalated"]  # removals sent to a second tier (model.escalation; not in the series)
 
 PLATFORM: tuple[str, ...] = (
     "posts", "views", "removed", "commerce_posts", "fines", "reviews", "flagged",

@@ -40,6 +40,7 @@ STREAMS: tuple[str, ...] = (
     "sweep",
     "turnover",
     "appeals",
+    "escalation",
 )
 """Every random stream, by name. Append only: positions are part of the seeding."""
 

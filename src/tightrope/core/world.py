@@ -140,8 +140,10 @@ class Calendar(NamedTuple):
 
 
 class ReviewQueues(NamedTuple):
-    """A max-heap of posts waiting for human review, per platform, and the keyword sweep
-    each platform has scheduled (`tightrope.model.sweeps`)."""
+    """A max-heap of posts waiting for human review, per platform (rows 0 .. P - 1), then
+    one of escalated removals waiting for the second tier, per platform (rows P .. 2P - 1,
+    key: minus the due minute; `tightrope.model.escalation`), and the keyword sweep each
+    platform has scheduled (`tightrope.model.sweeps`)."""
 
     key: np.ndarray  # float64 (platforms, capacity): priority
     post: np.ndarray  # int64 (platforms, capacity)
@@ -315,15 +317,17 @@ def new_posts(capacity: int) -> Posts:
     )
 
 
-def new_review_queues(n_platforms: int, capacity: int) -> ReviewQueues:
+def new_review_queues(rows: int, capacity: int) -> ReviewQueues:
+    """Empty heaps: `rows` (twice the platforms in a run: review queues, then second
+    tiers), each with room for `capacity` posts."""
     return ReviewQueues(
-        key=np.zeros((n_platforms, capacity), dtype=np.float64),
-        post=np.zeros((n_platforms, capacity), dtype=np.int64),
-        arrival=np.zeros((n_platforms, capacity), dtype=np.int64),
-        size=np.zeros(n_platforms, dtype=np.int64),
-        capacity_left=np.zeros(n_platforms, dtype=np.float64),
-        sweep_due=np.full(n_platforms, -1, dtype=np.int64),
-        sweep_cats=np.zeros(n_platforms, dtype=np.int64),
+        key=np.zeros((rows, capacity), dtype=np.float64),
+        post=np.zeros((rows, capacity), dtype=np.int64),
+        arrival=np.zeros((rows, capacity), dtype=np.int64),
+        size=np.zeros(rows, dtype=np.int64),
+        capacity_left=np.zeros(rows, dtype=np.float64),
+        sweep_due=np.full(rows, -1, dtype=np.int64),
+        sweep_cats=np.zeros(rows, dtype=np.int64),
     )
 
 

@@ -2,7 +2,8 @@
 
 Within each minute, scheduled events happen first (review and request arrivals, authors'
 deletions and reinstatements on appeal, then views, reshares and reports: see
-`diffusion`), then reviewers work, the platforms' sweeps due run (`moderation.serve_sweeps`),
+`diffusion`), then reviewers work, the second tier's escalated removals due take effect
+(`moderation.serve_escalations`), the platforms' sweeps due run (`moderation.serve_sweeps`),
 and official staff work. Queue times are therefore measured in minutes whatever the tick
 length.
 """
@@ -23,7 +24,7 @@ from tightrope.model.diffusion import (
     view_parts,
 )
 from tightrope.model.exposure import schedule_shares
-from tightrope.model.moderation import serve_reviews, serve_sweeps
+from tightrope.model.moderation import serve_escalations, serve_reviews, serve_sweeps
 from tightrope.model.officials import serve_answers
 
 S_EXPOSURE = STREAM["exposure"]
@@ -35,6 +36,7 @@ S_PUNISHMENT = STREAM["punishment"]
 S_OFFICIALS = STREAM["officials"]
 S_SWEEP = STREAM["sweep"]
 S_APPEALS = STREAM["appeals"]
+S_ESCALATION = STREAM["escalation"]
 
 
 def new_minute_buffer(size: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -122,8 +124,10 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
                 consts.reshare_engagement, threads,
             )  # fmt: skip
         serve_reviews(
-            m, hour, world, tally, rs[S_REVIEW], rs[S_EXPOSURE], rs[S_PUNISHMENT], rs[S_APPEALS]
-        )
+            m, hour, world, tally, rs[S_REVIEW], rs[S_EXPOSURE], rs[S_PUNISHMENT], rs[S_APPEALS],
+            rs[S_ESCALATION],
+        )  # fmt: skip
+        serve_escalations(m, world, tally, rs[S_PUNISHMENT], rs[S_APPEALS])
         serve_sweeps(m, world, tally, rs[S_SWEEP], rs[S_PUNISHMENT], rs[S_APPEALS])
         serve_answers(m, hour, req, people, consts, tc, hist, rs[S_OFFICIALS])
     return (buf_post, buf_viewer, outcome), (aud_slot, aud_viewer)

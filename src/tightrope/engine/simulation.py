@@ -195,7 +195,7 @@ class Simulation:
         self.cal = new_calendar(
             calendar_pool(sc, n, float(self.people.activity.sum()), self.graph.followers_idx.size)
         )
-        self.queues = new_review_queues(n_p, 1 << 12)
+        self.queues = new_review_queues(2 * n_p, 1 << 12)  # review heaps, then second tiers
         self.requests = new_requests(1 << 12, *answer_queues(sc, self.region, n))
         peak = float(self.people.activity.sum()) * float(self.consts.diurnal.max()) * L / 1440.0
         self.intents = new_intents(n, initial_intent_room(n, peak))

@@ -277,6 +277,7 @@ def summary(
             "held_never_published_share": share(totals["held_removed"], totals["held"]),
             "appeal_share": share(totals["appeals"], totals["removed"]),
             "reinstated_share": share(totals["reinstated"], totals["appeals"]),
+            "escalated": totals.get("escalated", 0.0),
             "wrongful_share_of_removals": share(
                 totals["wrongful_removed"], totals["removed"] + totals["blocked"]
             ),

@@ -17,6 +17,7 @@ from numba import njit
 from tightrope.core import counters as K
 from tightrope.core.rng import uniform
 from tightrope.model.appeals import AP_CUT, AP_ENABLED, AP_REASONS, file_appeal, reasons_rise
+from tightrope.model.escalation import draw_escalation
 from tightrope.model.exposure import SUSPENSION_CHECK, schedule_audience
 from tightrope.model.people import (
     fear_after_shock,
@@ -258,14 +259,18 @@ def remove_post(
 
 @njit(cache=True)
 def reviewer_capacity_per_minute(consts, rules, p: int, hour: int) -> float:
-    if hour < consts.p_rev_lo[p] or hour >= consts.p_rev_hi[p]:
+    if hour < consts.p_rev_hours[p, 0] or hour >= consts.p_rev_hours[p, 1]:
         return 0.0
     return consts.p_reviewers[p] * rules.effort[p] * consts.p_review_rate[p] / 60.0
 
 
 @njit(cache=True)
-def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish, rs_appeal) -> None:
-    """Reviewers of every platform work for minute m: decide the queue's first posts."""
+def serve_reviews(
+    m, hour, world, tally, rs_review, rs_exposure, rs_punish, rs_appeal, rs_escalation
+) -> None:
+    """Reviewers of every platform work for minute m: decide the queue's first posts. A
+    removal the platform escalates (`escalation.draw_escalation`, stream `rs_escalation`)
+    is deferred to the second tier (`defer`) instead of taking effect now."""
     posts, people, consts, rules, graph, cal, q, _req = world
     tc, pc = tally.tick, tally.platform
     mask = posts.pid.size - 1
@@ -290,6 +295,10 @@ def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish, rs_a
             k += 1
             c = posts.cat[slot]
             if uniform(rs_review) < rules.remove_prob[p, c]:
+                delay = draw_escalation(consts, p, rs_escalation)
+                if delay > 0.0 and defer(q, consts.n_platforms, p, pid, done + delay):
+                    tc[K.ESCALATED] += 1.0
+                    continue  # the post stays as it is, and queued, until the second tier
                 route = K.ROUTE_REPORT if posts.queued_by[slot] != 0 else K.ROUTE_FILTER
                 remove_post(
                     posts,
@@ -326,6 +335,54 @@ def serve_reviews(m, hour, world, tally, rs_review, rs_exposure, rs_punish, rs_a
         carry = consts.p_idle_carry[p]
         if q.size[p] == 0 and q.capacity_left[p] > carry:
             q.capacity_left[p] = carry  # an idle team does not bank time
+
+
+@njit(cache=True)
+def defer(q, n_platforms: int, p: int, pid: int, due: float) -> bool:
+    """Put post `pid`'s escalated removal on platform p, due at minute `due`, into the
+    second tier's heap (row `n_platforms + p` of the review queues, earliest due first);
+    False if the heap is full (the removal then takes effect at once)."""
+    return heap_push(q, n_platforms + p, -due, pid, int(due))
+
+
+@njit(cache=True)
+def serve_escalations(m, world, tally, rs_punish, rs_appeal) -> int:
+    """The second tier's removals due in minute m (`tightrope.model.escalation`), earliest
+    first: each post still in the ring and visible or held is removed at its due minute by
+    its review's route (`remove_post`), and may bring a sweep. Returns the posts removed."""
+    posts, people, consts, rules, graph, cal, q, _req = world
+    mask = posts.pid.size - 1
+    removed = 0
+    for p in range(consts.n_platforms):
+        r = consts.n_platforms + p
+        while q.size[r] > 0 and -q.key[r, 0] < m + 1.0:
+            due = -q.key[r, 0]
+            pid, _due_minute = heap_pop(q, r)
+            slot = pid & mask
+            if posts.pid[slot] != pid or posts.queued[slot] == 0:
+                continue  # retired, or removed by someone else meanwhile
+            st = posts.state[slot]
+            if st != VISIBLE and st != PENDING:
+                continue
+            route = K.ROUTE_REPORT if posts.queued_by[slot] != 0 else K.ROUTE_FILTER
+            remove_post(
+                posts,
+                people,
+                graph.followers_ptr,
+                graph.followers_idx,
+                consts,
+                rules,
+                slot,
+                due,
+                route,
+                tally,
+                rs_punish,
+                cal,
+                rs_appeal,
+            )
+            schedule_sweep(q, consts, rules, p, posts.cat[slot], due)
+            removed += 1
+    return removed
 
 
 @njit(cache=True)

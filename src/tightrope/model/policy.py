@@ -44,8 +44,7 @@ class Consts(NamedTuple):
     p_vis_reduction: np.ndarray
     p_reviewers: np.ndarray  # reviewers at full effort (absolute)
     p_review_rate: np.ndarray  # reviews per reviewer-hour
-    p_rev_lo: np.ndarray  # int64, first hour reviewers work
-    p_rev_hi: np.ndarray  # int64, hour they stop
+    p_rev_hours: np.ndarray  # int64 (platforms, 2): first hour reviewers work, hour they stop
     p_reports: np.ndarray  # uint8
     p_strike_limit: np.ndarray  # int64
     p_suspension_minutes: np.ndarray
@@ -60,6 +59,8 @@ class Consts(NamedTuple):
     p_sweep_recall: np.ndarray
     p_sweep_delay: np.ndarray  # int64, minutes
     p_sweep_window: np.ndarray  # minutes
+    # (platforms, 3): escalation to a second tier, columns `escalation.ES_*`
+    p_escalation: np.ndarray
     # (platforms, 7): statements of reasons and appeals, columns `appeals.AP_*` (one field:
     # a parallel region takes at most 100 fields of a tuple)
     p_appeals: np.ndarray
@@ -274,8 +275,7 @@ COMPILED: tuple[Compiled, ...] = (
         "p_reviewers", "moderation.reviewers_per_100k_users", transform=lambda w, r: r * w.scale
     ),
     _per_platform("p_review_rate", "moderation.reviews_per_reviewer_hour"),
-    _per_platform("p_rev_lo", "moderation.reviewer_hours", np.int64, lambda w, h: h[0]),
-    _per_platform("p_rev_hi", "moderation.reviewer_hours", np.int64, lambda w, h: h[1]),
+    _per_platform("p_rev_hours", "moderation.reviewer_hours", np.int64, lambda w, h: list(h)),
     _per_platform("p_reports", "moderation.reports_enabled", np.uint8),
     _per_platform("p_strike_limit", "moderation.strike_limit", np.int64),
     _per_platform(
@@ -293,6 +293,16 @@ COMPILED: tuple[Compiled, ...] = (
     _per_platform("p_sweep_delay", "moderation.sweep.delay_minutes", np.int64),
     _per_platform(
         "p_sweep_window", "moderation.sweep.window_hours", transform=lambda w, h: h * 60.0
+    ),
+    Compiled(
+        "p_escalation",
+        tuple(
+            f"platforms.*.moderation.escalation.{name}"
+            for name in ("share", "delay_median_hours", "delay_sigma")
+        ),
+        lambda w, share, hours, sigma: [float(share), float(hours) * 60.0, float(sigma)],
+        "platforms",
+        np.float64,
     ),
     Compiled(
         "p_appeals",

@@ -86,7 +86,7 @@ _UNIT = (
 _NONNEG = (
     "harm_views_per_user", "rumor_views_per_user", "criticism_views_per_user",
     "views_per_user_day", "incidents", "calls_to_action", "intents", "posts", "requests",
-    "views", "reshares", "reports", "referrals", "punished", "punished_legit",
+    "views", "reshares", "reports", "referrals", "punished", "punished_legit", "escalated",
     "regulator_violations",
     "active_users", "bad_actors_active", "median_minutes_to_removal",
     "median_minutes_to_answer", "revenue", "compliance_cost", "fines",

@@ -385,6 +385,22 @@ class Sweep(Strict):
     )
 
 
+class Escalation(Strict):
+    """Hard cases: a share of a reviewer's removals go to a second tier (a legal team,
+    senior reviewers), which takes days, not minutes; meanwhile the post stays as it was
+    (docs/model.md 7.11)."""
+
+    share: Share = Field(
+        0.0, description="share of a reviewer's removal decisions escalated to a second tier"
+    )
+    delay_median_hours: Annotated[float, Field(gt=0.0, le=720.0)] = Field(
+        48.0, description="median hours from the review to the second tier's removal"
+    )
+    delay_sigma: Annotated[float, Field(ge=0.0, le=3.0)] = Field(
+        1.0, description="spread of the second tier's delay (sigma of its logarithm)"
+    )
+
+
 class Appeals(Strict):
     """Statements of reasons and appeals of removals, the EU Digital Services Act's arts. 17
     and 20 (docs/model.md 7.9)."""
@@ -458,6 +474,7 @@ class Moderation(Strict):
         "next minute (an idle team does not bank time)",
     )
     sweep: Sweep = Sweep()
+    escalation: Escalation = Escalation()
     appeals: Appeals = Appeals()
 
 
