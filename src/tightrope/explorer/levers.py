@@ -39,6 +39,7 @@ PLATFORM_LEVERS: tuple[str, ...] = (
     "moderation.review_accuracy",
     "moderation.filter.false_positive",
     "moderation.sweep.enabled",
+    "moderation.escalation.share",
     "moderation.appeals.enabled",
     "moderation.appeals.statement_of_reasons",
     "compliance.mode",
@@ -47,7 +48,8 @@ PLATFORM_LEVERS: tuple[str, ...] = (
     "feed.sensitive_penalty",
 )
 """Each platform's levers, under `platforms.<name>.`: reviewers, their accuracy, the
-filter's false positives, sweeps, appeals, compliance and the feed's ranking."""
+filter's false positives, sweeps, hard cases sent to a second tier, appeals, compliance and
+the feed's ranking."""
 
 PEOPLE_LEVERS: tuple[str, ...] = (
     "population.voice_mean",
