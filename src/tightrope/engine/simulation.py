@@ -171,7 +171,8 @@ class Simulation:
         built = build_network(sc)
         self.graph: Graph = built.graph
         self.region = built.region
-        self.network = network_stats(built.graph, built.region, built.community)
+        self._community = built.community
+        self._network: dict[str, Any] | None = None  # its statistics, computed when asked
         n = self.graph.n
         self.n_users = n
         self.people = make_people(
@@ -260,6 +261,15 @@ class Simulation:
             self.events.request_boost(t0),
             t0,
         )
+
+    @property
+    def network(self) -> dict[str, Any]:
+        """The follower graph's statistics (`results.network_stats`), computed the first
+        time they are asked for (the graph does not change during a run), so that a run's
+        first tick does not wait for them (about 0.8 s at 20,000 users)."""
+        if self._network is None:
+            self._network = network_stats(self.graph, self.region, self._community)
+        return self._network
 
     def _grow_if_needed(self) -> None:
         cal = self.cal

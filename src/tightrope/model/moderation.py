@@ -258,6 +258,22 @@ def remove_post(
 
 
 @njit(cache=True)
+def remove_reviewed(
+    posts, people, graph, consts, rules, q, slot, minute, tally, rs_punish, cal, rs_appeal
+) -> None:
+    """A review's removal of post `slot` at `minute` (float), taking effect now or at the
+    second tier's due minute: by the route that brought the post to review (a user's report,
+    else the filter), through `remove_post`, and the sweep it may set off
+    (`sweeps.schedule_sweep`)."""
+    route = K.ROUTE_REPORT if posts.queued_by[slot] != 0 else K.ROUTE_FILTER
+    remove_post(
+        posts, people, graph.followers_ptr, graph.followers_idx, consts, rules, slot, minute,
+        route, tally, rs_punish, cal, rs_appeal,
+    )  # fmt: skip
+    schedule_sweep(q, consts, rules, posts.platform[slot], posts.cat[slot], minute)
+
+
+@njit(cache=True)
 def reviewer_capacity_per_minute(consts, rules, p: int, hour: int) -> float:
     if hour < consts.p_rev_hours[p, 0] or hour >= consts.p_rev_hours[p, 1]:
         return 0.0
@@ -299,23 +315,10 @@ def serve_reviews(
                 if delay > 0.0 and defer(q, consts.n_platforms, p, pid, done + delay):
                     tc[K.ESCALATED] += 1.0
                     continue  # the post stays as it is, and queued, until the second tier
-                route = K.ROUTE_REPORT if posts.queued_by[slot] != 0 else K.ROUTE_FILTER
-                remove_post(
-                    posts,
-                    people,
-                    graph.followers_ptr,
-                    graph.followers_idx,
-                    consts,
-                    rules,
-                    slot,
-                    done,
-                    route,
-                    tally,
-                    rs_punish,
-                    cal,
+                remove_reviewed(
+                    posts, people, graph, consts, rules, q, slot, done, tally, rs_punish, cal,
                     rs_appeal,
-                )
-                schedule_sweep(q, consts, rules, p, c, done)
+                )  # fmt: skip
             else:
                 posts.queued[slot] = 0
                 if st == PENDING:
@@ -364,23 +367,9 @@ def serve_escalations(m, world, tally, rs_punish, rs_appeal) -> int:
             st = posts.state[slot]
             if st != VISIBLE and st != PENDING:
                 continue
-            route = K.ROUTE_REPORT if posts.queued_by[slot] != 0 else K.ROUTE_FILTER
-            remove_post(
-                posts,
-                people,
-                graph.followers_ptr,
-                graph.followers_idx,
-                consts,
-                rules,
-                slot,
-                due,
-                route,
-                tally,
-                rs_punish,
-                cal,
-                rs_appeal,
-            )
-            schedule_sweep(q, consts, rules, p, posts.cat[slot], due)
+            remove_reviewed(
+                posts, people, graph, consts, rules, q, slot, due, tally, rs_punish, cal, rs_appeal
+            )  # fmt: skip
             removed += 1
     return removed
 
