@@ -462,8 +462,12 @@ class Plan:
 
 
 def _toml_value(text: Any) -> str:
+    """A value in TOML syntax on one line (an array inline, as `[1.0, 1.5]`), for the
+    written scenario, its comments and the fit report's tables."""
     import tomli_w
 
+    if isinstance(text, list | tuple):
+        return "[" + ", ".join(_toml_value(v) for v in text) + "]"
     return tomli_w.dumps({"v": text}).strip()[len("v = ") :]
 
 
