@@ -448,3 +448,11 @@ def test_same_spec_in_fresh_folders_gives_the_same_trials(tmp_path):
     a, b = ([(t.params, t.value) for t in s.trials] for s in studies)
     assert a == b
     assert reports[0].best.values == reports[1].best.values
+
+
+def test_written_values_stay_on_one_line():
+    """An array setting is written inline, so the fit report's table row stays one row."""
+    assert cal._toml_value([1.0]) == "[1.0]"
+    assert cal._toml_value([1, 1.5, 1.2]) == "[1, 1.5, 1.2]"
+    assert cal._toml_value("review") == '"review"'
+    assert cal._toml_value(0.3) == "0.3"
