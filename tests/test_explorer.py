@@ -208,7 +208,7 @@ def test_runs_go_in_worker_processes_with_common_seeds_and_none_is_left(tmp_path
     import psutil
 
     from tightrope.experiments.seeds import child_seeds
-    from tightrope.explorer.runs import DIED, Runs
+    from tightrope.explorer.runs import DIED, WORKER_NICENESS, Runs
 
     me = psutil.Process()
     out = str(tmp_path / "out")
@@ -223,6 +223,9 @@ def test_runs_go_in_worker_processes_with_common_seeds_and_none_is_left(tmp_path
         _wait(lambda: not batch.going)
         assert [r.status for r in batch.runs] == ["done"] * 4, [r.error for r in batch.runs]
         assert all(len(r.rows) == r.ticks == 12 for r in batch.runs)
+        mine = os.getpriority(os.PRIO_PROCESS, 0)
+        for pid in runs.worker_pids():  # below the server, so the page answers first
+            assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, mine + WORKER_NICENESS)
         stored = load_summaries(out).to_pylist()
         assert sorted((s["label"], s["seed"]) for s in stored) == sorted(
             (lab, s) for lab in ("eu-dsa", "laissez-faire") for s in seeds

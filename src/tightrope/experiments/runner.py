@@ -220,6 +220,18 @@ class _Serial:
         pass
 
 
+def _start_worker(niceness: int) -> None:
+    """A pool worker's set-up: stops are left to the driver (`stops.ignore_in_worker`), and
+    with `niceness` > 0 the worker runs that much below its parent's priority (where the
+    system refuses, at the parent's)."""
+    from tightrope.engine.stops import ignore_in_worker
+
+    ignore_in_worker()
+    if niceness > 0:
+        with contextlib.suppress(OSError):
+            os.nice(niceness)
+
+
 class _Processes:
     """A local process pool (spawned processes); a broken pool is replaced.
 
@@ -230,18 +242,20 @@ class _Processes:
 
     name = "process"
 
-    def __init__(self, workers: int) -> None:
+    def __init__(self, workers: int, niceness: int = 0) -> None:
         self.workers = workers
+        self.niceness = niceness  # > 0: workers run at a lower priority (the explorer)
 
     def _pool(self) -> Any:
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        from tightrope.engine.stops import ignore_in_worker
-
         ctx = multiprocessing.get_context("spawn")
         return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=ctx, initializer=ignore_in_worker
+            max_workers=self.workers,
+            mp_context=ctx,
+            initializer=_start_worker,
+            initargs=(self.niceness,),
         )
 
     def run(self, tasks: Iterable[RunTask], on_result: OnResult) -> None:

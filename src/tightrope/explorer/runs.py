@@ -30,6 +30,11 @@ from tightrope.explorer.stream import RunSpec, stream_run
 DIED = "the worker process died while running this run"
 
 
+WORKER_NICENESS = 10
+"""How far below the server the run workers' priority is: the page and the browser on the
+same machine answer a slider before the simulations take the cores (docs/explorer.md)."""
+
+
 @dataclass
 class RunState:
     """What the page knows of one run."""
@@ -120,7 +125,7 @@ class Runs:
     def _new_pool(self) -> Any:
         from tightrope.experiments.runner import _Processes
 
-        return _Processes(self.workers)._pool()
+        return _Processes(self.workers, niceness=WORKER_NICENESS)._pool()
 
     def warm(self) -> None:
         """Start the workers and load the kernels in them now (a tiny run each), so that a
