@@ -257,6 +257,19 @@ def remove_post(
         file_appeal(posts, consts, cal, slot, p, wrongful, struck, minute, tc, ct, rs_appeal)
 
 
+@njit(cache=True, inline="always")
+def still_queued(posts, pid: int, mask: int) -> int:
+    """The ring slot of post `pid` if it is still there, still queued, and visible or held
+    (a review or the second tier may still decide it); else -1."""
+    slot = pid & mask
+    if posts.pid[slot] != pid or posts.queued[slot] == 0:
+        return -1
+    st = posts.state[slot]
+    if st != VISIBLE and st != PENDING:
+        return -1
+    return slot
+
+
 @njit(cache=True)
 def remove_reviewed(
     posts, people, graph, consts, rules, q, slot, minute, tally, rs_punish, cal, rs_appeal
@@ -299,12 +312,10 @@ def serve_reviews(
         k = 0
         while q.capacity_left[p] >= 1.0 and q.size[p] > 0:
             pid, _arrival = heap_pop(q, p)
-            slot = pid & mask
-            if posts.pid[slot] != pid or posts.queued[slot] == 0:
+            slot = still_queued(posts, pid, mask)
+            if slot < 0:
                 continue  # retired, or already removed by someone else
             st = posts.state[slot]
-            if st != VISIBLE and st != PENDING:
-                continue
             q.capacity_left[p] -= 1.0
             pc[p, K.P_REVIEWS] += 1.0
             done = m + k / rate + service
@@ -361,12 +372,9 @@ def serve_escalations(m, world, tally, rs_punish, rs_appeal) -> int:
         while q.size[r] > 0 and -q.key[r, 0] < m + 1.0:
             due = -q.key[r, 0]
             pid, _due_minute = heap_pop(q, r)
-            slot = pid & mask
-            if posts.pid[slot] != pid or posts.queued[slot] == 0:
+            slot = still_queued(posts, pid, mask)
+            if slot < 0:
                 continue  # retired, or removed by someone else meanwhile
-            st = posts.state[slot]
-            if st != VISIBLE and st != PENDING:
-                continue
             remove_reviewed(
                 posts, people, graph, consts, rules, q, slot, due, tally, rs_punish, cal, rs_appeal
             )  # fmt: skip
