@@ -36,8 +36,11 @@ GRAPHS: tuple[str, ...] = charts.ALL
 STORED_GRAPHS: tuple[str, ...] = ("tradeoffs", "goals")
 """The charts of a stored results folder."""
 
-REFRESH_MS = 300
-"""How often the page asks for the runs' new rows."""
+REFRESH_MS = 1000
+"""How often the page asks for the runs' new rows and redraws the charts that changed. At
+300 ms the redrawing held the browser's main thread so that a slider took a median of 100-135
+ms to answer while two 20,000-user runs went; at 1 s it takes 60-82 ms, and the first day
+still shows within about 2 s (benchmarks/explorer.py, docs/explorer.md)."""
 
 _GRAPH_CONFIG = {
     "displaylogo": False,
