@@ -198,7 +198,8 @@ def test_the_explorer_from_presets_to_a_stored_pareto_front(server: dict[str, An
             for graph in ("g-goals", "g-differences", "g-tradeoffs", "g-order", "g-more",
                           "g-platforms", "g-times"):  # fmt: skip
                 assert _rendered(page, graph), graph
-                assert _points(page, graph) > 0, graph
+                # the page redraws every second, some charts less often: wait for the last
+                _wait_for(page, lambda g=graph: _points(page, g) > 0, 20, graph)
             page.screenshot(path=str(shots / "finished.png"), full_page=True)
 
             # the charts as one self-contained HTML page (Plotly's script inside)
