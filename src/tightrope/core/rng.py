@@ -157,6 +157,16 @@ def normal(s: np.ndarray) -> float:
 
 
 @njit(cache=True, inline="always")
+def lognormal_delay(median: float, sigma: float, z: float) -> float:
+    """A lognormal delay in minutes from a standard normal z: `median x exp(sigma x z)`,
+    at least 1 and at most 10^9 (authors' deletions, a second tier's removals)."""
+    d = median * math.exp(sigma * z)
+    if d > 1e9:
+        return 1e9
+    return d if d > 1.0 else 1.0
+
+
+@njit(cache=True, inline="always")
 def poisson(s: np.ndarray, lam: float) -> int:
     """A Poisson draw: inversion for small means, a rounded normal above 30."""
     if lam <= 0.0:

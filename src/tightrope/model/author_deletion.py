@@ -17,12 +17,10 @@ view and are not simulated.
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
 from tightrope.core import counters as K
-from tightrope.core.rng import normal, uniform
+from tightrope.core.rng import lognormal_delay, normal, uniform
 from tightrope.core.world import HORIZON_MINUTES
 from tightrope.model.exposure import AUTHOR_DELETION, push_event
 from tightrope.model.moderation import set_state
@@ -42,10 +40,7 @@ def deletion_chance(share: float, fear_weight: float, fear: float, sensitivity: 
 def deletion_delay(median: float, sigma: float, z: float) -> int:
     """Minutes from publication to the deletion, at least 1: `median x exp(sigma x z)`
     rounded down, for a standard normal z (a lognormal delay)."""
-    d = median * math.exp(sigma * z)
-    if d > 1e9:
-        return 1_000_000_000
-    return max(1, int(d))
+    return int(lognormal_delay(median, sigma, z))
 
 
 @njit(cache=True)

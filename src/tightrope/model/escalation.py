@@ -25,11 +25,9 @@ happen in the run.
 
 from __future__ import annotations
 
-import math
-
 from numba import njit
 
-from tightrope.core.rng import normal, uniform
+from tightrope.core.rng import lognormal_delay, normal, uniform
 
 # columns of `Consts.p_escalation` (platforms, 3), from `moderation.escalation.*`
 ES_SHARE = 0  # share
@@ -47,10 +45,7 @@ def escalates(share: float, u: float) -> bool:
 def escalation_delay(median: float, sigma: float, z: float) -> float:
     """Minutes from the review's decision to the second tier's removal, at least 1:
     `median x exp(sigma x z)` for a standard normal z (a lognormal delay), at most 10^9."""
-    d = median * math.exp(sigma * z)
-    if d > 1e9:
-        return 1e9
-    return d if d > 1.0 else 1.0
+    return lognormal_delay(median, sigma, z)
 
 
 @njit(cache=True)
