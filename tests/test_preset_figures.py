@@ -2,11 +2,11 @@
 
 china-weibo-2013 is set from King, Pan & Roberts (2014), who submitted posts on sensitive
 topics to Chinese public sites: about 0.40 of them were held for review, and posts about
-collective action were censored while criticism was mostly published. The deletion
-figures of Bamman et al. (2012) and Zhu et al. (2013) describe Weibo in 2011-2012, when
-sensitive posts were published and deleted afterwards: they are the targets of
-china-weibo-2012-calibrated, checked in test_calibration.py. docs/model.md 11.4 has the
-table.
+collective action were censored while criticism was mostly published; more than half of
+the held posts never appeared. The deletion figures of Bamman et al. (2012) and Zhu et
+al. (2013) describe Weibo in 2011-2012, when sensitive posts were published and deleted
+afterwards: they are the targets of china-weibo-2012-calibrated, checked in
+test_calibration.py. docs/model.md 11.4 has the table.
 """
 
 from __future__ import annotations
