@@ -64,7 +64,7 @@ mobilisation.mobilise -> S test_mobilise_decays_calls_and_applies_the_threshold
 policy.make_rules (flag and removal chances) -> S test_flag_and_removal_chances_follow_...
 platforms.effort_grid, choose_effort -> H test_effort_grid, test_compliance_choice
 platforms.Economy.tick, running_cost -> S test_revenue_cost_and_profit_of_a_tick,
-    test_running_cost_grows_with_views_and_time
+    test_running_cost_is_a_share_of_revenue_plus_the_fixed_cost
 reactions.inspection_checks -> S test_inspection_checks
 reactions.suspend_platforms -> S test_platform_suspension_at_the_violation_limit
 reactions.incident_happens -> S test_incident_needs_the_critical_mass_and_a_day

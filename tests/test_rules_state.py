@@ -610,22 +610,21 @@ def test_revenue_cost_and_profit_of_a_tick(tiny_world: TinyWorld) -> None:
         effort = pl.compliance.effort
         cost = reviewers * effort * hours * e.reviewer_cost_per_hour
         cost += pc[j, K.P_SCANNED] / 1000 * m.filter.cost_per_1000_posts * effort
-        running = pc[j, K.P_VIEWS] / 1000 * e.running_cost_per_1000_views
-        running += e.fixed_cost_per_day * 60 / 1440
+        running = revenue * e.running_cost_share + e.fixed_cost_per_day * 60 / 1440
         profit = revenue - cost - pc[j, K.P_FINES] - running
         assert money[:, j] == pytest.approx([revenue, cost, pc[j, K.P_FINES], profit])
     assert money[0, 0] > 0
-    assert sc.platforms[sim.names[0]].economics.running_cost_per_1000_views > 0
+    assert sc.platforms[sim.names[0]].economics.running_cost_share > 0
 
 
-def test_running_cost_grows_with_views_and_time() -> None:
-    views = np.array([0.0, 1000.0, 4000.0])
-    per_view = np.array([0.5, 0.5, 0.25])
+def test_running_cost_is_a_share_of_revenue_plus_the_fixed_cost() -> None:
+    revenue = np.array([0.0, 10.0, 40.0])
+    share = np.array([0.5, 0.5, 0.25])
     fixed = np.array([0.0, 24.0, 0.0])
-    got = running_cost(views, per_view, fixed, 60)
-    assert got == pytest.approx([0.0, 0.5 + 1.0, 1.0])
-    # twice the views, twice the views' part; a whole day, the whole fixed cost
-    assert running_cost(2 * views, per_view, fixed, 1440) == pytest.approx([0.0, 25.0, 2.0])
+    got = running_cost(revenue, share, fixed, 60)
+    assert got == pytest.approx([0.0, 5.0 + 1.0, 10.0])
+    # twice the revenue, twice the share's part; a whole day, the whole fixed cost
+    assert running_cost(2 * revenue, share, fixed, 1440) == pytest.approx([0.0, 34.0, 20.0])
 
 
 # --- people's small rules -------------------------------------------------------------------

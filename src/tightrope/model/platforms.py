@@ -3,10 +3,10 @@
 Revenue per tick is views / 1000 x ad revenue plus commerce posts x commerce revenue.
 Compliance cost is reviewers at work (reviewers x effort x hours worked x hourly wage) plus
 filtering (posts scanned / 1000 x filter cost x effort). Running cost, everything but
-moderation, is views / 1000 x `running_cost_per_1000_views` plus the fixed cost per day
-(`running_cost`). Profit is revenue less compliance cost, fines and running cost. The choice
-of effort below leaves running cost out: it is the same whatever the effort, but for the
-views that moderation removes.
+moderation, is revenue x `running_cost_share` plus the fixed cost per day (`running_cost`).
+Profit is revenue less compliance cost, fines and running cost. The choice of effort below
+weighs revenue, not revenue net of running cost (a simplification: it overstates what the
+views moderation removes are worth to the platform by 1 / (1 - running_cost_share)).
 
 With adaptive compliance, every `adapt_every_days` the platform re-chooses its effort e
 among `compliance.effort_levels` levels from 0 to 1 (21: {0, 0.05, ..., 1}; the rule
@@ -154,11 +154,11 @@ def ad_share_kept(harm_per_view, tolerance: float, sensitivity: float):
 
 
 def running_cost(
-    views: np.ndarray, per_1000_views: np.ndarray, fixed_per_day: np.ndarray, minutes: int
+    revenue: np.ndarray, share: np.ndarray, fixed_per_day: np.ndarray, minutes: int
 ) -> np.ndarray:
     """What running each platform costs over a tick of `minutes`, moderation aside:
-    `views / 1000 x per_1000_views + fixed_per_day x minutes / 1440`."""
-    return views / 1000.0 * per_1000_views + fixed_per_day * minutes / 1440.0
+    `revenue x share + fixed_per_day x minutes / 1440`."""
+    return revenue * share + fixed_per_day * minutes / 1440.0
 
 
 class Economy:
@@ -172,7 +172,7 @@ class Economy:
         self.commerce = np.array([p.economics.commerce_revenue_per_post for p in plats])
         self.wage = np.array([p.economics.reviewer_cost_per_hour for p in plats])
         self.fixed = np.array([p.economics.fixed_cost_per_day for p in plats])
-        self.running = np.array([p.economics.running_cost_per_1000_views for p in plats])
+        self.running = np.array([p.economics.running_cost_share for p in plats])
         self.harm_tolerance = np.array([p.economics.advertiser_harm_tolerance for p in plats])
         self.harm_sensitivity = np.array([p.economics.advertiser_harm_sensitivity for p in plats])
         self.filter_cost = np.array([p.moderation.filter.cost_per_1000_posts for p in plats])
@@ -223,7 +223,7 @@ class Economy:
         cost = self.reviewers * self.effort * hours_worked * self.wage
         cost += pc[:, K.P_SCANNED] / 1000.0 * self.filter_cost * self.effort
         fines = pc[:, K.P_FINES]
-        profit = revenue - cost - fines - running_cost(views, self.running, self.fixed, L)
+        profit = revenue - cost - fines - running_cost(revenue, self.running, self.fixed, L)
         share = views / views.sum() if views.sum() > 0 else np.zeros_like(views)
         self.period += np.column_stack(
             [revenue, views, pc[:, K.P_PROHIBITED_VIEWS], checks * share, cost, fines]

@@ -490,11 +490,11 @@ class Economics(Strict):
     commerce_revenue_per_post: NonNeg = 0.5
     reviewer_cost_per_hour: NonNeg = 5.0
     fixed_cost_per_day: NonNeg = 0.0
-    running_cost_per_1000_views: NonNeg = Field(
+    running_cost_share: Annotated[float, Field(ge=0.0, lt=1.0)] = Field(
         0.0,
-        description="cost of running the platform (servers, staff, everything but moderation) "
-        "per 1,000 views served; it grows with the audience, so margins do not depend on the "
-        "run's size",
+        description="cost of running the platform (servers, staff, sales: everything but "
+        "moderation) as a share of its revenue, so that margins do not depend on the run's "
+        "size and no view or user costs more than it earns",
     )
     advertiser_harm_tolerance: NonNeg = Field(
         1.0,
