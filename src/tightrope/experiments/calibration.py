@@ -1143,9 +1143,19 @@ def validate_fit(plan: Plan, scenario_path: Path) -> tuple[list[dict[str, Any]],
         for s in plan.validation_seeds
     ]
     sums = run_summaries(scenarios)
-    scores = score(plan.targets, sums)
+    rows, loglik = fit_rows(plan.targets, sums)
+    return rows, loglik, sum(x is None for x in sums)
+
+
+def fit_rows(
+    targets: Sequence[Target], sums: Sequence[Mapping[str, Any] | None]
+) -> tuple[list[dict[str, Any]], float]:
+    """Each target against the runs' summaries (None: a stopped run, left out): the rows
+    (FIT_COLUMNS: mean and 95% t interval, within the published uncertainty, z, ...) and the
+    summed log-likelihood."""
+    scores = score(targets, sums)
     rows: list[dict[str, Any]] = []
-    for t in plan.targets:
+    for t in targets:
         vals = [
             float(s[t.metric]) if isinstance(s.get(t.metric), int | float) else math.nan
             for s in sums
@@ -1174,8 +1184,7 @@ def validate_fit(plan: Plan, scenario_path: Path) -> tuple[list[dict[str, Any]],
                 "source": t.source,
             }
         )
-    stopped = sum(x is None for x in sums)
-    return rows, float(sum(x.loglik for x in scores.values())), stopped
+    return rows, float(sum(x.loglik for x in scores.values()))
 
 
 def fit_table(rows: Sequence[Mapping[str, Any]]) -> pa.Table:
