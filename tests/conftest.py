@@ -60,7 +60,10 @@ officials.staff_working, gives_up, after_expiry, after_answer, answer_resolves -
 officials.serve_answers -> S test_serve_answers_capacity_expiry_and_fifo,
     test_unresolved_answers_at_the_resolution_chance
 mobilisation.calls_kept, mobilises -> H test_mobilisation_threshold_rule
-mobilisation.mobilise -> S test_mobilise_decays_calls_and_applies_the_threshold
+mobilisation.peers_suffice -> H test_peer_threshold_rule
+mobilisation.count_mobilised_followees -> S
+    test_count_mobilised_followees_counts_the_flagged_accounts_followed
+mobilisation.mobilise -> S test_mobilise_decays_calls_and_applies_both_thresholds
 policy.make_rules (flag and removal chances) -> S test_flag_and_removal_chances_follow_...
 platforms.effort_grid, choose_effort -> H test_effort_grid, test_compliance_choice
 platforms.Economy.tick, running_cost -> S test_revenue_cost_and_profit_of_a_tick,

@@ -11,7 +11,7 @@ import helpers
 from helpers import DRAWS, TinyWorld, share_of, within_binomial
 from tightrope.core.rng import uniform
 from tightrope.model.diffusion import report_chance, reshare_chance
-from tightrope.model.mobilisation import calls_kept, mobilises
+from tightrope.model.mobilisation import calls_kept, mobilises, peers_suffice
 from tightrope.model.moderation import (
     punish,
     punishment_chance,
@@ -326,6 +326,16 @@ def test_mobilisation_threshold_rule() -> None:
     assert not mobilises(0.2, 100.0, 2.0, 0.3)  # grievance under the floor
     assert calls_kept(0.2, 1440) == pytest.approx(0.8)
     assert calls_kept(0.19, 720) == pytest.approx(0.9)
+
+
+def test_peer_threshold_rule() -> None:
+    assert peers_suffice(2, 10, 0.2)  # 2 of 10 followees mobilised: a share of 0.2
+    assert not peers_suffice(1, 10, 0.2)
+    assert peers_suffice(0, 10, 0.0)  # an instigator needs no one
+    assert peers_suffice(0, 0, 0.0)
+    assert not peers_suffice(0, 0, 0.1)  # following no one: a share of 0
+    assert peers_suffice(40, 40, 1.0)
+    assert not peers_suffice(39, 40, 1.0)
 
 
 # --- platforms' compliance choice ----------------------------------------------------------

@@ -28,7 +28,7 @@ from tightrope.model.exposure import (
     refresh_access,
     region_size,
 )
-from tightrope.model.mobilisation import mobilise
+from tightrope.model.mobilisation import count_mobilised_followees, mobilise
 from tightrope.model.moderation import heap_pop, heap_push, priority, remove_post
 from tightrope.model.officials import serve_answers
 from tightrope.model.people import move_toward
@@ -140,22 +140,53 @@ def test_adaptive_intensity(tiny_world: TinyWorld) -> None:
 # --- mobilisation (10), in the kernel -------------------------------------------------------
 
 
-def test_mobilise_decays_calls_and_applies_the_threshold(tiny_world: TinyWorld) -> None:
-    sim = tiny_world(users=200)
-    pp = sim.people
+def _followee_counts(sim, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(accounts each user follows, how many of them have `flags` set), from the edges."""
+    g = sim.graph
+    author = np.repeat(np.arange(g.n), np.diff(g.followers_ptr))  # row i: i's followers
+    follower = g.followers_idx.astype(np.int64)
+    followees = np.bincount(follower, minlength=g.n)
+    flagged = np.bincount(follower, weights=flags[author].astype(np.float64), minlength=g.n)
+    return followees, flagged.astype(np.int64)
+
+
+def test_count_mobilised_followees_counts_the_flagged_accounts_followed(
+    tiny_world: TinyWorld,
+) -> None:
+    sim = tiny_world(users=300)
+    g = sim.graph
+    flags = (np.random.default_rng(4).random(g.n) < 0.3).astype(np.uint8)
+    out = np.full(g.n, 99, dtype=np.int32)  # stale values are cleared
+    count_mobilised_followees(flags, g.followers_ptr, g.followers_idx, out)
+    followees, want = _followee_counts(sim, flags)
+    assert np.array_equal(out, want)
+    assert np.array_equal(sim.followees, followees)
+    assert 0 < out.sum() < followees.sum()
+
+
+def test_mobilise_decays_calls_and_applies_both_thresholds(tiny_world: TinyWorld) -> None:
+    sim = tiny_world(users=300)
+    pp, g = sim.people, sim.graph
     n = pp.kind.size
     rng = np.random.default_rng(2)
     pp.calls_seen[:] = rng.uniform(0.0, 10.0, n).astype(pp.calls_seen.dtype)
     pp.grievance[:] = rng.uniform(0.0, 1.0, n).astype(pp.grievance.dtype)
     pp.threshold[:] = rng.uniform(0.5, 4.0, n).astype(pp.threshold.dtype)
-    pp.mobilised[:] = 1
+    pp.peer_threshold[:] = np.where(rng.random(n) < 0.2, 0.0, rng.uniform(0.0, 0.6, n))
+    before = (rng.random(n) < 0.4).astype(np.uint8)
+    pp.mobilised[:] = before
     calls = pp.calls_seen.astype(np.float64) * (1.0 - 0.5) ** (360 / 1440)
-    g = pp.grievance.astype(np.float64)
-    want = (g >= 0.3) & (calls * g >= pp.threshold)
-    got = mobilise(pp, 360, 0.5, 0.3)
+    gr = pp.grievance.astype(np.float64)
+    followees, peers = _followee_counts(sim, before)
+    peer_ok = (pp.peer_threshold <= 0) | (
+        (followees > 0) & (peers >= pp.peer_threshold.astype(np.float64) * followees)
+    )
+    called = (gr >= 0.3) & (calls * gr >= pp.threshold)
+    want = called & peer_ok
+    got = mobilise(pp, g.followers_ptr, g.followers_idx, sim.followees, sim.peers, 360, 0.5, 0.3)
     assert np.allclose(pp.calls_seen, calls, rtol=1e-6)
     assert got == int(want.sum())
-    assert 0 < got < n  # the case tests both sides
+    assert 0 < got < int(called.sum())  # the peer rule holds some of the called back
     assert np.array_equal(pp.mobilised != 0, want)  # demobilisation too
 
 

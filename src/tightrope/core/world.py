@@ -72,6 +72,7 @@ class People(NamedTuple):
     threshold: np.ndarray  # float32, mobilisation threshold
     mobilised: np.ndarray  # uint8
     gain: np.ndarray  # float32 in [0, 1], a bad actor's gain from acting
+    peer_threshold: np.ndarray  # float32 in [0, 1], share of followees mobilised to join
     day_harm: np.ndarray  # float32, harm seen today
     day_views: np.ndarray  # float32, views today
     day_removed: np.ndarray  # float32, own posts removed today
@@ -475,6 +476,9 @@ def draw_people(
         threshold=threshold,
         mobilised=np.zeros(n, dtype=np.uint8),
         gain=rng.random(n).astype(np.float32),
+        peer_threshold=_clip01(  # drawn last: the draws before it are as they were
+            rng.normal(sc.mobilisation.peer_threshold_mean, sc.mobilisation.peer_threshold_sd, n)
+        ),
         day_harm=np.zeros(n, dtype=np.float32),
         day_views=np.zeros(n, dtype=np.float32),
         day_removed=np.zeros(n, dtype=np.float32),

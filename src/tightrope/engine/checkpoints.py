@@ -2,7 +2,7 @@
 
 A checkpoint file has three parts, one after the other:
 
-1. a header, one JSON line: the format (`tightrope-checkpoint/7`), the Tightrope version,
+1. a header, one JSON line: the format (`tightrope-checkpoint/8`), the Tightrope version,
    the config's sha256, the scenario, seed and tick reached, the sizes of the two parts
    below, and `sha256`: the sha256 of the header's other fields (as compact JSON with
    sorted keys), a newline and every byte after the header line;
@@ -69,7 +69,7 @@ if TYPE_CHECKING:
     from tightrope.engine.simulation import Simulation
     from tightrope.scenario.schema import Scenario
 
-FORMAT = "tightrope-checkpoint/7"
+FORMAT = "tightrope-checkpoint/8"
 # attributes rebuilt from the scenario, not stored
 _NOT_STORED = ("scenario", "candidates")  # the candidates are rebuilt every tick
 

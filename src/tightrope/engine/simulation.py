@@ -233,6 +233,9 @@ class Simulation:
         self.intensity_adaptive = 0.0
         self.window = np.zeros(n_p)
         self.last_incident = -(10**9)
+        # accounts each user follows, and room for how many of them are mobilised (10)
+        self.followees = np.bincount(self.graph.followers_idx, minlength=n).astype(np.int32)
+        self.peers = np.zeros(n, dtype=np.int32)
         self.burst = False
         self.sensitive_average: float | None = None
         self.money_totals = np.zeros(4)
@@ -450,7 +453,17 @@ class Simulation:
         commenters in next tick (tightrope.model.mobilisation, reactions)."""
         sc = self.scenario
         mob = sc.mobilisation
-        self.mobilised = mobilise(self.people, tick.minutes, mob.decay_per_day, mob.grievance_floor)
+        g = self.graph
+        self.mobilised = mobilise(
+            self.people,
+            g.followers_ptr,
+            g.followers_idx,
+            self.followees,
+            self.peers,
+            tick.minutes,
+            mob.decay_per_day,
+            mob.grievance_floor,
+        )
         if incident_happens(sc, self.mobilised, self.n_users, tick.t0, self.last_incident):
             self.tc[K.INCIDENTS] += 1.0
             self.last_incident = tick.t0

@@ -2,8 +2,12 @@
 
 Each user keeps a decaying count of calls to collective action seen. A user whose grievance
 is at least the floor mobilises when calls seen x grievance reaches their own threshold
-(drawn once, normal with the scenario's mean and spread), and stays mobilised while it
-holds. Mobilised users call for action far more often, which spreads the call. When the
+(drawn once, normal with the scenario's mean and spread) and enough of those they follow
+are mobilised already: the share of their followees mobilised at the end of the last tick
+reaches their own peer threshold (Granovetter 1978, "Threshold Models of Collective
+Behavior"; on a network, Watts 2002), drawn once, normal and clipped to [0, 1]. Those whose
+peer threshold is 0, the instigators, need no one. A user stays mobilised while both hold.
+Mobilised users call for action far more often, which spreads the call. When the
 mobilised share of the population reaches the critical mass, an offline incident happens
 (at most one a day), which the state counts and may react to. Those who took part have
 acted: they keep `1 - incident_relief` of their grievance and of the calls they counted
@@ -31,14 +35,44 @@ def mobilises(grievance: float, calls_seen: float, threshold: float, floor: floa
     return grievance >= floor and calls_seen * grievance >= threshold
 
 
+@njit(inline="always", cache=True)
+def peers_suffice(mobilised_followees: int, followees: int, peer_threshold: float) -> bool:
+    """Granovetter's rule on the follower graph: the share of the accounts a user follows
+    that are mobilised reaches the user's peer threshold. A threshold of 0 or less (an
+    instigator) needs no one; a user following no one has a share of 0."""
+    if peer_threshold <= 0.0:
+        return True
+    if followees <= 0:
+        return False
+    return mobilised_followees >= peer_threshold * followees
+
+
 @njit(cache=True)
-def mobilise(people, tick_minutes, decay_per_day, floor) -> int:
-    """Update who is mobilised after a tick; returns how many are."""
+def count_mobilised_followees(mobilised, followers_ptr, followers_idx, out) -> None:
+    """`out[f]` = how many of the accounts f follows are mobilised (row i of the follower
+    CSR lists i's followers)."""
+    out[:] = 0
+    for i in range(mobilised.size):
+        if mobilised[i]:
+            for j in range(followers_ptr[i], followers_ptr[i + 1]):
+                out[followers_idx[j]] += 1
+
+
+@njit(cache=True)
+def mobilise(
+    people, followers_ptr, followers_idx, followees, peers, tick_minutes, decay_per_day, floor
+) -> int:
+    """Update who is mobilised after a tick; returns how many are. The peer share is that
+    of the end of the last tick (a synchronous update: news of who is going out travels one
+    hop a tick). `followees[i]` is how many accounts i follows; `peers` is scratch room."""
+    count_mobilised_followees(people.mobilised, followers_ptr, followers_idx, peers)
     keep = calls_kept(decay_per_day, tick_minutes)
     n = 0
     for i in range(people.kind.size):
         people.calls_seen[i] *= keep
-        on = mobilises(people.grievance[i], people.calls_seen[i], people.threshold[i], floor)
+        on = mobilises(
+            people.grievance[i], people.calls_seen[i], people.threshold[i], floor
+        ) and peers_suffice(peers[i], followees[i], people.peer_threshold[i])
         people.mobilised[i] = 1 if on else 0
         n += 1 if on else 0
     return n

@@ -734,6 +734,16 @@ class Mobilisation(Strict):
     critical_mass: Share = Field(0.002, description="mobilised share that makes an incident")
     decay_per_day: Share = 0.5
     threshold_floor: NonNeg = Field(0.5, description="lowest mobilisation threshold drawn")
+    peer_threshold_mean: Share = Field(
+        0.2,
+        description="mean share of the accounts a user follows that must be mobilised before "
+        "the user joins (Granovetter 1978); 0 with spread 0: calls seen alone decide",
+    )
+    peer_threshold_sd: NonNeg = Field(
+        0.1,
+        description="spread of the peer threshold (normal, clipped to [0, 1]; those drawn at 0 "
+        "are instigators, who need no one)",
+    )
     call_boost: NonNeg = Field(
         20.0,
         description="weight multiplier of calls to collective action in a mobilised user's posts",
