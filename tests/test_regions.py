@@ -301,15 +301,16 @@ def test_direction_higher_enforcement_punishes_more() -> None:
 def test_direction_a_sensitive_region_refers_and_punishes_more() -> None:
     """Two regions of 5,000 users alike but for sensitivity (1 and 4: criticism, prohibited
     at 0.2, reaches the referral severity 0.7 in region 1), china-comprehensive-2021, 30
-    days, seeds 1-2. Measured (region 0 / region 1), referrals of removals: 330 of 1,130 /
-    1,043 of 1,045 and 320 of 1,089 / 953 of 954; punished users 200 / 541 and 204 / 508;
-    mean fear 0.636 / 0.669 and 0.634 / 0.669."""
+    days, seeds 1-2. Measured (region 0 / region 1; session 18, after the peer thresholds
+    of mobilisation changed the mix of removals), referrals of removals: 301 of 1,083 /
+    941 of 967 and 328 of 989 / 920 of 979; punished users 182 / 491 and 212 / 495; mean
+    fear 0.634 / 0.665 at both seeds."""
     for seed in (1, 2):
         sc = tightrope.load_scenario(
             CHINA, list(two_regions(sensitivity=(1.0, 4.0))), users=10_000, days=30, seed=seed
         )
         reg = tightrope.run(sc).regions.to_pydict()
         referred = [reg["referrals"][k] / reg["removals"][k] for k in (0, 1)]
-        assert referred[0] < 0.5 < 0.95 < referred[1]
+        assert referred[0] < 0.5 < 0.9 < referred[1]
         assert reg["punished_users"][1] > 2 * reg["punished_users"][0]
         assert reg["mean_fear"][1] > reg["mean_fear"][0]

@@ -127,7 +127,8 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     candidate_posts = activity * (sc.ranking.age_limit_minutes + sc.run.tick_minutes) / 1440.0
     parts = {
         "interpreter": float(BASELINE_BYTES),
-        "people": per_user * n,
+        # with the followee counts and the room for mobilised followees (docs/model.md 10)
+        "people": per_user * n + n * 8.0,
         "graph": edges * 4.0 + n * 8.0 + n * 12.0,
         # the set-up's transient peak: the structured generator holds the edges about three
         # times over (draws, follow-backs, the merged rows) and the network statistics as
