@@ -54,7 +54,8 @@ diffusion.reshare_chance -> H test_reshare_chance_formula_and_its_fall_with_fear
 diffusion.report_chance -> H test_report_decision_matches_its_formula
 exposure.can_use, refresh_access, may_use -> S test_can_use_and_the_access_bits_agree
 exposure.region_size -> S test_region_size
-exposure.draw_audience -> S test_audience_share_is_see_chance_times_reach
+exposure.draw_audience, draw_audience_from, audience, audience_from -> S
+    test_audience_share_is_see_chance_times_reach
 officials.staff_working, gives_up, after_expiry, after_answer, answer_resolves -> H
     test_officials_rules
 officials.serve_answers -> S test_serve_answers_capacity_expiry_and_fifo,

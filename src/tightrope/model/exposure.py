@@ -136,9 +136,17 @@ def may_use(access, suspended_until, i: int, p: int, now: int) -> bool:
 @njit(cache=True, inline="always")
 def audience(posts, slot, sharer, consts, graph):
     """The audience of post `slot` shared by `sharer`: (members, chance each sees it)."""
-    p = posts.platform[slot]
-    chance = consts.p_see[p] * posts.reach[slot]
-    if consts.p_private[p] != 0:
+    return audience_from(
+        posts.platform, posts.reach, consts.p_see, consts.p_private, graph, slot, sharer
+    )
+
+
+@njit(cache=True, inline="always")
+def audience_from(platform, reach, p_see, p_private, graph, slot, sharer):
+    """`audience` on the arrays it reads (see `draw_audience_from`)."""
+    p = platform[slot]
+    chance = p_see[p] * reach[slot]
+    if p_private[p] != 0:
         c = graph.circle_of[sharer]
         return graph.circle_ptr[c + 1] - graph.circle_ptr[c], chance
     return graph.followers_ptr[sharer + 1] - graph.followers_ptr[sharer], chance
@@ -166,15 +174,29 @@ def draw_audience(
     post's reach, drawn by geometric skipping (O(views), not O(followers)); on a private
     one it is the sharer's circle, one draw per member. The views go to out_*[lo:hi]
     (calendar slot, viewer), in audience order; returns how many, or -1 when there was not
-    room for them all.
+    room for them all. The records' arrays it reads go on to `draw_audience_from`.
     """
-    p = posts.platform[slot]
-    chance = consts.p_see[p] * posts.reach[slot]
+    return draw_audience_from(
+        posts.platform, posts.reach, consts.p_see, consts.p_delay, consts.p_private,
+        people.access, people.suspended_until, graph, slot, sharer, start, rs, out_slot,
+        out_viewer, lo, hi,
+    )  # fmt: skip
+
+
+@njit(cache=True, inline="always")
+def draw_audience_from(
+    platform, reach, p_see, p_delay, p_private, access, suspended, graph, slot, sharer, start,
+    rs, out_slot, out_viewer, lo, hi,
+) -> int:  # fmt: skip
+    """`draw_audience` on the arrays it reads rather than on the records that hold them:
+    a parallel loop that names a record passes every array of it to each thread, and
+    compiling that costs minutes (`draw_audiences`)."""
+    p = platform[slot]
+    chance = p_see[p] * reach[slot]
     if chance <= 0.0:
         return 0
-    delay = consts.p_delay[p]
-    access, suspended = people.access, people.suspended_until
-    private = consts.p_private[p] != 0
+    delay = p_delay[p]
+    private = p_private[p] != 0
     inv_log_q = 1.0 / math.log1p(-chance) if chance < 1.0 else 0.0
     s_start = start % HORIZON_MINUTES
     if private:
@@ -207,23 +229,27 @@ def draw_audience(
 def schedule_audience(posts, slot, sharer, start, people, consts, graph, cal, rs) -> None:
     """Schedule the views of post `slot` by the audience of `sharer` from minute `start`
     (`draw_audience`, from stream rs), in audience order."""
-    members, chance = audience(posts, slot, sharer, consts, graph)
+    platform, reach, p_see, p_private = posts.platform, posts.reach, consts.p_see, consts.p_private
+    p_delay, access, suspended = consts.p_delay, people.access, people.suspended_until
+    members, chance = audience_from(platform, reach, p_see, p_private, graph, slot, sharer)
     size = region_size(members, chance)
     if size == 0:
         return
     saved = rs.copy()
     out_slot = np.empty(size, dtype=np.int32)
     out_viewer = np.empty(size, dtype=np.int32)
-    n = draw_audience(
-        posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, 0, size
-    )
+    n = draw_audience_from(
+        platform, reach, p_see, p_delay, p_private, access, suspended, graph, slot, sharer,
+        start, rs, out_slot, out_viewer, 0, size,
+    )  # fmt: skip
     if n < 0:  # more views than room: the same draws again, with room for every member
         rs[:] = saved
         out_slot = np.empty(members, dtype=np.int32)
         out_viewer = np.empty(members, dtype=np.int32)
-        n = draw_audience(
-            posts, slot, sharer, start, people, consts, graph, rs, out_slot, out_viewer, 0, members
-        )
+        n = draw_audience_from(
+            platform, reach, p_see, p_delay, p_private, access, suspended, graph, slot, sharer,
+            start, rs, out_slot, out_viewer, 0, members,
+        )  # fmt: skip
     push_views(cal, posts.pid[slot], out_slot, out_viewer, 0, n)
 
 
@@ -240,8 +266,11 @@ def audience_regions(slots, sharers, n, posts, consts, graph, offsets) -> None:
     """Room for the views of each of the first n shares (post slots[k] shared by
     sharers[k]), as offsets: share k's region is offsets[k]:offsets[k + 1]."""
     offsets[0] = 0
+    platform, reach, p_see, p_private = posts.platform, posts.reach, consts.p_see, consts.p_private
     for k in prange(n):
-        members, chance = audience(posts, slots[k], sharers[k], consts, graph)
+        members, chance = audience_from(
+            platform, reach, p_see, p_private, graph, slots[k], sharers[k]
+        )
         offsets[k + 1] = region_size(members, chance)
     for k in range(n):
         offsets[k + 1] += offsets[k]
@@ -260,6 +289,11 @@ def draw_audiences(
     region of out_* (calendar slot, viewer); counts[k] is how many, or -1 if they did not
     fit. Compiled without reference counting, as `push_audiences`."""
     followers_ptr, followers_idx = graph.followers_ptr, graph.followers_idx
+    # the arrays the loop reads, named here: naming a record in the loop would pass all of
+    # its arrays to every thread (`draw_audience_from`)
+    pid, platform, reach = posts.pid, posts.platform, posts.reach
+    p_see, p_delay, p_private = consts.p_see, consts.p_delay, consts.p_private
+    access, suspended = people.access, people.suspended_until
     for k in prange(n):
         # fetch early where the shares a few ahead start: their sharer's entry in the
         # follower index, then (once that has arrived) their first followers and the post
@@ -269,12 +303,12 @@ def draw_audiences(
         ahead = k + PREFETCH_SHARES
         if ahead < n:
             prefetch(followers_idx, followers_ptr[sharers[ahead]])
-            prefetch(posts.pid, slots[ahead])
+            prefetch(pid, slots[ahead])
         s = states[k]
         derive(key, index0 + k, s)
-        counts[k] = draw_audience(
-            posts, slots[k], sharers[k], starts[k], people, consts, graph, s, out_slot,
-            out_viewer, offsets[k], offsets[k + 1],
+        counts[k] = draw_audience_from(
+            platform, reach, p_see, p_delay, p_private, access, suspended, graph, slots[k],
+            sharers[k], starts[k], s, out_slot, out_viewer, offsets[k], offsets[k + 1],
         )  # fmt: skip
 
 

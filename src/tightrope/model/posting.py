@@ -297,6 +297,13 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
     )
     satisfaction = people.satisfaction
     harm_share, call_boost = consts.bad_actor_harm_share, consts.call_boost
+    # every setting the loop reads, named here: a record named in a parallel loop passes
+    # all of its arrays to every thread, and compiling that costs minutes
+    severity, paid_burst, request_boost = consts.severity, consts.paid_burst, rules.request_boost
+    choice_floor, anonymous_risk = consts.platform_choice_floor, consts.anonymous_risk
+    exposure_unregulated, exposure_private = consts.exposure_unregulated, consts.exposure_private
+    exposure_private_data, grievance_voice = consts.exposure_private_data, consts.grievance_voice
+    private_displacement = consts.private_displacement
     out_user, out_platform, out_cat, out_minute = out.user, out.platform, out.cat, out.minute
     count, counters = out.count, out.counters
     blocks = count.size
@@ -319,18 +326,18 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                 continue
             kind = kinds[i]
             ident = identifiability(real_name[i], data_access)
-            if kind == BAD_ACTOR and deterred(ident, consts.severity, boost, gain[i]):
+            if kind == BAD_ACTOR and deterred(ident, severity, boost, gain[i]):
                 continue
             lam = a * scale
             if kind == PAID_COMMENTER and burst:
-                lam *= consts.paid_burst
+                lam *= paid_burst
             n = poisson(rs_intents, lam)
             public_only = kind != ORDINARY and kind != INFLUENCER and kind != BAD_ACTOR
             for _ in range(n):
                 c = choose_category(
                     share,
                     gboost,
-                    rules.request_boost,
+                    request_boost,
                     mobilised[i] != 0,
                     grievance[i],
                     kind,
@@ -347,7 +354,7 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                     public_only,
                     t0,
                     rs_category,
-                    consts.platform_choice_floor,
+                    choice_floor,
                 )
                 if p < 0:
                     continue  # no platform the user can reach
@@ -363,14 +370,12 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                     regulated[p],
                     private[p],
                     data_access,
-                    consts.exposure_unregulated,
-                    consts.exposure_private,
-                    consts.exposure_private_data,
+                    exposure_unregulated,
+                    exposure_private,
+                    exposure_private_data,
                 )
-                risk = chilling_risk(
-                    fear[i], sensitivity[c], exposure, ident, consts.anonymous_risk
-                )
-                wish = wish_to_speak(voice[i], grievance[i], gboost[c], consts.grievance_voice)
+                risk = chilling_risk(fear[i], sensitivity[c], exposure, ident, anonymous_risk)
+                wish = wish_to_speak(voice[i], grievance[i], gboost[c], grievance_voice)
                 chilled = risk > 0.0 and not fearless(kind)
                 if chilled and self_censors(uniform(rs_chilling), risk, wish):
                     moved, how = displace(
@@ -381,7 +386,7 @@ def form_intents(t0, hour, burst, people, consts, rules, keys, out) -> None:
                         private,
                         foreign,
                         vpn[i] != 0,
-                        consts.private_displacement,
+                        private_displacement,
                         t0,
                         rs_chilling,
                     )
