@@ -19,6 +19,7 @@ import numpy as np
 from tightrope import load_scenario
 from tightrope.core.shards import follow_locality, shard_bounds, shard_of
 from tightrope.model.network import build_network
+from tightrope.results.storage import write_text_atomic
 
 SHARDS = (2, 8, 16, 64, 256)
 
@@ -78,8 +79,7 @@ def main() -> None:
             f"| {r['largest_over_mean']:.2f} |"
         )
     if args.out:
-        with open(args.out, "w") as fh:
-            json.dump(rows, fh, indent=1)
+        write_text_atomic(args.out, json.dumps(rows, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Plain helpers shared by the rule tests (tests/test_rules_*.py): a private copy of a named
-random stream, a binomial bound, and a count of True answers over many draws."""
+"""Plain helpers shared by the tests: a private copy of a named random stream, a binomial
+bound, a count of True answers over many draws (the rule tests, tests/test_rules_*.py),
+and follower graphs built by hand or read edge by edge."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from collections.abc import Callable
 import numpy as np
 
 import tightrope
+from tightrope.core.graph import Graph
 from tightrope.core.rng import STREAM, make_streams
 
 TinyWorld = Callable[..., tightrope.Simulation]
@@ -52,3 +54,21 @@ def assert_resumes_identically(sc, ticks: int, whole, tmp_path, before_saving=No
     resumed = run(sc, checkpoint=ck, resume=True)
     for name in ("timeseries", "histograms", "categories", "cascades"):
         assert getattr(resumed, name).equals(getattr(whole, name)), name
+
+
+def graph_from_follows(n: int, edges: list[tuple[int, int]]) -> Graph:
+    """A Graph of n users from (follower, followee) pairs; one private circle of everyone."""
+    rows: list[list[int]] = [[] for _ in range(n)]
+    for a, b in edges:
+        rows[b].append(a)
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    ptr[1:] = np.cumsum([len(r) for r in rows])
+    idx = np.array([v for r in rows for v in sorted(r)], dtype=np.int32)
+    members = np.arange(n, dtype=np.int32)
+    return Graph(n, ptr, idx, np.array([0, n], np.int64), members, np.zeros(n, np.int32))
+
+
+def follow_edges(graph: Graph) -> tuple[np.ndarray, np.ndarray]:
+    """(followee, follower) of every follow, in the order of the follower rows."""
+    followee = np.repeat(np.arange(graph.n), np.diff(graph.followers_ptr))
+    return followee, graph.followers_idx.astype(np.int64)

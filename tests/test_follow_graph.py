@@ -14,7 +14,7 @@ import numba
 import numpy as np
 import pytest
 
-from tightrope.core.graph import Graph
+from helpers import graph_from_follows
 from tightrope.model.follow_graph import FollowGraph, GraphSettings, generate
 from tightrope.results.network_stats import network_stats, tail_exponent
 
@@ -175,42 +175,30 @@ def test_the_bands_hold_at_100k_users():
 # (e) exact statistics on hand-built graphs ----------------------------------------------------
 
 
-def _graph(n: int, edges: list[tuple[int, int]]) -> Graph:
-    """A Graph from (follower, followee) pairs."""
-    rows: list[list[int]] = [[] for _ in range(n)]
-    for a, b in edges:
-        rows[b].append(a)
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    ptr[1:] = np.cumsum([len(r) for r in rows])
-    idx = np.array([v for r in rows for v in sorted(r)], dtype=np.int32)
-    members = np.arange(n, dtype=np.int32)
-    return Graph(n, ptr, idx, np.array([0, n], np.int64), members, np.zeros(n, np.int32))
-
-
 def test_a_two_cycle_is_fully_reciprocal():
-    st = network_stats(_graph(2, [(0, 1), (1, 0)]))
+    st = network_stats(graph_from_follows(2, [(0, 1), (1, 0)]))
     assert st["reciprocity"] == 1.0
     assert st["edges"] == 2
     assert st["average_clustering"] == 0.0  # fewer than two ties
 
 
 def test_a_triangle_has_clustering_one_and_a_star_zero():
-    tri = network_stats(_graph(3, [(0, 1), (1, 2), (2, 0)]))
+    tri = network_stats(graph_from_follows(3, [(0, 1), (1, 2), (2, 0)]))
     assert tri["average_clustering"] == 1.0
     assert tri["transitivity_estimate"] == 1.0
     assert tri["reciprocity"] == 0.0
-    star = network_stats(_graph(5, [(i, 0) for i in range(1, 5)]))
+    star = network_stats(graph_from_follows(5, [(i, 0) for i in range(1, 5)]))
     assert star["average_clustering"] == 0.0
     assert star["transitivity_estimate"] == 0.0
     # a triangle with a pendant: node 0 has ties 1, 2, 3 and one link among them
-    tp = network_stats(_graph(4, [(0, 1), (1, 2), (2, 0), (3, 0)]))
+    tp = network_stats(graph_from_follows(4, [(0, 1), (1, 2), (2, 0), (3, 0)]))
     assert tp["average_clustering"] == pytest.approx((1 / 3 + 1 + 1 + 0) / 4)
 
 
 def test_degree_percentiles_and_top_shares_are_exact():
     # account 0 followed by 1..9, account 1 by 2: in-degrees 9, 1, 0, ...
     edges = [(i, 0) for i in range(1, 10)] + [(2, 1)]
-    st = network_stats(_graph(10, edges))
+    st = network_stats(graph_from_follows(10, edges))
     assert st["in_degree"]["max"] == 9
     assert st["in_degree"]["mean"] == 1.0
     assert st["in_degree"]["p50"] == 0.0

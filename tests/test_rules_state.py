@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from helpers import DRAWS, TinyWorld, stream, within_binomial
+from helpers import DRAWS, TinyWorld, follow_edges, stream, within_binomial
 from tightrope.core import counters as K
 from tightrope.core.world import (
     HORIZON_MINUTES,
@@ -143,10 +143,9 @@ def test_adaptive_intensity(tiny_world: TinyWorld) -> None:
 def _followee_counts(sim, flags: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(accounts each user follows, how many of them have `flags` set), from the edges."""
     g = sim.graph
-    author = np.repeat(np.arange(g.n), np.diff(g.followers_ptr))  # row i: i's followers
-    follower = g.followers_idx.astype(np.int64)
+    followee, follower = follow_edges(g)
     followees = np.bincount(follower, minlength=g.n)
-    flagged = np.bincount(follower, weights=flags[author].astype(np.float64), minlength=g.n)
+    flagged = np.bincount(follower, weights=flags[followee].astype(np.float64), minlength=g.n)
     return followees, flagged.astype(np.int64)
 
 

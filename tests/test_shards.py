@@ -8,21 +8,9 @@ import numpy as np
 import pytest
 
 import tightrope
-from tightrope.core.graph import Graph
+from helpers import follow_edges, graph_from_follows
 from tightrope.core.shards import follow_locality, shard_bounds, shard_of
 from tightrope.model.network import build_network
-
-
-def _graph(n: int, edges: list[tuple[int, int]]) -> Graph:
-    """A graph from (followed, follower) pairs, as the follower CSR holds them."""
-    edges = sorted(edges)
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    for a, _ in edges:
-        ptr[a + 1] += 1
-    ptr = np.cumsum(ptr)
-    idx = np.array([f for _, f in edges], dtype=np.int32)
-    empty = np.zeros(1, dtype=np.int64)
-    return Graph(n, ptr, idx, empty, np.zeros(0, np.int32), np.zeros(n, np.int32))
 
 
 def test_bounds_cover_the_users_and_cut_where_communities_end() -> None:
@@ -60,12 +48,12 @@ def test_shard_of_reads_the_bounds() -> None:
 
 
 def test_follow_locality_counts_the_follows_inside_shards() -> None:
-    # 0 -> followed by 1 and 3; 2 -> followed by 0; 3 -> followed by 2
-    g = _graph(4, [(0, 1), (0, 3), (2, 0), (3, 2)])
+    # 1 and 3 follow 0; 0 follows 2; 2 follows 3
+    g = graph_from_follows(4, [(1, 0), (3, 0), (0, 2), (2, 3)])
     assert follow_locality(g, np.array([0, 4])) == 1.0
     assert follow_locality(g, np.array([0, 2, 4])) == 0.5  # (0, 1) and (3, 2) stay
     assert follow_locality(g, np.array([0, 1, 2, 3, 4])) == 0.0
-    assert np.isnan(follow_locality(_graph(3, []), np.array([0, 3])))
+    assert np.isnan(follow_locality(graph_from_follows(3, []), np.array([0, 3])))
 
 
 def test_community_cuts_keep_more_follows_than_a_random_split() -> None:
@@ -80,8 +68,8 @@ def test_community_cuts_keep_more_follows_than_a_random_split() -> None:
     shard = shard_of(b, np.arange(g.n))
     rng = np.random.default_rng(0)
     scattered = rng.permutation(shard)  # the same shard sizes, users placed at random
-    author = np.repeat(np.arange(g.n), np.diff(g.followers_ptr))
-    random_share = float((scattered[author] == scattered[g.followers_idx]).mean())
+    followee, follower = follow_edges(g)
+    random_share = float((scattered[followee] == scattered[follower]).mean())
     print(f"follows kept in 8 shards: {inside:.3f} (random placement {random_share:.3f})")
     assert inside > 2.5 * random_share
     assert abs(random_share - 1 / 8) < 0.01

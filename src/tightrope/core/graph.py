@@ -18,6 +18,12 @@ class Graph(NamedTuple):
     circle_of: np.ndarray  # int32 (n,): the circle each user belongs to
 
 
+def followee_counts(graph: Graph) -> np.ndarray:
+    """How many accounts each user follows (out-degree), int64 (n,): how often each user
+    appears among the followers rows."""
+    return np.bincount(graph.followers_idx, minlength=graph.n).astype(np.int64)
+
+
 @njit(cache=True, inline="always")
 def in_sorted_row(ptr, idx, row, v) -> bool:
     """Is v in row `row` of a CSR whose rows are sorted (binary search)?"""

@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from tightrope.core import counters as K
-from tightrope.core.graph import Graph
+from tightrope.core.graph import Graph, followee_counts
 from tightrope.core.rng import STREAM, make_streams, next_u64, numpy_generator
 from tightrope.core.world import (
     BLOCK_EVENTS,
@@ -234,7 +234,7 @@ class Simulation:
         self.window = np.zeros(n_p)
         self.last_incident = -(10**9)
         # accounts each user follows, and room for how many of them are mobilised (10)
-        self.followees = np.bincount(self.graph.followers_idx, minlength=n).astype(np.int32)
+        self.followees = followee_counts(self.graph).astype(np.int32)
         self.peers = np.zeros(n, dtype=np.int32)
         self.burst = False
         self.sensitive_average: float | None = None

@@ -25,7 +25,7 @@ import math
 import numpy as np
 from numba import njit, prange
 
-from tightrope.core.graph import Graph, in_sorted_row
+from tightrope.core.graph import Graph, followee_counts, in_sorted_row
 
 PERCENTILES = (50.0, 90.0, 99.0, 99.9)
 
@@ -271,7 +271,7 @@ def network_stats(
     idx = np.asarray(graph.followers_idx, dtype=np.int32)
     e = int(idx.size)
     indeg = np.diff(ptr)
-    outdeg = np.bincount(idx, minlength=n).astype(np.int64)
+    outdeg = followee_counts(graph)
     rng = np.random.default_rng(seed)
     out: dict[str, object] = {"users": n, "edges": e}
     out["in_degree"] = _distribution(indeg)
