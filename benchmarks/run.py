@@ -19,6 +19,9 @@ Parts:
   the default thread policy, on one thread, on every thread as before the policy, and
   under the alternatives measured (OpenMP's passive wait, Numba's workqueue and TBB
   layers; TBB when it loads: TIGHTROPE_BENCH_TBB_LIB may name the folder of its library).
+- `passes`: benchmarks/minute_passes.py: the minute loop's passes timed one by one on one
+  thread and on every core, 1,000,000 users, the day after the first: which of them are
+  serial (what holds a run back on many cores, issue 22).
 
 Each measurement runs in a fresh process (benchmarks/scale.py) and is kept as JSON in
 benchmarks/results/ (or the --quick folder), so the page can be rebuilt from the parts
@@ -49,7 +52,7 @@ from tightrope.results.storage import write_text_atomic  # noqa: E402
 
 PRESET = "china-comprehensive-2021"
 GIB = 1 << 30
-PARTS = ("target", "memory", "scaling", "peers", "floor", "contention")
+PARTS = ("target", "memory", "scaling", "peers", "floor", "contention", "passes")
 
 FULL = {
     "target": {"users": 1_000_000, "days": 30.0, "limit_s": 60.0},
@@ -68,6 +71,7 @@ FULL = {
         "loaded_settings": None,
         "quiet_s": 30.0,
     },
+    "passes": {"users": 1_000_000, "days": 1.0, "threads": (1, os.cpu_count() or 1)},
 }
 QUICK = {
     "target": {"users": 20_000, "days": 1.0, "limit_s": 60.0},
@@ -86,6 +90,7 @@ QUICK = {
         "loaded_settings": ("default", "one"),  # `before` beside busy loops: a minute
         "quiet_s": 0.0,
     },
+    "passes": {"users": 20_000, "days": 0.25, "threads": (1, 2)},
 }
 
 
@@ -356,6 +361,14 @@ def page(store: Store, quick: bool, command: str) -> str:
         lines += [contention_markdown(busy).strip(), ""]
     else:
         lines += ["Not measured yet.", ""]
+    lines += ["## The minute loop, pass by pass", ""]
+    passes = store.get("passes")
+    if passes:
+        from minute_passes import markdown as passes_markdown
+
+        lines += [passes_markdown(passes).strip(), ""]
+    else:
+        lines += ["Not measured yet.", ""]
     peers = store.get("peers")
     lines += ["## Against peers", ""]
     if peers:
@@ -556,6 +569,12 @@ def main() -> int:
         store.put("floor", run_floor(cfg["floor"], cfg["threads"]))
     if "contention" in parts:
         store.put("contention", run_contention(cfg["contention"], repeats))
+    if "passes" in parts:
+        from minute_passes import measure as measure_passes
+
+        c = cfg["passes"]
+        rows = [measure_passes(PRESET, c["users"], c["days"], 1, k) for k in c["threads"]]
+        store.put("passes", {"rows": rows, "date": time.strftime("%Y-%m-%d")})
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
     text = page(store, args.quick, command)
     write_text_atomic(out, text)
