@@ -1,4 +1,5 @@
-"""Errors that mean "the input is wrong", as opposed to a fault in Tightrope itself."""
+"""Errors that mean "the input is wrong" or "the machines failed the run", as opposed to a
+fault in Tightrope itself."""
 
 from __future__ import annotations
 
@@ -20,3 +21,9 @@ class InputError(ValueError):
             return self.what
         lines = [f"{self.what}:"] + [f"  - {p}" for p in self.problems]
         return "\n".join(lines)
+
+
+class RunLostError(RuntimeError):
+    """A run's machine was lost (a Dask worker whose process ended or whose connection
+    broke): not bad input, not a fault of Tightrope's. The message names the last checkpoint
+    and how to go on; the command line exits with status 1 on it."""

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from tightrope.errors import InputError
+from tightrope.errors import InputError, RunLostError
 from tightrope.experiments.compare import goal_rows
 from tightrope.results.storage import jsonable
 
@@ -56,6 +56,9 @@ class _Group(click.Group):
             ctx.exit(stop.exit_code)
         except InputError as exc:
             raise BadInput(str(exc)) from None
+        except RunLostError as lost:
+            click.echo(f"error: {lost}", err=True)
+            ctx.exit(1)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except BrokenPipeError:
@@ -324,7 +327,23 @@ def validate(ctx: click.Context, files: tuple[str, ...], sets: tuple[str, ...]) 
 @click.option(
     "--no-memory-check",
     is_flag=True,
-    help="Start even if the run looks too large for this machine's memory.",
+    help="Start even if the run looks too large for this machine's memory (or, with "
+    "--backend dask, for the largest worker's limit).",
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["here", "dask"]),
+    default=None,
+    help="Where the run lives: in this process, or on one Dask worker from start to end "
+    "[default: here; dask with --scheduler].",
+)
+@click.option(
+    "--scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies dask; "
+    "without it, dask starts one local worker process). Its workers must see the "
+    "checkpoint file's path.",
 )
 @json_option
 @quiet_option
@@ -339,6 +358,8 @@ def run(
     checkpoint_path: Path | None,
     resume: bool,
     no_memory_check: bool,
+    backend: str | None,
+    scheduler: str | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -346,11 +367,16 @@ def run(
 
     Stopped by Ctrl-C or SIGTERM, the run ends between two ticks; with --out (or
     --checkpoint) its state is kept in the checkpoint file, and the same command with
-    --resume goes on from there."""
+    --resume goes on from there. With --backend dask the run lives on one Dask worker,
+    chosen for its memory; a lost worker ends the command with the last checkpoint named
+    (docs/scale.md)."""
     from tightrope.engine.memory import check_fits
     from tightrope.results.storage import check_folder_kind, check_out_dir, folder_lock
     from tightrope.scenario.files import load_scenario
 
+    if scheduler is not None and backend == "here":
+        raise BadInput("--scheduler needs --backend dask (or leave out --backend)")
+    on_dask = backend == "dask" or scheduler is not None
     config = load_scenario(scenario, sets, users=users, days=days, seed=seed)
     if out is not None:
         check_out_dir(out)
@@ -371,14 +397,15 @@ def run(
 
         assert checkpoint_path is not None
         check_compatible(checkpoint_path, config)  # refused before anything is written
-    if not no_memory_check:
+    if not no_memory_check and not on_dask:  # on Dask: checked against the workers' limits
         check_fits(config)
+    dask = {"scheduler": scheduler, "memory_check": not no_memory_check} if on_dask else None
     with contextlib.ExitStack() as held:
         if out is not None:
             held.enter_context(folder_lock(out, "run"))
             check_folder_kind(out, "runs", "run")  # again, now that no other command writes
         result, report = _run_and_store(config, out, checkpoint_path, checkpoint_every, resume,
-                                        quiet)  # fmt: skip
+                                        quiet, dask)  # fmt: skip
     if as_json:
         head = {"scenario": config.name, "seed": result.seed, "users": config.run.users}
         head |= {"days": config.run.days, "config_sha256": result.config_sha256}
@@ -396,8 +423,10 @@ def _run_and_store(
     checkpoint_every: float | None,
     resume: bool,
     quiet: bool,
+    dask: dict[str, Any] | None = None,
 ) -> tuple[Any, Path | None]:
-    """Run, store the run and its report in `out`, remove the checkpoint once stored."""
+    """Run (here, or on Dask with `dask`'s settings: `tightrope.engine.remote`), store the
+    run and its report in `out`, remove the checkpoint once stored."""
     from datetime import UTC, datetime
 
     from tightrope.engine import driver
@@ -405,16 +434,32 @@ def _run_and_store(
 
     report: Path | None = None
     label = f"{config.name} seed {config.run.seed}"
-    with _progress(label, unit="ticks", quiet=quiet) as bar:
+    if dask is not None:
+        from tightrope.engine.remote import run_on_dask
+
+        if not quiet:
+            where = dask["scheduler"] or "a local Dask worker"
+            click.echo(f"{label}: running on {where}", err=True)
         started = datetime.now(UTC)
-        result = driver.run(
+        result = run_on_dask(
             config,
-            progress=bar,
             checkpoint=checkpoint_path,
             checkpoint_every_days=checkpoint_every,
             resume=resume,
+            **dask,
         )
         finished = datetime.now(UTC)
+    else:
+        with _progress(label, unit="ticks", quiet=quiet) as bar:
+            started = datetime.now(UTC)
+            result = driver.run(
+                config,
+                progress=bar,
+                checkpoint=checkpoint_path,
+                checkpoint_every_days=checkpoint_every,
+                resume=resume,
+            )
+            finished = datetime.now(UTC)
     if out is not None:
         save_run(result, out, started_at=started, finished_at=finished)
         report = _write_report(out)

@@ -67,6 +67,18 @@ def requested() -> int | None:
     return _state["signum"]
 
 
+def request(signum: int) -> None:
+    """Note a stop as the signal `signum` would, for a run asked to stop from elsewhere (a
+    Dask client: `tightrope.engine.remote`); acted on between two ticks."""
+    if _state["signum"] is None:
+        _state["signum"] = int(signum)
+
+
+def clear() -> None:
+    """Forget a stop asked for (after a run that acted on it, in a process that goes on)."""
+    _state["signum"] = None
+
+
 def check() -> None:
     """Raise Stopped if a stop was asked for (call at safe points)."""
     signum = _state["signum"]
