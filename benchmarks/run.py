@@ -22,6 +22,8 @@ Parts:
 - `passes`: benchmarks/minute_passes.py: the minute loop's passes timed one by one on one
   thread and on every core, 1,000,000 users, the day after the first: which of them are
   serial (what holds a run back on many cores, issue 22).
+- `efficiency`: benchmarks/threads.py: the target run (1,000,000 users x 30 days) at 1, 2,
+  4, 8 and 16 threads, as many as the machine has cores: speed-up and parallel efficiency.
 
 Each measurement runs in a fresh process (benchmarks/scale.py) and is kept as JSON in
 benchmarks/results/ (or the --quick folder), so the page can be rebuilt from the parts
@@ -52,7 +54,9 @@ from tightrope.results.storage import write_text_atomic  # noqa: E402
 
 PRESET = "china-comprehensive-2021"
 GIB = 1 << 30
-PARTS = ("target", "memory", "scaling", "peers", "floor", "contention", "passes")
+PARTS = (
+    "target", "memory", "scaling", "peers", "floor", "contention", "passes", "efficiency",
+)  # fmt: skip
 
 FULL = {
     "target": {"users": 1_000_000, "days": 30.0, "limit_s": 60.0},
@@ -72,6 +76,11 @@ FULL = {
         "quiet_s": 30.0,
     },
     "passes": {"users": 1_000_000, "days": 1.0, "threads": (1, os.cpu_count() or 1)},
+    "efficiency": {
+        "users": 1_000_000,
+        "days": 30.0,
+        "threads": tuple(k for k in (1, 2, 4, 8, 16) if k <= (os.cpu_count() or 1)),
+    },
 }
 QUICK = {
     "target": {"users": 20_000, "days": 1.0, "limit_s": 60.0},
@@ -91,6 +100,7 @@ QUICK = {
         "quiet_s": 0.0,
     },
     "passes": {"users": 20_000, "days": 0.25, "threads": (1, 2)},
+    "efficiency": {"users": 20_000, "days": 0.25, "threads": (1, 2)},
 }
 
 
@@ -361,6 +371,14 @@ def page(store: Store, quick: bool, command: str) -> str:
         lines += [contention_markdown(busy).strip(), ""]
     else:
         lines += ["Not measured yet.", ""]
+    lines += ["## Parallel efficiency: one run on more threads", ""]
+    eff = store.get("efficiency")
+    if eff:
+        from threads import markdown as efficiency_markdown
+
+        lines += [efficiency_markdown(eff).strip(), ""]
+    else:
+        lines += ["Not measured yet.", ""]
     lines += ["## The minute loop, pass by pass", ""]
     passes = store.get("passes")
     if passes:
@@ -575,6 +593,14 @@ def main() -> int:
         c = cfg["passes"]
         rows = [measure_passes(PRESET, c["users"], c["days"], 1, k) for k in c["threads"]]
         store.put("passes", {"rows": rows, "date": time.strftime("%Y-%m-%d")})
+    if "efficiency" in parts:
+        from threads import measure_threads
+
+        c = cfg["efficiency"]
+        store.put(
+            "efficiency",
+            measure_threads(PRESET, c["users"], c["days"], list(c["threads"]), repeats),
+        )
     command = "python benchmarks/run.py" + (" --quick" if args.quick else "")
     text = page(store, args.quick, command)
     write_text_atomic(out, text)

@@ -1,0 +1,40 @@
+"""benchmarks/minute_passes.py times a copy in Python of the minute loop: the copy must stay
+the loop (same passes, same order, same arguments), or its timings describe another
+program. A run stepped with the copy ends bit-identical to one stepped as usual."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import tightrope
+from tightrope.engine.simulation import PHASES, Simulation, Tick
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+from minute_passes import PASSES, timed_minutes
+
+
+def test_the_timed_copy_of_the_minute_loop_is_the_minute_loop() -> None:
+    sc = tightrope.load_scenario("china-comprehensive-2021", users=2000, days=0.5, seed=4)
+    usual, timed = Simulation(sc), Simulation(sc)
+    seconds = dict.fromkeys(PASSES, 0.0)
+    while usual.t < usual.n_ticks:
+        usual.step()
+        timed.tc[:] = 0.0
+        timed.pc[:] = 0.0
+        timed.view_meta[:] = 0
+        timed._grow_if_needed()
+        tick = Tick.at(timed.t, sc.run.tick_minutes)
+        for name, phase in PHASES:
+            if name == "minutes":
+                timed_minutes(timed, tick.t0, seconds)
+            else:
+                phase(timed, tick)
+    a, b = usual.result(), timed.result()
+    assert json.dumps(a.summary, default=str) == json.dumps(b.summary, default=str)
+    assert a.timeseries.equals(b.timeseries)
+    assert a.timeseries.column("removed").to_numpy().sum() > 0  # the queues worked
+    assert a.summary["reshares"] > 0
+    assert all(s >= 0.0 for s in seconds.values())
