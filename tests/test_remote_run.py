@@ -123,3 +123,17 @@ def test_the_command_line_runs_on_dask_as_here(tmp_path: Path) -> None:
     there = CliRunner().invoke(main, [*args, "--backend", "dask", "--quiet"])
     assert here.exit_code == there.exit_code == 0, there.output
     assert json.loads(there.stdout) == json.loads(here.stdout)
+
+
+def test_a_worker_without_a_limit_offers_the_memory_of_its_machine() -> None:
+    from distributed import Client, LocalCluster
+
+    from tightrope.engine.memory import available_bytes
+    from tightrope.engine.remote import worker_room
+
+    with (
+        LocalCluster(n_workers=1, processes=True, memory_limit=0, dashboard_address=None) as c,
+        Client(c, set_as_default=False) as client,
+    ):
+        (room,) = worker_room(client).values()
+    assert 0.5 * available_bytes() < room < 2.0 * available_bytes()

@@ -10,8 +10,8 @@ way.
   checkpoint file's path, a shared disk), or else a `LocalCluster` of one worker process on
   this machine (`memory_limit`: its limit).
 - **Memory, before the run starts.** The run's estimate (`tightrope.engine.memory`) is
-  checked against each worker's memory limit (a worker without one: its machine's
-  memory); the run goes to the worker with the most room, and is refused with the
+  checked against each worker's memory limit (a worker without one: the memory available
+  on its machine); the run goes to the worker with the most room, and is refused with the
   estimate and the largest limit named when no worker has room for it.
 - **A lost worker** (its process ended, killed for memory, or its connection broke) ends
   the run with `RunLostError`, whose message names the last checkpoint written
@@ -34,7 +34,7 @@ from typing import Any
 
 from tightrope.engine import stops
 from tightrope.engine.checkpoints import read_header
-from tightrope.engine.memory import GIB, estimate
+from tightrope.engine.memory import GIB, available_bytes, estimate
 from tightrope.errors import InputError, RunLostError
 from tightrope.results.result import Result
 from tightrope.scenario.schema import Scenario
@@ -46,15 +46,21 @@ POLL_SECONDS = 0.5
 """How often the run's worker is looked for while the run goes on."""
 
 
+def _available_here() -> int:
+    """The memory available on this machine (run on a worker by `worker_room`)."""
+    return int(available_bytes())
+
+
 def worker_room(client: Any) -> dict[str, float]:
-    """Each worker's memory limit in bytes (a worker without one: its machine's memory)."""
+    """Each worker's memory limit in bytes (a worker without one: the memory available on
+    its machine, asked of the worker)."""
     workers = client.scheduler_info()["workers"]
-    room = {}
-    for addr, info in workers.items():
-        limit = info.get("memory_limit") or 0
-        if not limit:
-            limit = (info.get("metrics") or {}).get("host_memory", {}).get("total", 0) or 0
-        room[addr] = float(limit)
+    room = {addr: float(info.get("memory_limit") or 0) for addr, info in workers.items()}
+    unlimited = [addr for addr, limit in room.items() if not limit]
+    if unlimited:
+        room.update(
+            {a: float(v) for a, v in client.run(_available_here, workers=unlimited).items()}
+        )
     return room
 
 
