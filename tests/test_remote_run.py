@@ -137,3 +137,11 @@ def test_a_worker_without_a_limit_offers_the_memory_of_its_machine() -> None:
     ):
         (room,) = worker_room(client).values()
     assert 0.5 * available_bytes() < room < 2.0 * available_bytes()
+
+
+def test_an_unreachable_scheduler_is_refused() -> None:
+    sc = tightrope.load_scenario("laissez-faire", users=100, days=0.1, seed=1)
+    with pytest.raises(
+        InputError, match=r"--scheduler tcp://127\.0\.0\.1:1: no Dask scheduler answered within 1 s"
+    ):
+        run_on_dask(sc, scheduler="tcp://127.0.0.1:1", connect_timeout=1.0)

@@ -13,9 +13,10 @@ way.
   checked against each worker's memory limit (a worker without one: the memory available
   on its machine); the run goes to the worker with the most room, and is refused with the
   estimate and the largest limit named when no worker has room for it.
-- **A lost worker** (its process ended, killed for memory, or its connection broke) ends
-  the run with `RunLostError`, whose message names the last checkpoint written
-  (`checkpoint_every_days`) and how to go on from it (`--resume`, here or on Dask).
+- **A lost worker** (its process ended, killed for memory, or its connection broke), or a
+  scheduler that stops answering, ends the run with `RunLostError`, whose message names
+  the last checkpoint written (`checkpoint_every_days`) and how to go on from it
+  (`--resume`, here or on Dask).
 - **A stop** (Ctrl-C, SIGTERM on this side) is passed to the worker, which stops between
   two ticks, writes the checkpoint and ends with `stops.Stopped`, as a run here would.
 
@@ -207,7 +208,14 @@ def run_on_dask(
             while not fut.done():
                 if stops.requested() is not None and not event.is_set():
                     event.set()  # the worker stops at its next tick and keeps a checkpoint
-                if addr not in client.scheduler_info()["workers"]:
+                try:
+                    workers = client.scheduler_info()["workers"]
+                except OSError as exc:
+                    raise RunLostError(
+                        f"the Dask scheduler stopped answering ({exc}); "
+                        f"{_last_checkpoint(path, scenario)}"
+                    ) from None
+                if addr not in workers:
                     fut.cancel()
                     raise RunLostError(
                         f"the Dask worker {addr} that held the run was lost (its process "
