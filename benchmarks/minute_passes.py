@@ -5,7 +5,8 @@
 
 The run is built and its first day stepped as usual (`Simulation.step`, warming the
 caches); then each tick of the measured day runs its phases with the minute loop replaced
-by a copy in Python of `tightrope.engine.minutes.run_minutes` that calls the same compiled
+(`Simulation.step(phases=timed_phases(...))`) by a copy in Python of
+`tightrope.engine.minutes.run_minutes` that calls the same compiled
 passes, in the same order, and times each. The results are the same to the bit (the passes
 and their arguments are the same). Each pass is one call from Python a minute, whose cost
 (Numba checks the types of its arguments: 50 to 150 µs) is in its seconds: the same passes
@@ -167,10 +168,21 @@ def measure_here(preset: str, users: int, days: float, seed: int) -> dict[str, A
     }
 
 
+def timed_phases(seconds: dict[str, float]) -> tuple[tuple[str, Any], ...]:
+    """The step table with the minute loop replaced by `timed_minutes` (timing into
+    `seconds`), for `Simulation.step(phases=...)`."""
+    from tightrope.engine.simulation import PHASES
+
+    def minutes(sim: Any, tick: Any) -> None:
+        timed_minutes(sim, tick.t0, seconds)
+
+    return tuple((name, minutes if name == "minutes" else phase) for name, phase in PHASES)
+
+
 def time_passes(preset: str, users: int, days: float, seed: int) -> dict[str, Any]:
     """Build, step the first day, then time the passes over the next `days` days."""
     import tightrope
-    from tightrope.engine.simulation import PHASES, Simulation, Tick
+    from tightrope.engine.simulation import Simulation
 
     sc = tightrope.load_scenario(preset, users=users, days=1.0 + days, seed=seed)
     sim = Simulation(sc)
@@ -178,23 +190,13 @@ def time_passes(preset: str, users: int, days: float, seed: int) -> dict[str, An
     for _ in range(per_day):
         sim.step()
     seconds = dict.fromkeys(PASSES, 0.0)
-    clock = time.perf_counter
-    other = 0.0
-    start = clock()
+    phases = timed_phases(seconds)
+    before = dict(sim.phase_seconds)
+    start = time.perf_counter()
     while sim.t < sim.n_ticks:
-        sim.tc[:] = 0.0
-        sim.pc[:] = 0.0
-        sim.view_meta[:] = 0
-        sim._grow_if_needed()
-        tick = Tick.at(sim.t, sc.run.tick_minutes)
-        for name, phase in PHASES:
-            if name == "minutes":
-                timed_minutes(sim, tick.t0, seconds)
-            else:
-                a = clock()
-                phase(sim, tick)
-                other += clock() - a
-    wall = clock() - start
+        sim.step(phases)
+    wall = time.perf_counter() - start
+    other = sum(v - before[k] for k, v in sim.phase_seconds.items() if k != "minutes")
     minutes = sum(seconds[p] for p in PASSES)
     return {"wall_s": wall, "other_phases_s": other, "minutes_s": minutes, "passes_s": seconds}
 

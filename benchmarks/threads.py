@@ -137,11 +137,12 @@ def main(argv: list[str] | None = None) -> int:
     measured = measure_threads(a.preset, a.users, a.days, threads, a.repeats, a.seed)
     text = markdown(measured)
     print(text)
-    for path, body in ((a.json_out, json.dumps(measured, indent=1)), (a.markdown_out, text)):
-        if path is not None:
-            tmp = path.with_name(path.name + ".tmp")
-            tmp.write_text(body + ("\n" if not body.endswith("\n") else ""))
-            tmp.replace(path)
+    from tightrope.results.storage import write_text_atomic
+
+    if a.json_out is not None:
+        write_text_atomic(a.json_out, json.dumps(measured, indent=1) + "\n")
+    if a.markdown_out is not None:
+        write_text_atomic(a.markdown_out, text)
     return 0
 
 

@@ -9,29 +9,21 @@ import sys
 from pathlib import Path
 
 import tightrope
-from tightrope.engine.simulation import PHASES, Simulation, Tick
+from tightrope.engine.simulation import Simulation
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
-from minute_passes import PASSES, timed_minutes
+from minute_passes import PASSES, timed_phases
 
 
 def test_the_timed_copy_of_the_minute_loop_is_the_minute_loop() -> None:
     sc = tightrope.load_scenario("china-comprehensive-2021", users=2000, days=0.5, seed=4)
     usual, timed = Simulation(sc), Simulation(sc)
     seconds = dict.fromkeys(PASSES, 0.0)
+    phases = timed_phases(seconds)
     while usual.t < usual.n_ticks:
         usual.step()
-        timed.tc[:] = 0.0
-        timed.pc[:] = 0.0
-        timed.view_meta[:] = 0
-        timed._grow_if_needed()
-        tick = Tick.at(timed.t, sc.run.tick_minutes)
-        for name, phase in PHASES:
-            if name == "minutes":
-                timed_minutes(timed, tick.t0, seconds)
-            else:
-                phase(timed, tick)
+        timed.step(phases)
     a, b = usual.result(), timed.result()
     assert json.dumps(a.summary, default=str) == json.dumps(b.summary, default=str)
     assert a.timeseries.equals(b.timeseries)

@@ -65,13 +65,14 @@ def worker_room(client: Any) -> dict[str, float]:
     return room
 
 
-def choose_worker(scenario: Scenario, room: dict[str, float]) -> str:
-    """The worker with the most room, if the run's estimate fits it; else InputError."""
+def choose_worker(scenario: Scenario, room: dict[str, float], check: bool = True) -> str:
+    """The worker with the most room; with `check`, InputError if the run's estimate does
+    not fit it."""
     if not room:
         raise InputError("the Dask cluster has no worker: start one with `dask worker ADDR`")
     addr = max(room, key=lambda a: (room[a], a))
-    est = estimate(scenario)
-    if room[addr] and est.total > room[addr]:
+    est = estimate(scenario) if check else None
+    if est is not None and room[addr] and est.total > room[addr]:
         raise InputError(
             f"this run needs about {est.describe()} of memory but the largest Dask worker "
             f"({addr}) has a limit of {room[addr] / GIB:.2f} GiB: give the workers more "
@@ -188,7 +189,7 @@ def run_on_dask(
                 f"`dask worker {scheduler}`"
             ) from None
         room = worker_room(client)
-        addr = choose_worker(scenario, room) if memory_check else max(room, key=room.get)
+        addr = choose_worker(scenario, room, check=memory_check)
         key = f"tightrope-run-{uuid.uuid4().hex}"
         event = Event(f"{key}-stop", client=client)
         fut = client.submit(

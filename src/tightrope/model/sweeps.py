@@ -125,7 +125,7 @@ def sweep_finds(posts, consts, rules, p: int, cats: int, m: int, rs, out):
     bottom = newest - span + 1
     found = 0
     for k in range(chunks - 1, -1, -1):
-        i = (bottom + k * span // chunks) - bottom
+        i = k * span // chunks  # range k's first place in `hits`
         for h in range(i, i + count[k]):
             slot = hits[h]
             if post_id[slot] <= end:
@@ -137,6 +137,6 @@ def sweep_finds(posts, consts, rules, p: int, cats: int, m: int, rs, out):
                     out = grown
                 out[found] = slot
                 found += 1
-        if bottom + k * span // chunks <= end:
+        if bottom + i <= end:  # the ranges below hold only older posts
             break
     return found, out
