@@ -59,7 +59,7 @@ def timed_minutes(sim: Any, t0: int, seconds: dict[str, float]) -> None:
     from tightrope.model.officials import serve_answers
 
     world, tally, rs, feed = sim.world(), sim.tally, sim.rs, sim.feed_views
-    posts, people, consts, rules, graph, cal, q, req = world
+    posts, people, consts, rules, graph, cal, q, req, view_cal = world
     tc, pc, hist, ct, xc = (
         tally.tick,
         tally.platform,
@@ -89,14 +89,16 @@ def timed_minutes(sim: Any, t0: int, seconds: dict[str, float]) -> None:
         m = t0 + j
         hour = (m // 60) % 24
         a = clock()
-        n = count_minute(m, j, cal, feed.start, posts, people, consts, rules, q, req, tc, ct, start)
+        n = count_minute(
+            m, j, cal, view_cal, feed.start, posts, people, consts, rules, q, req, tc, ct, start
+        )  # fmt: skip
         if n > buf_post.size:
             size = max(n, 2 * buf_post.size)
             buf_post = np.zeros(size, dtype=np.int64)
             buf_viewer = np.zeros(size, dtype=np.int32)
             outcome = np.zeros(size, dtype=np.uint8)
         b = clock()
-        fill_minute(m, j, cal, feed, start, fill, buf_post, buf_viewer)
+        fill_minute(m, j, view_cal, feed, start, fill, buf_post, buf_viewer)
         c = clock()
         seconds["count"] += b - a
         seconds["fill"] += c - b
@@ -118,7 +120,7 @@ def timed_minutes(sim: Any, t0: int, seconds: dict[str, float]) -> None:
             e = clock()
             aud_slot, aud_viewer = schedule_shares(
                 r_slot, r_sharer, r_start, nr, reshare_key, j << 32, posts, people, consts,
-                graph, cal, aud_slot, aud_viewer,
+                graph, view_cal, aud_slot, aud_viewer,
             )  # fmt: skip
             f = clock()
             add_engagement(

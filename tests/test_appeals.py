@@ -94,7 +94,7 @@ def _minute(sim, m: int) -> None:
     w = sim.world()
     start = np.zeros(sim.view_meta.size + 1, dtype=np.int64)
     count_minute(
-        m, 0, w.cal, sim.feed_views.start, sim.posts, sim.people, w.consts, w.rules,
+        m, 0, w.cal, w.view_cal, sim.feed_views.start, sim.posts, sim.people, w.consts, w.rules,
         w.queues, w.requests, sim.tc, sim.category, start,
     )  # fmt: skip
 

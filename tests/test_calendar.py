@@ -20,6 +20,20 @@ def test_old_drops_do_not_grow_the_pool_again() -> None:
     assert int(sim.cal.meta[2]) == 3
 
 
+def test_old_drops_of_views_do_not_grow_the_shards_again() -> None:
+    sim = Simulation(tightrope.load_scenario("eu-dsa", users=9000, days=1, seed=2), shards=3)
+    sim.step()
+    blocks = sim.view_cal.link.shape[1]
+    sim.view_cal.meta[1, 2] += 3  # three views dropped by shard 1 during the last tick
+    sim.step()
+    assert sim.view_cal.link.shape == (3, 2 * blocks)  # every shard's pool grows
+    for _ in range(5):  # no new drops: no more growth
+        sim.step()
+    assert sim.view_cal.link.shape == (3, 2 * blocks)
+    assert sim.view_cal.meta[:, 2].tolist() == [0, 3, 0]
+    assert sim.result().meta["calendar_dropped"] == 3
+
+
 def _events(cal, minute):
     """The events scheduled at `minute`, in the order the minute loop reads them."""
     from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
@@ -65,24 +79,28 @@ def test_a_full_pool_refuses_and_counts_the_event() -> None:
 
 
 def test_the_minute_loop_frees_every_block_it_read() -> None:
-    sim = Simulation(tightrope.load_scenario("eu-dsa", users=1000, days=1, seed=2))
+    from tightrope.core.world import shard_calendar
+
+    sim = Simulation(tightrope.load_scenario("eu-dsa", users=9000, days=1, seed=2), shards=3)
     for _ in range(24):
         sim.step()
-    cal = sim.cal
-    # blocks in use = blocks reachable from the minute slots; the rest are on the free list
-    reachable = 0
-    for s in range(cal.slots.shape[0]):
-        b = int(cal.slots[s, 0])
+    calendars = [sim.cal] + [shard_calendar(sim.view_cal, s) for s in range(3)]
+    for cal in calendars:
+        # blocks in use = blocks reachable from the minute slots; the rest are free
+        reachable = 0
+        for s in range(cal.slots.shape[0]):
+            b = int(cal.slots[s, 0])
+            while b >= 0:
+                reachable += 1
+                b = int(cal.link[b])
+        free = 0
+        b = int(cal.meta[0])
         while b >= 0:
-            reachable += 1
+            free += 1
             b = int(cal.link[b])
-    free = 0
-    b = int(cal.meta[0])
-    while b >= 0:
-        free += 1
-        b = int(cal.link[b])
-    assert reachable == int(cal.meta[1])
-    assert reachable + free == cal.link.size
+        assert reachable == int(cal.meta[1])
+        assert reachable + free == cal.link.size
+    assert all(int(cal.meta[1]) > 0 for cal in calendars)  # each held events
 
 
 def test_access_bits_agree_with_the_full_test_of_who_can_use_a_platform() -> None:
@@ -148,7 +166,7 @@ def test_an_audience_that_overflows_its_region_is_drawn_again_the_same() -> None
     events, in the same order."""
     import numpy as np
 
-    from tightrope.core.world import new_calendar
+    from tightrope.core.world import new_sharded_calendar, part_owners, shard_calendar
     from tightrope.model.exposure import (
         audience_regions,
         draw_audiences,
@@ -177,7 +195,8 @@ def test_an_audience_that_overflows_its_region_is_drawn_again_the_same() -> None
     draw_audiences(*shares, *args, offsets, *out, counts, np.empty((n, 4), dtype=np.uint64))
     assert (counts >= 0).all()
     assert counts.sum() > 100
-    fitted, redrawn = new_calendar(1 << 12), new_calendar(1 << 12)
+    one = part_owners(1, 1)
+    fitted, redrawn = new_sharded_calendar(1 << 12, one), new_sharded_calendar(1 << 12, one)
     first, *fitted_out = redraw_overflows(*shares, *args, offsets, counts.copy(), *out)
     push_audiences(visible, n, sim.posts.pid, fitted, first, counts, *fitted_out)
     forced = np.full(n, -1, dtype=np.int64)
@@ -185,8 +204,10 @@ def test_an_audience_that_overflows_its_region_is_drawn_again_the_same() -> None
     assert (first >= size).all()  # every share drawn again, after the regions
     assert (forced == counts).all()
     push_audiences(visible, n, sim.posts.pid, redrawn, first, forced, *redrawn_out)
-    assert int(fitted.meta[1]) > 0
-    assert _calendar_contents(fitted) == _calendar_contents(redrawn)
+    assert int(fitted.meta[0, 1]) > 0
+    assert _calendar_contents(shard_calendar(fitted, 0)) == _calendar_contents(
+        shard_calendar(redrawn, 0)
+    )
 
 
 def test_a_serial_audience_is_the_same_whatever_its_first_room() -> None:
@@ -195,7 +216,7 @@ def test_a_serial_audience_is_the_same_whatever_its_first_room() -> None:
     that draw does; a region too small is reported (-1), which is what makes it redraw."""
     import numpy as np
 
-    from tightrope.core.world import new_calendar
+    from tightrope.core.world import new_sharded_calendar, part_owners, shard_calendar
     from tightrope.model.exposure import audience, draw_audience, schedule_audience
 
     sim = Simulation(
@@ -213,7 +234,7 @@ def test_a_serial_audience_is_the_same_whatever_its_first_room() -> None:
     members, _ = audience(sim.posts, slot, sharer, sim.consts, sim.graph)
     start = int(sim.posts.created[slot])
     rs = np.array([1, 2, 3, 4], dtype=np.uint64)
-    cal = new_calendar(1 << 12)
+    cal = new_sharded_calendar(1 << 12, part_owners(1, 1))
     after = rs.copy()
     schedule_audience(sim.posts, slot, sharer, start, sim.people, sim.consts, sim.graph,
                       cal, after)  # fmt: skip
@@ -223,7 +244,7 @@ def test_a_serial_audience_is_the_same_whatever_its_first_room() -> None:
                       out[0], out[1], 0, members)  # fmt: skip
     assert n > 0
     assert np.array_equal(after, ref)
-    got = sorted((s, v) for s in range(4320) for _, v in _events(cal, s))
+    got = sorted((s, v) for s in range(4320) for _, v in _events(shard_calendar(cal, 0), s))
     want = sorted(zip(out[0][:n].tolist(), out[1][:n].tolist(), strict=True))
     assert got == want
     # and a region of one view is too small: the draw says so

@@ -238,13 +238,13 @@ def test_a_header_of_another_format_is_refused(tmp_path, day_one) -> None:
         checkpoints.load_checkpoint(ck, scenario(days=2))
     assert str(err.value) == (
         f"checkpoint {ck} is in format tightrope-checkpoint/1, which this version of "
-        "Tightrope cannot read (it reads tightrope-checkpoint/8): start the run afresh"
+        "Tightrope cannot read (it reads tightrope-checkpoint/9): start the run afresh"
     )
     ck.write_bytes(sealed(header | {"format": "something-else/2"}, content))
     with pytest.raises(tightrope.InputError) as err:
         checkpoints.load_checkpoint(ck, scenario(days=2))
     assert str(err.value) == (
-        f"checkpoint {ck}: not a Tightrope checkpoint (expected tightrope-checkpoint/8)"
+        f"checkpoint {ck}: not a Tightrope checkpoint (expected tightrope-checkpoint/9)"
     )
 
 

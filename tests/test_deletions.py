@@ -175,7 +175,7 @@ def test_the_minute_of_a_deletion_event_deletes_the_post(tiny_world: TinyWorld) 
     w = sim.world()
     for m in (6, 7):
         count_minute(
-            m, m, w.cal, sim.feed_views.start, posts, sim.people, w.consts, w.rules,
+            m, m, w.cal, w.view_cal, sim.feed_views.start, posts, sim.people, w.consts, w.rules,
             w.queues, w.requests, sim.tc, sim.category, start,
         )  # fmt: skip
     assert posts.state[a] == REMOVED

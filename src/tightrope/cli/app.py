@@ -345,6 +345,14 @@ def validate(ctx: click.Context, files: tuple[str, ...], sets: tuple[str, ...]) 
     "without it, dask starts one local worker process). Its workers must see the "
     "checkpoint file's path.",
 )
+@click.option(
+    "--shards",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Shards of viewers the calendar of views is split into, worked on in parallel "
+    "(at most one per 4,096 users) [default: one per thread]; the results are the same "
+    "for any number.",
+)
 @json_option
 @quiet_option
 def run(
@@ -360,6 +368,7 @@ def run(
     no_memory_check: bool,
     backend: str | None,
     scheduler: str | None,
+    shards: int | None,
     as_json: bool,
     quiet: bool,
 ) -> None:
@@ -399,13 +408,17 @@ def run(
         check_compatible(checkpoint_path, config)  # refused before anything is written
     if not no_memory_check and not on_dask:  # on Dask: checked against the workers' limits
         check_fits(config)
+    if shards is not None and config.network.source != "edge_list":
+        from tightrope.engine.simulation import check_shards
+
+        check_shards(shards, config.run.users)  # refused before anything is written
     dask = {"scheduler": scheduler, "memory_check": not no_memory_check} if on_dask else None
     with contextlib.ExitStack() as held:
         if out is not None:
             held.enter_context(folder_lock(out, "run"))
             check_folder_kind(out, "runs", "run")  # again, now that no other command writes
         result, report = _run_and_store(config, out, checkpoint_path, checkpoint_every, resume,
-                                        quiet, dask)  # fmt: skip
+                                        quiet, dask, shards)  # fmt: skip
     if as_json:
         head = {"scenario": config.name, "seed": result.seed, "users": config.run.users}
         head |= {"days": config.run.days, "config_sha256": result.config_sha256}
@@ -424,6 +437,7 @@ def _run_and_store(
     resume: bool,
     quiet: bool,
     dask: dict[str, Any] | None = None,
+    shards: int | None = None,
 ) -> tuple[Any, Path | None]:
     """Run (here, or on Dask with `dask`'s settings: `tightrope.engine.remote`), store the
     run and its report in `out`, remove the checkpoint once stored."""
@@ -446,6 +460,7 @@ def _run_and_store(
             checkpoint=checkpoint_path,
             checkpoint_every_days=checkpoint_every,
             resume=resume,
+            shards=shards,
             **dask,
         )
         finished = datetime.now(UTC)
@@ -458,6 +473,7 @@ def _run_and_store(
                 checkpoint=checkpoint_path,
                 checkpoint_every_days=checkpoint_every,
                 resume=resume,
+                shards=shards,
             )
             finished = datetime.now(UTC)
     if out is not None:

@@ -27,6 +27,11 @@ HORIZON_MINUTES = 3 * 1440
 """How long a post can still be seen after it was made (and how far ahead exposures are
 scheduled). Views later than this are not simulated."""
 
+VIEWER_PART_SHIFT = 12
+VIEWER_PART_USERS = 1 << VIEWER_PART_SHIFT
+"""Users per viewer part: the minute loop's views are done by the part of their viewer
+(`tightrope.model.diffusion`), and a shard of the exposure calendar owns whole parts."""
+
 
 MEMORY_SLOTS = 8
 """Posts a person remembers having seen (`People.exposure_memory`, model.exposure_memory):
@@ -140,6 +145,23 @@ class Calendar(NamedTuple):
     meta: np.ndarray  # int64 (3,): first free block, blocks in use, events dropped (pool full)
 
 
+class ShardedCalendar(NamedTuple):
+    """The scheduled views: one calendar queue (as `Calendar`) per shard of viewers, each in
+    a row of the arrays below. Shard s owns the viewer parts k with `owner[k] == s` (whole
+    parts, contiguous ranges of them), and its row holds every view scheduled for a viewer
+    of its parts, in the order scheduled; so a part's views of a minute come out in the
+    same order whatever the number of shards, and shards read and write their rows on
+    threads of their own. Events other than views (arrivals in the review and request
+    queues, authors' deletions, reinstatements) live in one `Calendar`, read in order."""
+
+    slots: np.ndarray  # int32 (shards, HORIZON_MINUTES, 3): as Calendar.slots, per shard
+    post: np.ndarray  # int64 (shards, blocks * BLOCK_EVENTS): post id
+    viewer: np.ndarray  # int32 (shards, blocks * BLOCK_EVENTS): viewer
+    link: np.ndarray  # int32 (shards, blocks): next block, of the slot or the free list
+    meta: np.ndarray  # int64 (shards, 3): first free block, blocks in use, events dropped
+    owner: np.ndarray  # int32 (viewer parts,): the shard that owns each part
+
+
 class ReviewQueues(NamedTuple):
     """A max-heap of posts waiting for human review, per platform (rows 0 .. P - 1), then
     one of escalated removals waiting for the second tier, per platform (rows P .. 2P - 1,
@@ -223,6 +245,7 @@ class World(NamedTuple):
     cal: Calendar
     queues: ReviewQueues
     requests: Requests
+    view_cal: ShardedCalendar
 
 
 def sized_pool(expected_events: float) -> int:
@@ -260,6 +283,48 @@ def grow_calendar(cal: Calendar, blocks: int) -> Calendar:
     viewer = np.zeros(blocks * BLOCK_EVENTS, dtype=np.int32)
     viewer[: cal.viewer.size] = cal.viewer
     return Calendar(cal.slots, post, viewer, link, meta)
+
+
+def part_owners(parts: int, shards: int) -> np.ndarray:
+    """The shard of each of `parts` viewer parts: `shards` contiguous ranges of parts, as
+    even as whole parts allow. ValueError unless 1 <= shards <= max(parts, 1)."""
+    if not 1 <= shards <= max(parts, 1):
+        raise ValueError(
+            f"shards must be between 1 and the number of viewer parts ({parts}); got {shards}"
+        )
+    return (np.arange(parts, dtype=np.int64) * shards // max(parts, 1)).astype(np.int32)
+
+
+def new_sharded_calendar(blocks: int, owner: np.ndarray) -> ShardedCalendar:
+    """Empty calendars of `blocks` blocks each, one per shard of `owner` (`part_owners`)."""
+    shards = int(owner.max()) + 1 if owner.size else 1
+    one = new_calendar(blocks)
+    return ShardedCalendar(
+        slots=np.repeat(one.slots[None], shards, axis=0),
+        post=np.zeros((shards, blocks * BLOCK_EVENTS), dtype=np.int64),
+        viewer=np.zeros((shards, blocks * BLOCK_EVENTS), dtype=np.int32),
+        link=np.repeat(one.link[None], shards, axis=0),
+        meta=np.zeros((shards, 3), dtype=np.int64),
+        owner=owner.astype(np.int32),
+    )
+
+
+def shard_calendar(cal: ShardedCalendar, s: int) -> Calendar:
+    """Shard s's calendar, as a `Calendar` of views into `cal`'s row s."""
+    return Calendar(cal.slots[s], cal.post[s], cal.viewer[s], cal.link[s], cal.meta[s])
+
+
+def grow_sharded_calendar(cal: ShardedCalendar, blocks: int) -> ShardedCalendar:
+    """Larger pools of `blocks` blocks for every shard, with the same scheduled events."""
+    rows = [grow_calendar(shard_calendar(cal, s), blocks) for s in range(cal.link.shape[0])]
+    return ShardedCalendar(
+        slots=cal.slots,
+        post=np.stack([r.post for r in rows]),
+        viewer=np.stack([r.viewer for r in rows]),
+        link=np.stack([r.link for r in rows]),
+        meta=np.stack([r.meta for r in rows]),
+        owner=cal.owner,
+    )
 
 
 POST_HOT = np.dtype(

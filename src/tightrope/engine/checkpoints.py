@@ -2,7 +2,7 @@
 
 A checkpoint file has three parts, one after the other:
 
-1. a header, one JSON line: the format (`tightrope-checkpoint/8`), the Tightrope version,
+1. a header, one JSON line: the format (`tightrope-checkpoint/9`), the Tightrope version,
    the config's sha256, the scenario, seed and tick reached, the sizes of the two parts
    below, and `sha256`: the sha256 of the header's other fields (as compact JSON with
    sorted keys), a newline and every byte after the header line;
@@ -52,6 +52,7 @@ from tightrope.core.world import (
     Posts,
     Requests,
     ReviewQueues,
+    ShardedCalendar,
     packed,
 )
 from tightrope.errors import InputError
@@ -69,7 +70,7 @@ if TYPE_CHECKING:
     from tightrope.engine.simulation import Simulation
     from tightrope.scenario.schema import Scenario
 
-FORMAT = "tightrope-checkpoint/8"
+FORMAT = "tightrope-checkpoint/9"
 # attributes rebuilt from the scenario, not stored
 _NOT_STORED = ("scenario", "candidates")  # the candidates are rebuilt every tick
 
@@ -91,6 +92,7 @@ _CLASSES: dict[str, type] = {
         Requests,
         ReviewQueues,
         Rules,
+        ShardedCalendar,
         Timed,
     )
 }
@@ -527,8 +529,10 @@ class _Reader:
         return np.random.Generator(bg)
 
 
-def load_checkpoint(path: str | Path, scenario: Scenario) -> Simulation:
-    """A Simulation restored from `path`, which must have been written for `scenario`.
+def load_checkpoint(path: str | Path, scenario: Scenario, shards: int | None = None) -> Simulation:
+    """A Simulation restored from `path`, which must have been written for `scenario`,
+    with its calendar of views in `shards` shards (None: as saved; another number moves
+    the views, `Simulation.reshard`, and the run goes on to the same results).
 
     InputError if it was not (see `check_compatible`), or if the file is damaged: its size
     and checksum are verified before any of it is used."""
@@ -587,4 +591,6 @@ def load_checkpoint(path: str | Path, scenario: Scenario) -> Simulation:
     except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
         raise _damaged(path, f"its state cannot be read ({type(exc).__name__}: {exc})") from None
     sim.scenario = scenario
+    if shards is not None:
+        sim.reshard(shards)
     return sim

@@ -40,6 +40,7 @@ def run(
     checkpoint: str | Path | None = None,
     checkpoint_every_days: float | None = None,
     resume: bool = False,
+    shards: int | None = None,
 ) -> Result:
     """Run a validated scenario to the end and return its Result.
 
@@ -51,6 +52,10 @@ def run(
     every so many simulated days (see `tightrope.engine.checkpoints`). With `resume=True` the run
     starts from the checkpoint file instead of tick 0 (InputError if it was written for
     another config or version); the result is bit-identical to an uninterrupted run.
+
+    `shards` splits the calendar of views into that many shards of viewers, worked on in
+    parallel (default: one per thread; see `Simulation`); the result is the same to the bit
+    for any number, and a checkpoint resumes with any number.
     """
     if (resume or checkpoint_every_days is not None) and checkpoint is None:
         raise InputError("a checkpoint file is needed to resume or to write checkpoints")
@@ -64,9 +69,9 @@ def run(
     progress = pace(progress)  # threads: no more than the free cores (tightrope.engine.threads)
     if resume:
         assert checkpoint is not None
-        sim = load_checkpoint(checkpoint, scenario)
+        sim = load_checkpoint(checkpoint, scenario, shards=shards)
     else:
-        sim = Simulation(scenario)
+        sim = Simulation(scenario, shards=shards)
     every = max(1, sim.n_ticks // 100)
     with contextlib.ExitStack() as done:
         if isinstance(progress, Pacer):  # a stop or an error gives the threads back too

@@ -7,8 +7,10 @@ rows made from them, 8 bytes per drawn edge, and 8 bytes per user), the post rin
 slot x `post_capacity`), the feed's candidate arrays (28 bytes per candidate: they are as
 long as the ring, but allocated as zeros, so only the places that candidates fill take
 memory, and candidates are posts younger than a day: twice a day's and a tick's posts are
-allowed for, at most the ring), the exposure calendar (12 bytes per event plus 4 per block;
-the pool is sized not to grow in a steady run, and half again is allowed for a grow), a peak
+allowed for, at most the ring), the exposure calendars (12 bytes per event plus 4 per
+block: a pool per shard of viewers, as many as `default_shards` makes here, and one for
+the other events; the pools are sized not to grow in a steady run, and half again is
+allowed for a grow), a peak
 tick's feed views (28 bytes each, as drawn and sorted by minute, twice over: the buffers
 double when they grow), the minute loop's buffer (13 bytes per view of a peak minute, taken
 as twice the peak tick's feed views per minute, twice over), the posting phase's audience
@@ -94,7 +96,14 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     """The memory a run of `scenario` needs at its peak (see the module's docstring)."""
     import numpy as np
 
-    from tightrope.engine.simulation import VIEW_LOG_SIZE, Simulation, calendar_pool, post_capacity
+    from tightrope.engine.simulation import (
+        VIEW_LOG_SIZE,
+        Simulation,
+        calendar_pool,
+        default_shards,
+        events_pool,
+        post_capacity,
+    )
     from tightrope.model.diffusion import view_log_size, viewer_parts
     from tightrope.model.posting import initial_intent_room, intent_blocks
 
@@ -117,7 +126,8 @@ def estimate(scenario: Scenario) -> MemoryEstimate:
     per_user = sum(a.nbytes for a in probe.people if isinstance(a, np.ndarray)) / probe_users
     activity = float(probe.people.activity.mean()) * n
     cap = post_capacity(activity)
-    pool = calendar_pool(sc, n, activity, edges)
+    shards = default_shards(n)
+    pool = shards * calendar_pool(sc, n, activity, edges, shards) + events_pool(sc, activity)
     peak_hour = float(probe.consts.diurnal.max())
     peak_feed_views = n * sc.population.views_per_day * peak_hour * sc.run.tick_minutes / 1440.0
     see = max((pl.feed.follower_see_chance for pl in sc.platforms.values()), default=0.0)

@@ -56,7 +56,7 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
     it). `buf` is the minute buffer (post ids, viewers, outcomes), `aud` the audience
     region buffers (the posting phase's, used again for the reshares). Returns both,
     larger ones when a minute needed more room than given."""
-    posts, people, consts, rules, graph, cal, q, req = world
+    posts, people, consts, rules, graph, cal, q, req, view_cal = world
     tc, pc, hist, ct = tally.tick, tally.platform, tally.minutes, tally.category
     xc = tally.exposures
     view_log, view_meta = views
@@ -81,13 +81,15 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
     for j in range(consts.tick_minutes):
         m = t0 + j
         hour = (m // 60) % 24
-        n = count_minute(m, j, cal, feed.start, posts, people, consts, rules, q, req, tc, ct, start)
+        n = count_minute(
+            m, j, cal, view_cal, feed.start, posts, people, consts, rules, q, req, tc, ct, start
+        )  # fmt: skip
         if n > buf_post.size:
             size = max(n, 2 * buf_post.size)
             buf_post = np.zeros(size, dtype=np.int64)
             buf_viewer = np.zeros(size, dtype=np.int32)
             outcome = np.zeros(size, dtype=np.uint8)
-        fill_minute(m, j, cal, feed, start, fill, buf_post, buf_viewer)
+        fill_minute(m, j, view_cal, feed, start, fill, buf_post, buf_viewer)
         if n > 0:
             view_parts(
                 m,
@@ -117,7 +119,7 @@ def run_minutes(t0, world, tally, views, feed, rs, buf, aud, threads):
             )  # fmt: skip
             aud_slot, aud_viewer = schedule_shares(
                 r_slot, r_sharer, r_start, nr, reshare_key, j << 32, posts, people, consts,
-                graph, cal, aud_slot, aud_viewer,
+                graph, view_cal, aud_slot, aud_viewer,
             )  # fmt: skip
             add_engagement(
                 n, buf_post, outcome, posts.engagement, consts.view_engagement,

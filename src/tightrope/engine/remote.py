@@ -88,6 +88,7 @@ def _in_worker(
     every_days: float | None,
     resume: bool,
     stop_event: str,
+    shards: int | None = None,
 ) -> Result | tuple[int, list[str], str]:
     """The run, in the worker: stepped by the driver as here; a stop asked for on the
     client's side (the Dask event `stop_event`) is acted on between two ticks, and then
@@ -113,6 +114,7 @@ def _in_worker(
             checkpoint=checkpoint,
             checkpoint_every_days=every_days,
             resume=resume,
+            shards=shards,
         )
     except stops.Stopped as stop:  # a BaseException, which Dask's client cannot carry back
         return (stop.signum, stop.kept, stop.resume)
@@ -148,6 +150,7 @@ def run_on_dask(
     memory_check: bool = True,
     memory_limit: str | int | None = None,
     connect_timeout: float = DEFAULT_CONNECT_TIMEOUT,
+    shards: int | None = None,
 ) -> Result:
     """Run `scenario` on one Dask worker (see the module's text) and return its Result."""
     import dask
@@ -199,6 +202,7 @@ def run_on_dask(
             checkpoint_every_days,
             resume,
             f"{key}-stop",
+            shards,
             key=key,
             workers=[addr],
             allow_other_workers=False,

@@ -23,18 +23,22 @@ from tightrope.core.rng import STREAM, make_streams, next_u64, numpy_generator
 from tightrope.core.world import (
     BLOCK_EVENTS,
     HORIZON_MINUTES,
+    VIEWER_PART_USERS,
     Tally,
     ViewLog,
     World,
     grow_calendar,
     grow_requests,
     grow_review_queues,
+    grow_sharded_calendar,
     make_people,
     new_calendar,
     new_posts,
     new_requests,
     new_review_queues,
+    new_sharded_calendar,
     new_tally,
+    part_owners,
     sized_pool,
 )
 from tightrope.engine.minutes import new_minute_buffer, run_minutes
@@ -42,7 +46,7 @@ from tightrope.errors import InputError
 from tightrope.model.author_deletion import schedule_deletions
 from tightrope.model.diffusion import view_log_size, viewer_parts
 from tightrope.model.events import apply_events, schedule
-from tightrope.model.exposure import refresh_access, schedule_audiences
+from tightrope.model.exposure import move_views, refresh_access, schedule_audiences, shard_blocks
 from tightrope.model.feed import feed_tick, new_candidates, new_feed_views
 from tightrope.model.groups import (
     cohort_counts,
@@ -123,11 +127,37 @@ def post_capacity(posts_per_day: float) -> int:
     return 1 << int(np.ceil(np.log2(max(expected * 2.0, 4096))))
 
 
-def calendar_pool(sc: Scenario, n: int, posts_per_day: float, edges: int) -> int:
-    """Initial calendar pool, in blocks: about four ticks' views (it grows when needed)."""
+def calendar_pool(sc: Scenario, n: int, posts_per_day: float, edges: int, shards: int = 1) -> int:
+    """Initial pool of each shard's calendar of views, in blocks: about four ticks' views,
+    shared out among the shards (the pools grow when needed)."""
     follow = edges / max(n, 1)
     views_per_day = n * sc.population.views_per_day + posts_per_day * follow * 0.3
-    return sized_pool(views_per_day * 4 * sc.run.tick_minutes / 1440.0)
+    return sized_pool(views_per_day * 4 * sc.run.tick_minutes / 1440.0 / shards)
+
+
+def events_pool(sc: Scenario, posts_per_day: float) -> int:
+    """Initial pool of the calendar of other events, in blocks: about four ticks' posts
+    (each schedules at most a review arrival, a deletion and a reinstatement; it grows when
+    needed)."""
+    return sized_pool(posts_per_day * 4 * sc.run.tick_minutes / 1440.0)
+
+
+def default_shards(n_users: int) -> int:
+    """The shards of a run here when none is asked for: one per thread Numba runs, as many
+    as there are viewer parts at most (results do not depend on the number)."""
+    return max(1, min(numba.get_num_threads(), viewer_parts(n_users)))
+
+
+def check_shards(shards: int, n_users: int) -> int:
+    """`shards`, checked: between 1 and the run's viewer parts (a shard owns whole parts
+    of VIEWER_PART_USERS users), else InputError naming what is allowed."""
+    parts = viewer_parts(n_users)
+    if not 1 <= shards <= parts:
+        raise InputError(
+            f"shards must be between 1 and {parts} for {n_users:,} users (a shard owns whole "
+            f"parts of {VIEWER_PART_USERS:,} users); got {shards}"
+        )
+    return shards
 
 
 def check_per_region(path: str, values: list[float], region: np.ndarray, noun: str) -> None:
@@ -164,7 +194,9 @@ def region_rows(sc: Scenario, region: np.ndarray) -> np.ndarray:
 class Simulation:
     """One run of a scenario: all state as arrays, stepped by `step()`."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, shards: int | None = None) -> None:
+        """Build the run of `scenario`, its calendar of views split into `shards` shards of
+        viewers (default: `default_shards`; the results are the same for any number)."""
         self.scenario = sc = scenario
         seed = sc.run.seed
         self.rs = make_streams(seed)
@@ -193,9 +225,15 @@ class Simulation:
         self.dropped_seen = 0  # calendar events dropped up to the last growth check
         cap = post_capacity(float(self.people.activity.sum()))
         self.posts = new_posts(cap)
-        self.cal = new_calendar(
-            calendar_pool(sc, n, float(self.people.activity.sum()), self.graph.followers_idx.size)
+        self.cal = new_calendar(events_pool(sc, float(self.people.activity.sum())))
+        self.shards = check_shards(default_shards(n) if shards is None else shards, n)
+        self.view_cal = new_sharded_calendar(
+            calendar_pool(
+                sc, n, float(self.people.activity.sum()), self.graph.followers_idx.size, self.shards
+            ),
+            part_owners(viewer_parts(n), self.shards),
         )
+        self.dropped_views_seen = 0  # views dropped up to the last growth check
         self.queues = new_review_queues(2 * n_p, 1 << 12)  # review heaps, then second tiers
         self.requests = new_requests(1 << 12, *answer_queues(sc, self.region, n))
         peak = float(self.people.activity.sum()) * float(self.consts.diurnal.max()) * L / 1440.0
@@ -275,19 +313,50 @@ class Simulation:
         return self._network
 
     def _grow_if_needed(self) -> None:
+        # grow a pool when events were dropped since the last check (the count is
+        # cumulative) or room for four ticks like the last one is short; the views'
+        # shards grow together, when the fullest is short of its even share
+        tc = self.tc
         cal = self.cal
         free = (cal.link.size - cal.meta[1]) * BLOCK_EVENTS
-        per_tick = max(self.tc[K.VIEWS] + self.tc[K.VIEWS_LOST], 1.0) * 4 + 4096
-        # grow when events were dropped since the last check (the count is cumulative)
-        if free < per_tick or cal.meta[2] > self.dropped_seen:
+        events = tc[K.INTENTS] + tc[K.RESHARES] + tc[K.REPORTS] + tc[K.REQUESTS] + tc[K.APPEALS]
+        if free < max(events, 1.0) * 4 + 4096 or cal.meta[2] > self.dropped_seen:
             self.cal = grow_calendar(cal, cal.link.size * 2)
         self.dropped_seen = int(cal.meta[2])
+        ex = self.view_cal
+        blocks = ex.link.shape[1]
+        free = (blocks - ex.meta[:, 1].max()) * BLOCK_EVENTS
+        per_tick = max(tc[K.VIEWS] + tc[K.VIEWS_LOST], 1.0) * 4 / self.shards + 4096
+        dropped = int(ex.meta[:, 2].sum())
+        if free < per_tick or dropped > self.dropped_views_seen:
+            self.view_cal = grow_sharded_calendar(ex, blocks * 2)
+        self.dropped_views_seen = dropped
         q = self.queues
         if (q.size > q.key.shape[1] // 2).any():
             self.queues = grow_review_queues(q, q.key.shape[1] * 2)
         r = self.requests
         if (r.ends[:, 1] - r.ends[:, 0]).max() > r.user.shape[1] // 2:
             self.requests = grow_requests(r, r.user.shape[1] * 2)
+
+    def reshard(self, shards: int) -> None:
+        """Split the calendar of views into `shards` shards instead (a checkpoint resumed
+        with another number of shards): every scheduled view moves to its viewer's new
+        shard, each part's views in their order, so that the run goes on to the same
+        results. InputError for a count the run cannot have (`check_shards`)."""
+        shards = check_shards(shards, self.n_users)
+        if shards == self.shards:
+            return
+        old = self.view_cal
+        owner = part_owners(viewer_parts(self.n_users), shards)
+        need = int(shard_blocks(old, owner, shards).max())
+        activity = float(self.people.activity.sum())
+        edges = self.graph.followers_idx.size
+        blocks = calendar_pool(self.scenario, self.n_users, activity, edges, shards)
+        new = new_sharded_calendar(max(blocks, need + 1024), owner)
+        move_views(old, new)
+        new.meta[0, 2] = old.meta[:, 2].sum()  # the views dropped so far, kept in the count
+        self.view_cal = new
+        self.shards = shards
 
     def world(self) -> World:
         """The state the kernels read and change, as one bundle (built when asked: the
@@ -301,6 +370,7 @@ class Simulation:
             cal=self.cal,
             queues=self.queues,
             requests=self.requests,
+            view_cal=self.view_cal,
         )
 
     @property
@@ -765,7 +835,8 @@ class Simulation:
             "edges": int(self.graph.followers_idx.size),
             "ticks": self.t,
             "phase_seconds": dict(self.phase_seconds),
-            "calendar_dropped": int(self.cal.meta[2]),
+            "calendar_dropped": int(self.cal.meta[2]) + int(self.view_cal.meta[:, 2].sum()),
+            "shards": self.shards,
             "post_states": dict(
                 zip(
                     ("visible", "pending", "removed", "blocked"),

@@ -10,11 +10,13 @@ audience) and may lead to a report, which queues the post for review.
 A minute runs in four passes, so that the views can run on several threads and still give
 the same results whatever their number:
 
-1. `count_minute` and `fill_minute` (one thread): the review and request arrivals happen,
-   in the order they were scheduled; the views are copied out grouped by the viewer's part
-   (fixed ranges of `VIEWER_PART_USERS` users), within a part first those from the calendar
-   in the order they were scheduled, then the part's feed views of the minute in the order
-   they were drawn (the feed's blocks are the viewer parts).
+1. `count_minute` and `fill_minute`: the events due (review and request arrivals,
+   authors' deletions, reinstatements) happen in the order they were scheduled (one
+   thread); the views are copied out grouped by the viewer's part (fixed ranges of
+   `VIEWER_PART_USERS` users), within a part first those from its shard's calendar in the
+   order they were scheduled (the shards in parallel: a shard owns whole parts), then the
+   part's feed views of the minute in the order they were drawn (the feed's blocks are the
+   viewer parts).
 2. `view_parts` (parallel over parts): each view changes its viewer, whom no other part
    touches, and decides reshare and report with the part's own streams, derived for this
    minute from the named streams; the counts go into the part's row of counters.
@@ -32,7 +34,13 @@ from numba import njit, prange
 from tightrope.core import counters as K
 from tightrope.core.memory_hints import prefetch
 from tightrope.core.rng import derive, integer, uniform
-from tightrope.core.world import BLOCK_EVENTS, EXPOSURE_BINS, HORIZON_MINUTES
+from tightrope.core.world import (
+    BLOCK_EVENTS,
+    EXPOSURE_BINS,
+    HORIZON_MINUTES,
+    VIEWER_PART_SHIFT,
+    VIEWER_PART_USERS,
+)
 from tightrope.model.appeals import reinstate
 from tightrope.model.author_deletion import author_delete
 from tightrope.model.exposure import (
@@ -91,9 +99,6 @@ def report_chance(
 
 PREFETCH_DISTANCE = 16  # views ahead whose post and viewer are fetched early
 
-VIEWER_PART_SHIFT = 12
-VIEWER_PART_USERS = 1 << VIEWER_PART_SHIFT
-"""Users per part of the minute loop's views: a view is done by the part of its viewer."""
 assert VIEWER_PART_USERS == FEED_BLOCK_USERS  # a feed block's views are one part's
 
 COUNTED, RESHARED, REPORTED = 1, 2, 4
@@ -155,26 +160,47 @@ def request_arrival(req, user, m) -> None:
 
 
 @njit(cache=True)
-def count_minute(m, j, cal, feed_start, posts, people, consts, rules, q, req, tc, ct, start) -> int:
-    """Pass 1 of minute m (minute j of the tick): review and request arrivals, authors'
-    deletions (`author_deletion.author_delete`, counted into tc and ct) and reinstatements
-    on appeal (`appeals.reinstate`, withdrawing a strike from `people`) happen, in the
-    order they were scheduled; `start` becomes the offsets of each viewer part's views, from
-    the calendar and the feed (start[k] to start[k + 1]); returns the number of views."""
-    slots, cal_post, cal_viewer, link = cal.slots, cal.post, cal.viewer, cal.link
+def count_minute(
+    m, j, cal, view_cal, feed_start, posts, people, consts, rules, q, req, tc, ct, start
+) -> int:  # fmt: skip
+    """Pass 1 of minute m (minute j of the tick): the events of the calendar `cal` due now
+    happen (`run_events`); `start` becomes the offsets of each viewer part's views, from
+    the shards' calendars of views (`view_cal`, counted by `count_views`) and the feed
+    (start[k] to start[k + 1]); returns the number of views."""
+    run_events(m, cal, posts, people, consts, rules, q, req, tc, ct)
+    start[:] = 0
+    s = m % HORIZON_MINUTES
+    if view_cal.link.shape[0] == 1:
+        count_shard(0, s, view_cal, start)
+    else:
+        count_views(s, view_cal, start)
+    for k in range(feed_start.shape[0]):
+        start[k + 1] += feed_start[k, j + 1] - feed_start[k, j]
+    for k in range(1, start.size):
+        start[k] += start[k - 1]
+    return start[start.size - 1]
+
+
+@njit(cache=True)
+def run_events(m, cal, posts, people, consts, rules, q, req, tc, ct) -> None:
+    """The events due at minute m happen, in the order they were scheduled: review and
+    request arrivals, authors' deletions (`author_deletion.author_delete`, counted into tc
+    and ct) and reinstatements on appeal (`appeals.reinstate`, withdrawing a strike from
+    `people`); an event whose post has left the ring is skipped. The minute's blocks go
+    back to the free list as they are read (no event schedules another here)."""
+    slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
     s = m % HORIZON_MINUTES
     b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
+    slots[s, 0] = -1
+    slots[s, 1] = -1
+    slots[s, 2] = 0
     post_id = posts.pid
     mask = post_id.size - 1
-    start[:] = 0
     while b >= 0:
         lo = b * BLOCK_EVENTS
         hi = lo + (last_fill if b == last else BLOCK_EVENTS)
         for e in range(lo, hi):
             v = cal_viewer[e]
-            if v >= 0:
-                start[(v >> VIEWER_PART_SHIFT) + 1] += 1
-                continue
             pid = cal_post[e]
             if v == REQUEST_ARRIVAL:
                 request_arrival(req, int(pid), m)
@@ -188,45 +214,84 @@ def count_minute(m, j, cal, feed_start, posts, people, consts, rules, q, req, tc
                 reinstate(posts, people.strikes, slot, v == APPEAL_REVERSAL_STRUCK, tc, ct)
             else:
                 enqueue_review(q, posts, consts, rules, slot, m, v == REVIEW_ARRIVAL_REPORTED, tc)
-        b = link[b]
-    for k in range(feed_start.shape[0]):
-        start[k + 1] += feed_start[k, j + 1] - feed_start[k, j]
-    for k in range(1, start.size):
-        start[k] += start[k - 1]
-    return start[start.size - 1]
-
-
-@njit(cache=True)
-def fill_minute(m, j, cal, feed, start, fill, buf_post, buf_viewer) -> None:
-    """Pass 1, continued: copy minute m's views into the buffers, grouped by viewer part
-    (a counting sort that keeps the order within a part), calendar views first, then each
-    part's feed views of minute j of the tick (`copy_feed_views`); and free the minute's
-    blocks."""
-    slots, cal_post, cal_viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
-    s = m % HORIZON_MINUTES
-    b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
-    slots[s, 0] = -1
-    slots[s, 1] = -1
-    slots[s, 2] = 0
-    for k in range(fill.size):
-        fill[k] = start[k]
-    while b >= 0:
-        lo = b * BLOCK_EVENTS
-        hi = lo + (last_fill if b == last else BLOCK_EVENTS)
-        for e in range(lo, hi):
-            v = cal_viewer[e]
-            if v >= 0:
-                k = v >> VIEWER_PART_SHIFT
-                i = fill[k]
-                fill[k] = i + 1
-                buf_post[i] = cal_post[e]
-                buf_viewer[i] = v
         following = link[b]
         link[b] = meta[0]
         meta[0] = b
         meta[1] -= 1
         b = following
+
+
+@njit(cache=True)
+def count_shard(r, s, view_cal, start) -> None:
+    """Add shard r's views of calendar slot s to the counts of their parts, start[k + 1]."""
+    slots, viewer, link = view_cal.slots[r], view_cal.viewer[r], view_cal.link[r]
+    b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
+    while b >= 0:
+        lo = b * BLOCK_EVENTS
+        hi = lo + (last_fill if b == last else BLOCK_EVENTS)
+        for e in range(lo, hi):
+            start[(viewer[e] >> VIEWER_PART_SHIFT) + 1] += 1
+        b = link[b]
+
+
+@njit(cache=True, parallel=True)
+def count_views(s, view_cal, start) -> None:
+    """`count_shard` for every shard, in parallel (a shard's parts are its own)."""
+    for r in prange(view_cal.link.shape[0]):
+        count_shard(r, s, view_cal, start)
+
+
+@njit(cache=True)
+def fill_minute(m, j, view_cal, feed, start, fill, buf_post, buf_viewer) -> None:
+    """Pass 1, continued: copy minute m's views into the buffers, grouped by viewer part
+    (a counting sort that keeps the order within a part), calendar views first (each shard
+    its own parts', in parallel: `fill_shard`), then each part's feed views of minute j of
+    the tick (`copy_feed_views`); the minute's blocks are freed."""
+    s = m % HORIZON_MINUTES
+    for k in range(fill.size):
+        fill[k] = start[k]
+    if view_cal.link.shape[0] == 1:
+        fill_shard(0, s, view_cal, fill, buf_post, buf_viewer)
+    else:
+        fill_shards(s, view_cal, fill, buf_post, buf_viewer)
     copy_feed_views(j, feed, fill, buf_post, buf_viewer)
+
+
+@njit(cache=True)
+def fill_shard(r, s, view_cal, fill, buf_post, buf_viewer) -> None:
+    """Shard r's views of calendar slot s into their parts' places in the buffers (fill[k]:
+    the next place of part k), in order; the slot's blocks go back to the shard's free
+    list."""
+    slots = view_cal.slots[r]
+    cal_post, cal_viewer, link, meta = (
+        view_cal.post[r], view_cal.viewer[r], view_cal.link[r], view_cal.meta[r]
+    )  # fmt: skip
+    b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
+    slots[s, 0] = -1
+    slots[s, 1] = -1
+    slots[s, 2] = 0
+    while b >= 0:
+        lo = b * BLOCK_EVENTS
+        hi = lo + (last_fill if b == last else BLOCK_EVENTS)
+        for e in range(lo, hi):
+            v = cal_viewer[e]
+            k = v >> VIEWER_PART_SHIFT
+            i = fill[k]
+            fill[k] = i + 1
+            buf_post[i] = cal_post[e]
+            buf_viewer[i] = v
+        following = link[b]
+        link[b] = meta[0]
+        meta[0] = b
+        meta[1] -= 1
+        b = following
+
+
+@njit(cache=True, parallel=True)
+def fill_shards(s, view_cal, fill, buf_post, buf_viewer) -> None:
+    """`fill_shard` for every shard, in parallel (a shard's parts are its own)."""
+    for r in prange(view_cal.link.shape[0]):
+        fill_shard(r, s, view_cal, fill, buf_post, buf_viewer)
 
 
 @njit(cache=True, parallel=True)

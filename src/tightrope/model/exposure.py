@@ -3,9 +3,10 @@
 When a post becomes visible (or is reshared), each follower of the sharer on that
 platform (or each member of the sharer's circle, on a private platform) sees it with the
 platform's follower-see chance times the post's reach, after an exponential delay. The
-exposure goes into a calendar queue: one slot of events per minute over the exposure
-horizon, kept in the order they were scheduled. Special events use negative viewer codes:
-REVIEW_ARRIVAL puts the post into its platform's review queue at that minute,
+exposure goes into the calendar queue of its viewer's shard (`world.ShardedCalendar`): one
+slot of events per minute over the exposure horizon, kept in the order they were
+scheduled. Other events go into one calendar of their own (`world.Calendar`), with negative
+viewer codes: REVIEW_ARRIVAL puts the post into its platform's review queue at that minute,
 REQUEST_ARRIVAL puts a citizen's service request into the officials' queue, AUTHOR_DELETION
 has the author delete the post (`tightrope.model.author_deletion`), APPEAL_REVERSAL and
 APPEAL_REVERSAL_STRUCK reinstate a removed post on appeal, the second withdrawing the strike
@@ -21,7 +22,7 @@ from numba import njit, prange
 
 from tightrope.core.memory_hints import prefetch
 from tightrope.core.rng import derive, exponential, geometric_skip, uniform
-from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES
+from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES, VIEWER_PART_SHIFT
 
 REVIEW_ARRIVAL = -1
 REVIEW_ARRIVAL_REPORTED = -2
@@ -228,7 +229,7 @@ def draw_audience_from(
 @njit(cache=True)
 def schedule_audience(posts, slot, sharer, start, people, consts, graph, cal, rs) -> None:
     """Schedule the views of post `slot` by the audience of `sharer` from minute `start`
-    (`draw_audience`, from stream rs), in audience order."""
+    (`draw_audience`, from stream rs), in audience order, into the sharded calendar `cal`."""
     platform, reach, p_see, p_private = posts.platform, posts.reach, consts.p_see, consts.p_private
     p_delay, access, suspended = consts.p_delay, people.access, people.suspended_until
     members, chance = audience_from(platform, reach, p_see, p_private, graph, slot, sharer)
@@ -255,10 +256,15 @@ def schedule_audience(posts, slot, sharer, start, people, consts, graph, cal, rs
 
 @njit(cache=True, inline="always")
 def push_views(cal, pid, out_slot, out_viewer, lo, n) -> None:
-    """Put views out_*[lo:lo + n] of post pid into the calendar, in order."""
-    slots, post, viewer, link, meta = cal.slots, cal.post, cal.viewer, cal.link, cal.meta
+    """Put views out_*[lo:lo + n] of post pid into the sharded calendar `cal` (a
+    `ShardedCalendar`), each into its viewer's shard, in order."""
+    slots, post, viewer, link, meta, owner = (
+        cal.slots, cal.post, cal.viewer, cal.link, cal.meta, cal.owner
+    )  # fmt: skip
     for k in range(lo, lo + n):
-        push_at(slots, post, viewer, link, meta, out_slot[k], pid, out_viewer[k])
+        v = out_viewer[k]
+        s = owner[v >> VIEWER_PART_SHIFT]
+        push_at(slots[s], post[s], viewer[s], link[s], meta[s], out_slot[k], pid, v)
 
 
 @njit(cache=True, parallel=True)
@@ -351,19 +357,95 @@ def redraw_overflows(
     return first, out_slot, out_viewer
 
 
-@njit(cache=True, _nrt=False)
-def push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer) -> None:
-    """Put the audiences of the first n shares into the calendar, share by share in order:
-    share k's views are out_*[first[k]:first[k] + counts[k]] (calendar slot, viewer).
+ROUTE_CHUNKS = 64
+"""Ranges of shares whose views are routed to their shards in parallel (`push_audiences`);
+the routing keeps the shares' order within each shard, whatever the number."""
+
+
+@njit(cache=True, parallel=True)
+def count_routes(n, first, counts, out_viewer, owner, chunk_shard) -> None:
+    """chunk_shard[c, s]: how many views of the shares of chunk c go to shard s (chunk c
+    is shares c x n // C to (c + 1) x n // C - 1, C the rows of chunk_shard)."""
+    chunks = chunk_shard.shape[0]
+    for c in prange(chunks):
+        row = chunk_shard[c]
+        for k in range(c * n // chunks, (c + 1) * n // chunks):
+            for e in range(first[k], first[k] + counts[k]):
+                row[owner[out_viewer[e] >> VIEWER_PART_SHIFT]] += 1
+
+
+@njit(cache=True, parallel=True)
+def route_views(slots, n, post_id, first, counts, out_viewer, owner, at, routed, routed_pid):
+    """Each view's index in out_* and its post id, into the run of its shard in `routed`:
+    chunk c's views for shard s from at[c, s] on, in the shares' order."""
+    chunks = at.shape[0]
+    for c in prange(chunks):
+        place = at[c].copy()
+        for k in range(c * n // chunks, (c + 1) * n // chunks):
+            pid = post_id[slots[k]]
+            for e in range(first[k], first[k] + counts[k]):
+                s = owner[out_viewer[e] >> VIEWER_PART_SHIFT]
+                i = place[s]
+                place[s] = i + 1
+                routed[i] = e
+                routed_pid[i] = pid
+
+
+@njit(cache=True, parallel=True, _nrt=False)
+def push_routed(cal, shard_start, routed, routed_pid, out_slot, out_viewer) -> None:
+    """Each shard puts its run of routed views into its calendar, in order, in parallel.
 
     Compiled without reference counting (`_nrt=False`): the push inlined per view takes the
     calendar's five arrays, and counting references to them costs six times the push."""
-    cal_slots, cal_post, cal_viewer = cal.slots, cal.post, cal.viewer
-    link, meta = cal.link, cal.meta
+    for s in prange(cal.link.shape[0]):
+        slots, post, viewer, link, meta = (
+            cal.slots[s], cal.post[s], cal.viewer[s], cal.link[s], cal.meta[s]
+        )  # fmt: skip
+        for i in range(shard_start[s], shard_start[s + 1]):
+            e = routed[i]
+            push_at(slots, post, viewer, link, meta, out_slot[e], routed_pid[i], out_viewer[e])
+
+
+@njit(cache=True, _nrt=False)
+def push_one_shard(slots, n, post_id, cal, first, counts, out_slot, out_viewer) -> None:
+    """`push_audiences` with one shard: share by share in order, no routing."""
+    cal_slots, cal_post, cal_viewer = cal.slots[0], cal.post[0], cal.viewer[0]
+    link, meta = cal.link[0], cal.meta[0]
     for k in range(n):
         pid = post_id[slots[k]]
         for e in range(first[k], first[k] + counts[k]):
             push_at(cal_slots, cal_post, cal_viewer, link, meta, out_slot[e], pid, out_viewer[e])
+
+
+@njit(cache=True)
+def push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer) -> None:
+    """Put the audiences of the first n shares into the sharded calendar `cal`: share k's
+    views are out_*[first[k]:first[k] + counts[k]] (calendar slot, viewer). Each view goes
+    to its viewer's shard, and each shard receives its views share by share in order, so
+    that a shard's calendar is the same whatever the number of threads, and a viewer
+    part's views the same whatever the number of shards. With several shards the views
+    are routed first (`count_routes`, `route_views`: a parallel counting sort by shard),
+    then every shard pushes its own (`push_routed`) on a thread of its own."""
+    shards = cal.link.shape[0]
+    if shards == 1 or n == 0:
+        push_one_shard(slots, n, post_id, cal, first, counts, out_slot, out_viewer)
+        return
+    chunks = min(n, ROUTE_CHUNKS)
+    chunk_shard = np.zeros((chunks, shards), dtype=np.int64)
+    count_routes(n, first, counts, out_viewer, cal.owner, chunk_shard)
+    at = np.empty((chunks, shards), dtype=np.int64)
+    shard_start = np.zeros(shards + 1, dtype=np.int64)
+    total = 0
+    for s in range(shards):
+        shard_start[s] = total
+        for c in range(chunks):
+            at[c, s] = total
+            total += chunk_shard[c, s]
+    shard_start[shards] = total
+    routed = np.empty(total, dtype=np.int64)
+    routed_pid = np.empty(total, dtype=np.int64)
+    route_views(slots, n, post_id, first, counts, out_viewer, cal.owner, at, routed, routed_pid)
+    push_routed(cal, shard_start, routed, routed_pid, out_slot, out_viewer)
 
 
 @njit(cache=True)
@@ -373,8 +455,9 @@ def schedule_shares(
 ):  # fmt: skip
     """Schedule the audiences of the first n shares (post slots[k] shared by sharers[k]
     from minute starts[k]), drawn in parallel, share k from a stream derived from `key`
-    with index index0 + k, and put into the calendar in the shares' order, so that the
-    result does not depend on the number of threads. out_* are the region buffers
+    with index index0 + k, and put into the sharded calendar `cal` in the shares' order
+    (`push_audiences`), so that the result does not depend on the number of threads or
+    shards. out_* are the region buffers
     (calendar slot, viewer); returns them, or larger ones when these shares needed more."""
     if n == 0:
         return out_slot, out_viewer
@@ -407,10 +490,52 @@ def schedule_audiences(pending, n: int, key, world, out):
     if n == 0:
         return out
     posts, people, consts, graph, cal = (
-        world.posts, world.people, world.consts, world.graph, world.cal
+        world.posts, world.people, world.consts, world.graph, world.view_cal
     )  # fmt: skip
     slots = pending[:n]
     return schedule_shares(
         slots, posts.author[slots], posts.created[slots], n, key, 0, posts, people, consts,
         graph, cal, out[0], out[1],
     )  # fmt: skip
+
+
+@njit(cache=True)
+def shard_blocks(old, owner, shards):
+    """The blocks each of `shards` new shards (parts' owners `owner`) needs to hold the
+    views of the sharded calendar `old`: per minute slot, its views in whole blocks."""
+    need = np.zeros(shards, dtype=np.int64)
+    in_slot = np.zeros(shards, dtype=np.int64)
+    for s in range(HORIZON_MINUTES):
+        in_slot[:] = 0
+        for r in range(old.link.shape[0]):
+            slots, viewer, link = old.slots[r], old.viewer[r], old.link[r]
+            b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
+            while b >= 0:
+                lo = b * BLOCK_EVENTS
+                for e in range(lo, lo + (last_fill if b == last else BLOCK_EVENTS)):
+                    in_slot[owner[viewer[e] >> VIEWER_PART_SHIFT]] += 1
+                b = link[b]
+        for t in range(shards):
+            need[t] += (in_slot[t] + BLOCK_EVENTS - 1) // BLOCK_EVENTS
+    return need
+
+
+@njit(cache=True)
+def move_views(old, new) -> None:
+    """Every view of the sharded calendar `old` into its viewer's shard of `new` (empty,
+    with room: `shard_blocks`), minute slot by slot, the old shards in order and their
+    views in order: a part's views keep their order, since one old shard held them all."""
+    for s in range(HORIZON_MINUTES):
+        for r in range(old.link.shape[0]):
+            slots, post, viewer, link = old.slots[r], old.post[r], old.viewer[r], old.link[r]
+            b, last, last_fill = slots[s, 0], slots[s, 1], slots[s, 2]
+            while b >= 0:
+                lo = b * BLOCK_EVENTS
+                for e in range(lo, lo + (last_fill if b == last else BLOCK_EVENTS)):
+                    v = viewer[e]
+                    t = new.owner[v >> VIEWER_PART_SHIFT]
+                    push_at(
+                        new.slots[t], new.post[t], new.viewer[t], new.link[t], new.meta[t],
+                        s, post[e], v,
+                    )  # fmt: skip
+                b = link[b]

@@ -300,7 +300,7 @@ def serve_reviews(
     """Reviewers of every platform work for minute m: decide the queue's first posts. A
     removal the platform escalates (`escalation.draw_escalation`, stream `rs_escalation`)
     is deferred to the second tier (`defer`) instead of taking effect now."""
-    posts, people, consts, rules, graph, cal, q, _req = world
+    posts, people, consts, rules, graph, cal, q, _req, view_cal = world
     tc, pc = tally.tick, tally.platform
     mask = posts.pid.size - 1
     for p in range(consts.n_platforms):
@@ -343,7 +343,7 @@ def serve_reviews(
                         people,
                         consts,
                         graph,
-                        cal,
+                        view_cal,
                         rs_exposure,
                     )
         carry = consts.p_idle_carry[p]
@@ -364,7 +364,7 @@ def serve_escalations(m, world, tally, rs_punish, rs_appeal) -> int:
     """The second tier's removals due in minute m (`tightrope.model.escalation`), earliest
     first: each post still in the ring and visible or held is removed at its due minute by
     its review's route (`remove_post`), and may bring a sweep. Returns the posts removed."""
-    posts, people, consts, rules, graph, cal, q, _req = world
+    posts, people, consts, rules, graph, cal, q, _req, _view_cal = world
     mask = posts.pid.size - 1
     removed = 0
     for p in range(consts.n_platforms):
@@ -387,7 +387,7 @@ def serve_sweeps(m, world, tally, rs_sweep, rs_punish, rs_appeal) -> int:
     """The platforms' sweeps due by minute m (`tightrope.model.sweeps`): each searches its
     categories (`sweep_finds`, stream `rs_sweep`) and the posts found are removed at m
     (`remove_post`, route ROUTE_SWEEP), in the order found. Returns the posts removed."""
-    posts, people, consts, rules, graph, cal, q, _req = world
+    posts, people, consts, rules, graph, cal, q, _req, _view_cal = world
     removed = 0
     out = np.empty(0, dtype=np.int64)
     for p in range(consts.n_platforms):

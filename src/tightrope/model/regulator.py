@@ -33,7 +33,7 @@ def inspect(
     suspension); it is reset by the caller at the start of each day. `world` is a
     `tightrope.core.world.World`, `tally` a `Tally`.
     """
-    posts, people, consts, rules, graph, cal, q, _req = world
+    posts, people, consts, rules, graph, cal, q, _req, _view_cal = world
     tc, pc = tally.tick, tally.platform
     view_log, view_meta = views
     seen = np.cumsum(view_meta)

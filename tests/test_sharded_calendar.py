@@ -1,0 +1,168 @@
+"""The calendar of views split into shards of viewers (core.world.ShardedCalendar): each
+shard holds the views of its own viewer parts in the order they were scheduled, so that a
+run gives the same results to the bit whatever its number of shards."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import tightrope
+from tightrope.core.world import (
+    BLOCK_EVENTS,
+    HORIZON_MINUTES,
+    VIEWER_PART_SHIFT,
+    new_sharded_calendar,
+    part_owners,
+    shard_calendar,
+)
+from tightrope.engine.simulation import Simulation
+from tightrope.errors import InputError
+from tightrope.model.exposure import push_audiences
+
+
+def _events(cal, s: int) -> list[tuple[int, int]]:
+    """(post id, viewer) of calendar slot s of one calendar, in order."""
+    b, last, fill = (int(x) for x in cal.slots[s])
+    out = []
+    while b >= 0:
+        lo = b * BLOCK_EVENTS
+        n = fill if b == last else BLOCK_EVENTS
+        out += list(
+            zip(cal.post[lo : lo + n].tolist(), cal.viewer[lo : lo + n].tolist(), strict=True)
+        )
+        b = int(cal.link[b])
+    return out
+
+
+def test_part_owners_are_contiguous_even_ranges_of_whole_parts() -> None:
+    assert part_owners(10, 3).tolist() == [0, 0, 0, 0, 1, 1, 1, 2, 2, 2]
+    assert part_owners(4, 4).tolist() == [0, 1, 2, 3]
+    assert part_owners(5, 1).tolist() == [0] * 5
+    with pytest.raises(ValueError, match=r"shards must be between 1 and the number of viewer"):
+        part_owners(4, 5)
+
+
+def test_a_shard_count_outside_the_parts_is_refused_naming_what_is_allowed() -> None:
+    sc = tightrope.load_scenario("eu-dsa", users=9000, days=0.1, seed=1)
+    msg = (
+        "shards must be between 1 and 3 for 9,000 users (a shard owns whole parts of 4,096 "
+        "users); got 4"
+    )
+    with pytest.raises(InputError, match=msg.replace("(", r"\(").replace(")", r"\)")):
+        Simulation(sc, shards=4)
+    with pytest.raises(InputError, match="got 0"):
+        Simulation(sc, shards=0)
+
+
+def test_routed_views_keep_the_order_of_the_shares_within_each_shard() -> None:
+    """Shares whose views go to viewers all over: every shard's calendar must hold exactly
+    its viewers' views, in the order of one unsharded calendar (as the minute loop reads a
+    part's views), whatever the number of shards."""
+    rng = np.random.default_rng(5)
+    parts, n = 7, 300
+    users = parts << VIEWER_PART_SHIFT
+    counts = rng.integers(0, 40, n).astype(np.int64)
+    first = np.zeros(n, dtype=np.int64)
+    first[1:] = np.cumsum(counts + 3)[:-1]  # regions with room to spare, as drawn
+    size = int(first[-1] + counts[-1] + 3)
+    out_slot = rng.integers(0, 50, size).astype(np.int32)  # calendar slots (minutes)
+    out_viewer = rng.integers(0, users, size).astype(np.int32)
+    slots = rng.permutation(n).astype(np.int64)  # post slots of the shares
+    post_id = np.arange(n, dtype=np.int64) * 11 + 3
+    one = new_sharded_calendar(64, part_owners(parts, 1))
+    push_audiences(slots, n, post_id, one, first, counts, out_slot, out_viewer)
+    whole = [_events(shard_calendar(one, 0), s) for s in range(50)]
+    assert sum(map(len, whole)) == counts.sum()
+    for shards in (2, 3, 7):
+        cal = new_sharded_calendar(64, part_owners(parts, shards))
+        push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer)
+        for r in range(shards):
+            mine = {k for k in range(parts) if cal.owner[k] == r}
+            for s in range(50):
+                want = [e for e in whole[s] if e[1] >> VIEWER_PART_SHIFT in mine]
+                assert _events(shard_calendar(cal, r), s) == want
+        assert int(cal.meta[:, 2].sum()) == 0  # nothing dropped
+    assert _events(shard_calendar(one, 0), HORIZON_MINUTES - 1) == []
+
+
+def _summary(result: tightrope.Result) -> str:
+    return json.dumps(result.summary, default=str, sort_keys=True)
+
+
+def test_a_run_is_the_same_to_the_bit_whatever_its_number_of_shards() -> None:
+    sc = tightrope.load_scenario("china-comprehensive-2021", users=13_000, days=1.0, seed=3)
+    runs = {}
+    for shards in (1, 2, 4):
+        sim = Simulation(sc, shards=shards)
+        while sim.t < sim.n_ticks:
+            sim.step()
+        runs[shards] = sim.result()
+        assert runs[shards].meta["shards"] == shards
+    assert runs[1].summary["views"] > 100_000
+    for shards in (2, 4):
+        assert _summary(runs[shards]) == _summary(runs[1])
+        assert runs[shards].timeseries.equals(runs[1].timeseries)
+
+
+def test_a_checkpoint_resumes_on_another_number_of_shards_to_the_same_results(
+    tmp_path,
+) -> None:
+    from tightrope.engine.checkpoints import load_checkpoint, save_checkpoint
+
+    sc = tightrope.load_scenario("eu-dsa", users=9000, days=1.0, seed=4)
+    whole = Simulation(sc, shards=1)
+    while whole.t < whole.n_ticks:
+        whole.step()
+    sim = Simulation(sc, shards=3)
+    while sim.t < sim.n_ticks // 2:
+        sim.step()
+    ckpt = save_checkpoint(sim, tmp_path / "half.ckpt")
+    assert load_checkpoint(ckpt, sc).shards == 3  # as saved
+    for shards in (1, 2, 3):
+        resumed = load_checkpoint(ckpt, sc, shards=shards)
+        assert resumed.shards == shards
+        assert int(resumed.view_cal.meta[:, 1].sum()) > 0  # views waiting, moved
+        while resumed.t < resumed.n_ticks:
+            resumed.step()
+        assert _summary(resumed.result()) == _summary(whole.result())
+        assert resumed.result().timeseries.equals(whole.result().timeseries)
+
+
+def test_the_command_line_refuses_more_shards_than_the_run_has_parts() -> None:
+    from click.testing import CliRunner
+
+    from tightrope.cli import main
+
+    args = ["run", "laissez-faire", "--users", "5000", "--days", "0.1", "--shards", "3"]
+    res = CliRunner().invoke(main, args)
+    assert res.exit_code == 2
+    assert (
+        "error: shards must be between 1 and 2 for 5,000 users (a shard owns whole parts of "
+        "4,096 users); got 3"
+    ) in res.output
+
+
+@pytest.mark.slow
+def test_1_8_and_64_shards_give_the_same_run() -> None:
+    """Issue 22's equivalence of 1 against 8 and 64 shards, at the smallest population
+    that has 64 shards (one viewer part each): the shards change no draw, so the runs are
+    the same to the bit, their distributions (cascade sizes, minutes to removal and to an
+    answer) and every tick's series included."""
+    sc = tightrope.load_scenario("china-comprehensive-2021", users=64 * 4096, days=0.25, seed=11)
+    runs = {}
+    for shards in (1, 8, 64):
+        sim = Simulation(sc, shards=shards)
+        while sim.t < sim.n_ticks:
+            sim.step()
+        runs[shards] = sim.result()
+    base = runs[1]
+    assert base.summary["views"] > 200_000
+    for shards in (8, 64):
+        r = runs[shards]
+        assert _summary(r) == _summary(base)
+        assert r.timeseries.equals(base.timeseries)
+        assert r.cascades.equals(base.cascades)
+        assert r.histograms.equals(base.histograms)
