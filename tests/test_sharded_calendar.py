@@ -57,14 +57,18 @@ def test_a_shard_count_outside_the_parts_is_refused_naming_what_is_allowed() -> 
         Simulation(sc, shards=0)
 
 
-def test_routed_views_keep_the_order_of_the_shares_within_each_shard() -> None:
+@pytest.mark.parametrize("n", [300, 4000])  # pushed on one thread; routed in parallel
+def test_routed_views_keep_the_order_of_the_shares_within_each_shard(n: int) -> None:
     """Shares whose views go to viewers all over: every shard's calendar must hold exactly
     its viewers' views, in the order of one unsharded calendar (as the minute loop reads a
     part's views), whatever the number of shards."""
+    from tightrope.model.exposure import ROUTE_MIN_VIEWS
+
     rng = np.random.default_rng(5)
-    parts, n = 7, 300
+    parts = 7
     users = parts << VIEWER_PART_SHIFT
     counts = rng.integers(0, 40, n).astype(np.int64)
+    assert (counts.sum() < ROUTE_MIN_VIEWS) == (n == 300)
     first = np.zeros(n, dtype=np.int64)
     first[1:] = np.cumsum(counts + 3)[:-1]  # regions with room to spare, as drawn
     size = int(first[-1] + counts[-1] + 3)
@@ -72,12 +76,12 @@ def test_routed_views_keep_the_order_of_the_shares_within_each_shard() -> None:
     out_viewer = rng.integers(0, users, size).astype(np.int32)
     slots = rng.permutation(n).astype(np.int64)  # post slots of the shares
     post_id = np.arange(n, dtype=np.int64) * 11 + 3
-    one = new_sharded_calendar(64, part_owners(parts, 1))
+    one = new_sharded_calendar(2048, part_owners(parts, 1))
     push_audiences(slots, n, post_id, one, first, counts, out_slot, out_viewer)
     whole = [_events(shard_calendar(one, 0), s) for s in range(50)]
     assert sum(map(len, whole)) == counts.sum()
     for shards in (2, 3, 7):
-        cal = new_sharded_calendar(64, part_owners(parts, shards))
+        cal = new_sharded_calendar(2048, part_owners(parts, shards))
         push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer)
         for r in range(shards):
             mine = {k for k in range(parts) if cal.owner[k] == r}
@@ -166,3 +170,66 @@ def test_1_8_and_64_shards_give_the_same_run() -> None:
         assert r.timeseries.equals(base.timeseries)
         assert r.cascades.equals(base.cascades)
         assert r.histograms.equals(base.histograms)
+
+
+def test_engagement_added_on_several_threads_is_the_same_to_the_bit() -> None:
+    """The minute's engagement pass routes views to ranges of post slots, one a thread;
+    each post's additions must come in the views' order, so that the float32 sums are the
+    ones one thread makes."""
+    from tightrope.model.diffusion import (
+        COUNTED,
+        ENGAGEMENT_SERIAL_VIEWS,
+        RESHARED,
+        add_engagement,
+    )
+
+    rng = np.random.default_rng(9)
+    n, size = ENGAGEMENT_SERIAL_VIEWS + 1000, 1 << 14  # many views of each post
+    buf_post = rng.integers(0, 1 << 40, n).astype(np.int64)
+    outcome = rng.choice(
+        np.array([0, COUNTED, COUNTED | RESHARED], dtype=np.uint8), n, p=[0.1, 0.8, 0.1]
+    )
+    start = rng.uniform(1e7, 4e7, size).astype(np.float32)  # large: rounding shows the order
+    sums = {}
+    for threads in (1, 2, 3, 8):
+        engagement = start.copy()
+        add_engagement(n, buf_post, outcome, engagement, 1.0, 2.5, threads)
+        sums[threads] = engagement
+    assert not np.array_equal(sums[1], start)
+    for threads in (2, 3, 8):
+        assert np.array_equal(sums[threads], sums[1])
+
+
+def test_shards_read_in_parallel_give_what_they_give_one_after_another() -> None:
+    """Large calendars are counted and copied out by all shards at once (`count_views`,
+    `fill_shards`), small ones shard after shard: the views come out the same, in the
+    same places, and the same blocks go back to the same free lists."""
+    from tightrope.core.world import ShardedCalendar
+    from tightrope.model.diffusion import count_shard, count_views, fill_shard, fill_shards
+
+    sim = Simulation(tightrope.load_scenario("eu-dsa", users=9000, days=1, seed=2), shards=3)
+    for _ in range(3):
+        sim.step()
+    parts = sim.view_meta.size
+    m0 = sim.t * sim.scenario.run.tick_minutes
+    seen = 0
+    for m in range(m0, m0 + 90):
+        s = m % HORIZON_MINUTES
+        both = [ShardedCalendar(*(a.copy() for a in sim.view_cal)) for _ in range(2)]
+        starts = [np.zeros(parts + 1, dtype=np.int64) for _ in range(2)]
+        count_views(s, both[0], starts[0])
+        for r in range(3):
+            count_shard(r, s, both[1], starts[1])
+        assert np.array_equal(starts[0], starts[1])
+        start = np.cumsum(starts[0])
+        n = int(start[-1])
+        seen += n
+        bufs = [(np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int32)) for _ in range(2)]
+        fill_shards(s, both[0], start[:-1].copy(), *bufs[0])
+        for r in range(3):
+            fill_shard(r, s, both[1], start[:-1].copy(), *bufs[1])
+        assert np.array_equal(bufs[0][0], bufs[1][0])
+        assert np.array_equal(bufs[0][1], bufs[1][1])
+        for a, b in zip(both[0], both[1], strict=True):
+            assert np.array_equal(a, b)
+    assert seen > 300

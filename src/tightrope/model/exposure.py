@@ -361,6 +361,11 @@ ROUTE_CHUNKS = 64
 """Ranges of shares whose views are routed to their shards in parallel (`push_audiences`);
 the routing keeps the shares' order within each shard, whatever the number."""
 
+ROUTE_MIN_VIEWS = 1 << 16
+"""Fewer views than this are pushed to their shards on one thread (`push_audiences`): the
+parallel routing would cost more than it saves. Either way the shards' calendars are the
+same."""
+
 
 @njit(cache=True, parallel=True)
 def count_routes(n, first, counts, out_viewer, owner, chunk_shard) -> None:
@@ -407,6 +412,23 @@ def push_routed(cal, shard_start, routed, routed_pid, out_slot, out_viewer) -> N
 
 
 @njit(cache=True, _nrt=False)
+def push_each_to_its_shard(slots, n, post_id, cal, first, counts, out_slot, out_viewer) -> None:
+    """`push_audiences` on one thread: share by share in order, each view to its viewer's
+    shard. Compiled without reference counting, as `push_routed` (a view of a shard's row
+    is taken per view)."""
+    owner = cal.owner
+    for k in range(n):
+        pid = post_id[slots[k]]
+        for e in range(first[k], first[k] + counts[k]):
+            v = out_viewer[e]
+            r = owner[v >> VIEWER_PART_SHIFT]
+            push_at(
+                cal.slots[r], cal.post[r], cal.viewer[r], cal.link[r], cal.meta[r], out_slot[e],
+                pid, v,
+            )  # fmt: skip
+
+
+@njit(cache=True, _nrt=False)
 def push_one_shard(slots, n, post_id, cal, first, counts, out_slot, out_viewer) -> None:
     """`push_audiences` with one shard: share by share in order, no routing."""
     cal_slots, cal_post, cal_viewer = cal.slots[0], cal.post[0], cal.viewer[0]
@@ -429,6 +451,9 @@ def push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer) 
     shards = cal.link.shape[0]
     if shards == 1 or n == 0:
         push_one_shard(slots, n, post_id, cal, first, counts, out_slot, out_viewer)
+        return
+    if counts[:n].sum() < ROUTE_MIN_VIEWS:  # few views (a minute's reshares): one thread
+        push_each_to_its_shard(slots, n, post_id, cal, first, counts, out_slot, out_viewer)
         return
     chunks = min(n, ROUTE_CHUNKS)
     chunk_shard = np.zeros((chunks, shards), dtype=np.int64)
