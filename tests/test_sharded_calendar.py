@@ -98,13 +98,8 @@ def _summary(result: tightrope.Result) -> str:
 
 def test_a_run_is_the_same_to_the_bit_whatever_its_number_of_shards() -> None:
     sc = tightrope.load_scenario("china-comprehensive-2021", users=13_000, days=1.0, seed=3)
-    runs = {}
-    for shards in (1, 2, 4):
-        sim = Simulation(sc, shards=shards)
-        while sim.t < sim.n_ticks:
-            sim.step()
-        runs[shards] = sim.result()
-        assert runs[shards].meta["shards"] == shards
+    runs = {shards: tightrope.run(sc, shards=shards) for shards in (1, 2, 4)}
+    assert [runs[k].meta["shards"] for k in (1, 2, 4)] == [1, 2, 4]
     assert runs[1].summary["views"] > 100_000
     for shards in (2, 4):
         assert _summary(runs[shards]) == _summary(runs[1])
@@ -156,12 +151,7 @@ def test_1_8_and_64_shards_give_the_same_run() -> None:
     the same to the bit, their distributions (cascade sizes, minutes to removal and to an
     answer) and every tick's series included."""
     sc = tightrope.load_scenario("china-comprehensive-2021", users=64 * 4096, days=0.25, seed=11)
-    runs = {}
-    for shards in (1, 8, 64):
-        sim = Simulation(sc, shards=shards)
-        while sim.t < sim.n_ticks:
-            sim.step()
-        runs[shards] = sim.result()
+    runs = {shards: tightrope.run(sc, shards=shards) for shards in (1, 8, 64)}
     base = runs[1]
     assert base.summary["views"] > 200_000
     for shards in (8, 64):

@@ -22,6 +22,7 @@ from numba import njit, prange
 
 from tightrope.core.memory_hints import prefetch
 from tightrope.core.rng import derive, exponential, geometric_skip, uniform
+from tightrope.core.routing import ROUTE_CHUNKS, bucket_offsets
 from tightrope.core.world import BLOCK_EVENTS, HORIZON_MINUTES, VIEWER_PART_SHIFT
 
 REVIEW_ARRIVAL = -1
@@ -357,10 +358,6 @@ def redraw_overflows(
     return first, out_slot, out_viewer
 
 
-ROUTE_CHUNKS = 64
-"""Ranges of shares whose views are routed to their shards in parallel (`push_audiences`);
-the routing keeps the shares' order within each shard, whatever the number."""
-
 ROUTE_MIN_VIEWS = 1 << 16
 """Fewer views than this are pushed to their shards on one thread (`push_audiences`): the
 parallel routing would cost more than it saves. Either way the shards' calendars are the
@@ -445,9 +442,11 @@ def push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer) 
     views are out_*[first[k]:first[k] + counts[k]] (calendar slot, viewer). Each view goes
     to its viewer's shard, and each shard receives its views share by share in order, so
     that a shard's calendar is the same whatever the number of threads, and a viewer
-    part's views the same whatever the number of shards. With several shards the views
-    are routed first (`count_routes`, `route_views`: a parallel counting sort by shard),
-    then every shard pushes its own (`push_routed`) on a thread of its own."""
+    part's views the same whatever the number of shards. With several shards and
+    ROUTE_MIN_VIEWS views or more (a tick's new posts), the views are routed first
+    (`count_routes`, `route_views`: a parallel counting sort by shard, `core.routing`),
+    then every shard pushes its own (`push_routed`) on a thread of its own; fewer (a
+    minute's reshares) are pushed on one thread (`push_each_to_its_shard`)."""
     shards = cal.link.shape[0]
     if shards == 1 or n == 0:
         push_one_shard(slots, n, post_id, cal, first, counts, out_slot, out_viewer)
@@ -458,17 +457,9 @@ def push_audiences(slots, n, post_id, cal, first, counts, out_slot, out_viewer) 
     chunks = min(n, ROUTE_CHUNKS)
     chunk_shard = np.zeros((chunks, shards), dtype=np.int64)
     count_routes(n, first, counts, out_viewer, cal.owner, chunk_shard)
-    at = np.empty((chunks, shards), dtype=np.int64)
-    shard_start = np.zeros(shards + 1, dtype=np.int64)
-    total = 0
-    for s in range(shards):
-        shard_start[s] = total
-        for c in range(chunks):
-            at[c, s] = total
-            total += chunk_shard[c, s]
-    shard_start[shards] = total
-    routed = np.empty(total, dtype=np.int64)
-    routed_pid = np.empty(total, dtype=np.int64)
+    at, shard_start = bucket_offsets(chunk_shard)
+    routed = np.empty(shard_start[shards], dtype=np.int64)
+    routed_pid = np.empty(shard_start[shards], dtype=np.int64)
     route_views(slots, n, post_id, first, counts, out_viewer, cal.owner, at, routed, routed_pid)
     push_routed(cal, shard_start, routed, routed_pid, out_slot, out_viewer)
 
