@@ -226,12 +226,12 @@ class Simulation:
         cap = post_capacity(float(self.people.activity.sum()))
         self.posts = new_posts(cap)
         self.cal = new_calendar(events_pool(sc, float(self.people.activity.sum())))
-        self.shards = check_shards(default_shards(n) if shards is None else shards, n)
+        shards = check_shards(default_shards(n) if shards is None else shards, n)
         self.view_cal = new_sharded_calendar(
             calendar_pool(
-                sc, n, float(self.people.activity.sum()), self.graph.followers_idx.size, self.shards
+                sc, n, float(self.people.activity.sum()), self.graph.followers_idx.size, shards
             ),
-            part_owners(viewer_parts(n), self.shards),
+            part_owners(viewer_parts(n), shards),
         )
         self.dropped_views_seen = 0  # views dropped up to the last growth check
         self.queues = new_review_queues(2 * n_p, 1 << 12)  # review heaps, then second tiers
@@ -338,6 +338,11 @@ class Simulation:
         if (r.ends[:, 1] - r.ends[:, 0]).max() > r.user.shape[1] // 2:
             self.requests = grow_requests(r, r.user.shape[1] * 2)
 
+    @property
+    def shards(self) -> int:
+        """The shards of viewers whose calendars hold the scheduled views."""
+        return int(self.view_cal.link.shape[0])
+
     def reshard(self, shards: int) -> None:
         """Split the calendar of views into `shards` shards instead (a checkpoint resumed
         with another number of shards): every scheduled view moves to its viewer's new
@@ -356,7 +361,6 @@ class Simulation:
         move_views(old, new)
         new.meta[0, 2] = old.meta[:, 2].sum()  # the views dropped so far, kept in the count
         self.view_cal = new
-        self.shards = shards
 
     def world(self) -> World:
         """The state the kernels read and change, as one bundle (built when asked: the

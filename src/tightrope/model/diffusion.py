@@ -199,6 +199,17 @@ def in_parallel(view_cal) -> bool:
     return view_cal.meta[:, 1].sum() * BLOCK_EVENTS >= PARALLEL_PENDING_VIEWS
 
 
+@njit(cache=True, inline="always")
+def release_block(link, meta, b: int) -> int:
+    """Give block b of a calendar (its `link` and `meta`) back to the free list, once read;
+    returns the block that followed it in its minute slot (-1: none)."""
+    following = link[b]
+    link[b] = meta[0]
+    meta[0] = b
+    meta[1] -= 1
+    return following
+
+
 @njit(cache=True)
 def run_events(m, cal, posts, people, consts, rules, q, req, tc, ct) -> None:
     """The events due at minute m happen, in the order they were scheduled: review and
@@ -232,11 +243,7 @@ def run_events(m, cal, posts, people, consts, rules, q, req, tc, ct) -> None:
                 reinstate(posts, people.strikes, slot, v == APPEAL_REVERSAL_STRUCK, tc, ct)
             else:
                 enqueue_review(q, posts, consts, rules, slot, m, v == REVIEW_ARRIVAL_REPORTED, tc)
-        following = link[b]
-        link[b] = meta[0]
-        meta[0] = b
-        meta[1] -= 1
-        b = following
+        b = release_block(link, meta, b)
 
 
 @njit(cache=True)
@@ -299,11 +306,7 @@ def fill_shard(r, s, view_cal, fill, buf_post, buf_viewer) -> None:
             fill[k] = i + 1
             buf_post[i] = cal_post[e]
             buf_viewer[i] = v
-        following = link[b]
-        link[b] = meta[0]
-        meta[0] = b
-        meta[1] -= 1
-        b = following
+        b = release_block(link, meta, b)
 
 
 @njit(cache=True, parallel=True)

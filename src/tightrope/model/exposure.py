@@ -411,18 +411,10 @@ def push_routed(cal, shard_start, routed, routed_pid, out_slot, out_viewer) -> N
 @njit(cache=True, _nrt=False)
 def push_each_to_its_shard(slots, n, post_id, cal, first, counts, out_slot, out_viewer) -> None:
     """`push_audiences` on one thread: share by share in order, each view to its viewer's
-    shard. Compiled without reference counting, as `push_routed` (a view of a shard's row
-    is taken per view)."""
-    owner = cal.owner
+    shard (`push_views`). Compiled without reference counting, as `push_routed`: a view
+    of a shard's row is taken per view."""
     for k in range(n):
-        pid = post_id[slots[k]]
-        for e in range(first[k], first[k] + counts[k]):
-            v = out_viewer[e]
-            r = owner[v >> VIEWER_PART_SHIFT]
-            push_at(
-                cal.slots[r], cal.post[r], cal.viewer[r], cal.link[r], cal.meta[r], out_slot[e],
-                pid, v,
-            )  # fmt: skip
+        push_views(cal, post_id[slots[k]], out_slot, out_viewer, first[k], counts[k])
 
 
 @njit(cache=True, _nrt=False)
