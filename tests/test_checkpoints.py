@@ -8,6 +8,7 @@ import hashlib
 import json
 import math
 import pickle
+import shutil
 import struct
 from pathlib import Path
 
@@ -65,6 +66,10 @@ def test_periodic_checkpoints_hold_the_latest_tick(tmp_path: Path) -> None:
     assert checkpoints.read_header(ck)["tick"] == 48
     same_result(first, run(sc, checkpoint=ck, resume=True))
     assert not list(tmp_path.glob(".*tmp"))
+    assert not list(ck.glob(".*tmp"))
+    # the second save replaced the first: the files of one generation, and its manifest
+    assert sorted(p.name for p in ck.iterdir()) == ["manifest.json", "shard-0.2.ckpt",
+                                                    "shared.2.ckpt"]  # fmt: skip
 
 
 def test_checkpoint_of_another_config_is_refused(tmp_path: Path) -> None:
@@ -138,17 +143,25 @@ def test_cli_resume_of_other_config(tmp_path: Path) -> None:
 # ---------------------------------------------------------------- damaged and crafted files
 
 REFUSE = "; start afresh or use an older one"
+SHARED, SHARD = "shared.1.ckpt", "shard-0.1.ckpt"  # a 1,500-user run has one shard
 
 
 @pytest.fixture(scope="module")
-def day_one(tmp_path_factory) -> bytes:
-    """The bytes of a checkpoint after one day of a two-day run (1,500 users, seed 4)."""
+def day_one(tmp_path_factory) -> Path:
+    """A checkpoint after one day of a two-day run (1,500 users, seed 4), left untouched."""
     ck = tmp_path_factory.mktemp("ck") / "day1.ckpt"
     sim = Simulation(tightrope.load_scenario(PRESET, users=1500, days=2, seed=4))
     for _ in range(24):
         sim.step()
     checkpoints.save_checkpoint(sim, ck)
-    return ck.read_bytes()
+    assert sorted(p.name for p in ck.iterdir()) == ["manifest.json", SHARD, SHARED]
+    return ck
+
+
+@pytest.fixture
+def ck(tmp_path, day_one) -> Path:
+    """A copy of `day_one` to damage."""
+    return Path(shutil.copytree(day_one, tmp_path / "c.ckpt"))
 
 
 def resume_cli(ck: Path, out: Path):  # type: ignore[no-untyped-def]
@@ -182,69 +195,171 @@ def split(data: bytes) -> tuple[dict, bytes]:
     return json.loads(line), content
 
 
-def test_cli_refuses_a_checkpoint_with_random_bytes_in_the_middle(tmp_path, day_one) -> None:
-    ck, out = tmp_path / "c.ckpt", tmp_path / "out"
-    data = bytearray(day_one)
+def remanifest(ck: Path, edit) -> None:  # type: ignore[no-untyped-def]
+    """Change the manifest of `ck` by `edit(manifest)`, under a valid checksum."""
+    manifest = json.loads((ck / "manifest.json").read_bytes())
+    manifest.pop("sha256")
+    edit(manifest)
+    canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")).encode()
+    manifest["sha256"] = hashlib.sha256(canonical).hexdigest()
+    (ck / "manifest.json").write_text(json.dumps(manifest) + "\n")
+
+
+def entry(manifest: dict, name: str) -> dict:
+    return next(f for f in manifest["files"] if f["name"] == name)
+
+
+def reseal(ck: Path, changes: dict | None = None, **files: bytes) -> None:
+    """Write `files` (name: bytes) into the checkpoint `ck` and make its manifest name them
+    (their sizes and checksums) with `changes` to its fields, under a valid checksum: a
+    crafted checkpoint, as an attacker with write access could make one."""
+    for name, data in files.items():
+        (ck / name).write_bytes(data)
+
+    def edit(manifest: dict) -> None:
+        for name, data in files.items():
+            entry(manifest, name).update(bytes=len(data), sha256=split(data)[0]["sha256"])
+        manifest.update(changes or {})
+
+    remanifest(ck, edit)
+
+
+def test_cli_refuses_a_checkpoint_with_random_bytes_in_the_middle(tmp_path, ck) -> None:
+    out = tmp_path / "out"
+    data = bytearray((ck / SHARED).read_bytes())
     middle = len(data) // 2
     data[middle : middle + 4096] = np.random.default_rng(1).bytes(4096)
-    ck.write_bytes(bytes(data))
+    (ck / SHARED).write_bytes(bytes(data))
     res = resume_cli(ck, out)
     assert res.exit_code == 2, res.output
     assert last_line(res.output) == (
-        f"error: damaged checkpoint {ck}: its content does not match its checksum{REFUSE}"
+        f"error: damaged checkpoint {ck / SHARED}: its content does not match its checksum{REFUSE}"
     )
     assert nothing_stored(out)
-    assert ck.read_bytes() == bytes(data)  # and the checkpoint left for a look
+    assert (ck / SHARED).read_bytes() == bytes(data)  # and the checkpoint left for a look
 
 
-def test_cli_refuses_a_truncated_checkpoint(tmp_path, day_one) -> None:
-    ck, out = tmp_path / "c.ckpt", tmp_path / "out"
-    for size in (len(day_one) * 2 // 3, 100):  # cut among the arrays, in the header
-        ck.write_bytes(day_one[:size])
+def test_cli_refuses_a_truncated_checkpoint(tmp_path, ck) -> None:
+    out = tmp_path / "out"
+    whole = (ck / SHARD).read_bytes()
+    for size in (len(whole) * 2 // 3, 100):  # cut among the arrays, in the header
+        (ck / SHARD).write_bytes(whole[:size])
         res = resume_cli(ck, out)
         assert res.exit_code == 2, res.output
         assert last_line(res.output) == (
-            f"error: damaged checkpoint {ck}: it ends early (truncated){REFUSE}"
+            f"error: damaged checkpoint {ck / SHARD}: it ends early (truncated){REFUSE}"
         )
         assert nothing_stored(out)
-
-
-def test_a_checkpoint_longer_than_its_header_says_is_refused(tmp_path, day_one) -> None:
-    ck = tmp_path / "c.ckpt"
-    ck.write_bytes(day_one + b"\0" * 1234)
-    with pytest.raises(tightrope.InputError) as err:
-        checkpoints.load_checkpoint(ck, scenario(days=2))
-    assert str(err.value) == (
-        f"damaged checkpoint {ck}: it has 1,234 bytes more than its header says{REFUSE}"
+    manifest = (ck / "manifest.json").read_bytes()
+    (ck / "manifest.json").write_bytes(manifest[:200])  # the manifest cut
+    res = resume_cli(ck, out)
+    assert res.exit_code == 2, res.output
+    assert last_line(res.output) == (
+        f"error: damaged checkpoint {ck / 'manifest.json'}: it ends early (truncated){REFUSE}"
     )
 
 
-def test_the_checksum_covers_the_header(tmp_path, day_one) -> None:
-    ck = tmp_path / "c.ckpt"
-    ck.write_bytes(day_one.replace(b'"tick": 24,', b'"tick": 25,', 1))
-    assert checkpoints.read_header(ck)["tick"] == 25
+def test_a_checkpoint_longer_than_its_manifest_or_header_says_is_refused(ck) -> None:
+    data = (ck / SHARED).read_bytes() + b"\0" * 1234
+    (ck / SHARED).write_bytes(data)
     with pytest.raises(tightrope.InputError) as err:
         checkpoints.load_checkpoint(ck, scenario(days=2))
     assert str(err.value) == (
-        f"damaged checkpoint {ck}: its content does not match its checksum{REFUSE}"
+        f"damaged checkpoint {ck / SHARED}: it has 1,234 bytes more than its manifest "
+        f"records{REFUSE}"
+    )
+    reseal(ck, **{SHARED: data})  # the manifest says so too
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"damaged checkpoint {ck / SHARED}: it has 1,234 bytes more than its header says{REFUSE}"
     )
 
 
-def test_a_header_of_another_format_is_refused(tmp_path, day_one) -> None:
-    ck = tmp_path / "c.ckpt"
-    header, content = split(day_one)
-    ck.write_bytes(sealed(header | {"format": "tightrope-checkpoint/1"}, content))
+def test_the_checksums_cover_the_headers_and_the_manifest(ck) -> None:
+    shared = (ck / SHARED).read_bytes()
+    (ck / SHARED).write_bytes(shared.replace(b'"tick": 24,', b'"tick": 25,', 1))
     with pytest.raises(tightrope.InputError) as err:
         checkpoints.load_checkpoint(ck, scenario(days=2))
     assert str(err.value) == (
-        f"checkpoint {ck} is in format tightrope-checkpoint/1, which this version of "
-        "Tightrope cannot read (it reads tightrope-checkpoint/9): start the run afresh"
+        f"damaged checkpoint {ck / SHARED}: its content does not match its checksum{REFUSE}"
     )
-    ck.write_bytes(sealed(header | {"format": "something-else/2"}, content))
+    (ck / SHARED).write_bytes(shared)
+    manifest = (ck / "manifest.json").read_bytes()
+    (ck / "manifest.json").write_bytes(manifest.replace(b'"tick": 24,', b'"tick": 25,', 1))
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.read_header(ck)
+    assert str(err.value) == (
+        f"damaged checkpoint {ck / 'manifest.json'}: it does not match its checksum{REFUSE}"
+    )
+
+
+def test_a_file_the_manifest_does_not_name_is_refused(ck, tmp_path) -> None:
+    """A file of another checkpoint (here: of the same run, a tick later) in the place of
+    the one the manifest names, or a file missing."""
+    other = tmp_path / "later.ckpt"
+    sim = Simulation(tightrope.load_scenario(PRESET, users=1500, days=2, seed=4))
+    for _ in range(25):
+        sim.step()
+    checkpoints.save_checkpoint(sim, other)
+    foreign = (other / SHARD).read_bytes()
+    (ck / SHARD).write_bytes(foreign)
+    # the manifest's size made right, under its own valid checksum: still refused
+    remanifest(ck, lambda m: entry(m, SHARD).update(bytes=len(foreign)))
     with pytest.raises(tightrope.InputError) as err:
         checkpoints.load_checkpoint(ck, scenario(days=2))
     assert str(err.value) == (
-        f"checkpoint {ck}: not a Tightrope checkpoint (expected tightrope-checkpoint/9)"
+        f"damaged checkpoint {ck / SHARD}: it is not the file its manifest names (another "
+        f"checkpoint's?){REFUSE}"
+    )
+    (ck / SHARD).unlink()
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"damaged checkpoint {ck}: the file {SHARD} its manifest names is missing{REFUSE}"
+    )
+    (ck / "manifest.json").unlink()
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"checkpoint {ck}: the folder has no manifest.json (not a Tightrope checkpoint, or "
+        "its first save never finished); start the run afresh"
+    )
+
+
+def test_a_checkpoint_of_another_format_is_refused(tmp_path, ck) -> None:
+    reseal(ck, {"format": "tightrope-checkpoint/1"})
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"checkpoint {ck / 'manifest.json'} is in format tightrope-checkpoint/1, which this "
+        "version of Tightrope cannot read (it reads tightrope-checkpoint/10): start the run "
+        "afresh"
+    )
+    reseal(ck, {"format": "something-else/2"})
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"checkpoint {ck / 'manifest.json'}: not a Tightrope checkpoint (expected "
+        "tightrope-checkpoint/10)"
+    )
+    reseal(ck, {"format": "tightrope-checkpoint/10"})
+    header, content = split((ck / SHARED).read_bytes())
+    reseal(ck, **{SHARED: sealed(header | {"format": "tightrope-checkpoint/1"}, content)})
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(ck, scenario(days=2))
+    assert str(err.value) == (
+        f"checkpoint {ck / SHARED} is in format tightrope-checkpoint/1, which this version "
+        "of Tightrope cannot read (it reads tightrope-checkpoint/10): start the run afresh"
+    )
+    # a checkpoint of format 9 and before was one file, named as the folder is now
+    old = tmp_path / "old.ckpt"
+    old.write_bytes(json.dumps({"format": "tightrope-checkpoint/9"}).encode() + b"\n\0\0")
+    with pytest.raises(tightrope.InputError) as err:
+        checkpoints.load_checkpoint(old, scenario(days=2))
+    assert str(err.value) == (
+        f"checkpoint {old} is in format tightrope-checkpoint/9, which this version of "
+        "Tightrope cannot read (it reads tightrope-checkpoint/10): start the run afresh"
     )
 
 
@@ -258,20 +373,19 @@ class _Payload:
         return (Path.touch, (self.marker,))
 
 
-def test_a_pickle_payload_is_refused_without_being_unpickled(
-    tmp_path, day_one, monkeypatch
-) -> None:
-    ck, marker = tmp_path / "c.ckpt", tmp_path / "pwned"
+def test_a_pickle_payload_is_refused_without_being_unpickled(tmp_path, ck, monkeypatch) -> None:
+    marker = tmp_path / "pwned"
     payload = pickle.dumps({"state": _Payload(marker)})
-    header, _ = split(day_one)
+    header, _ = split((ck / SHARED).read_bytes())
     # a well-formed header with a valid checksum, a pickle where the state should be
-    ck.write_bytes(sealed(header, payload))
+    reseal(ck, **{SHARED: sealed(header, payload)})
     for name in ("load", "loads", "Unpickler"):
         monkeypatch.setattr(pickle, name, _no_unpickling)
     res = resume_cli(ck, tmp_path / "out")
     assert res.exit_code == 2, res.output
     assert last_line(res.output) == (
-        f"error: damaged checkpoint {ck}: its state cannot be read (it is not JSON){REFUSE}"
+        f"error: damaged checkpoint {ck / SHARED}: its state cannot be read (it is not "
+        f"JSON){REFUSE}"
     )
     assert not marker.exists()
     monkeypatch.undo()
@@ -279,18 +393,17 @@ def test_a_pickle_payload_is_refused_without_being_unpickled(
     assert marker.exists()
 
 
-def test_a_class_outside_the_whitelist_is_refused(tmp_path, day_one) -> None:
-    ck = tmp_path / "c.ckpt"
-    header, content = split(day_one)
+def test_a_class_outside_the_whitelist_is_refused(ck) -> None:
+    header, content = split((ck / SHARED).read_bytes())
     cut = header["state_bytes"]
     doc = json.loads(content[:cut])
-    doc["state"]["graph"]["namedtuple"] = "os.system"  # a name loading must never import
-    ck.write_bytes(sealed(header, json.dumps(doc).encode(), content[cut:]))
+    doc["state"]["posts"]["namedtuple"] = "os.system"  # a name loading must never import
+    reseal(ck, **{SHARED: sealed(header, json.dumps(doc).encode(), content[cut:])})
     with pytest.raises(tightrope.InputError) as err:
         checkpoints.load_checkpoint(ck, scenario(days=2))
     assert str(err.value) == (
-        f"damaged checkpoint {ck}: its state cannot be read (graph is of class 'os.system', "
-        f"which a checkpoint may not hold){REFUSE}"
+        f"damaged checkpoint {ck / SHARED}: its state cannot be read (posts is of class "
+        f"'os.system', which a checkpoint may not hold){REFUSE}"
     )
 
 
@@ -341,13 +454,20 @@ def test_a_value_the_format_cannot_store_fails_the_save(tmp_path: Path) -> None:
         checkpoints.save_checkpoint(sim, ck)
     assert str(err.value) == (
         "a checkpoint cannot store extra.1 (builtins.object): add its type to "
-        "tightrope.engine.checkpoints (or leave it out of the Simulation's state)"
+        "tightrope.engine.checkpoint_files (or leave it out of the Simulation's state)"
     )
     sim.extra = sim.tc[2:5]  # type: ignore[attr-defined]
     with pytest.raises(TypeError) as err:
         checkpoints.save_checkpoint(sim, ck)
     assert str(err.value) == (
         "a checkpoint cannot store extra and tc: they share memory, and would come back apart"
+    )
+    sim.extra = sim.people.fear[10:]  # type: ignore[attr-defined]  # a shard's rows
+    with pytest.raises(TypeError) as err:
+        checkpoints.save_checkpoint(sim, ck)
+    assert str(err.value) == (
+        "a checkpoint cannot store extra and people.fear: they share memory, and would come "
+        "back apart"
     )
     sim.extra = sim.rows  # type: ignore[attr-defined]
     with pytest.raises(TypeError) as err:
@@ -356,6 +476,84 @@ def test_a_value_the_format_cannot_store_fails_the_save(tmp_path: Path) -> None:
         "a checkpoint cannot store extra: it is the same object as rows, and would come back as two"
     )
     assert not list(tmp_path.iterdir())  # nothing written, not even a temporary file
+
+
+# ---------------------------------------------------------------- the folder
+
+
+def test_a_save_that_fails_midway_leaves_the_previous_checkpoint_whole(
+    tmp_path, monkeypatch
+) -> None:
+    """A save killed after some of its files: the manifest still names the previous
+    generation, which resumes; the next save clears what the failed one left."""
+    from tightrope.engine import checkpoint_files
+
+    sc = scenario(days=2)
+    ck = tmp_path / "run.ckpt"
+    sim = Simulation(sc)
+    for _ in range(24):
+        sim.step()
+    checkpoints.save_checkpoint(sim, ck)
+    sim.step()
+    write = checkpoint_files.write_piece
+
+    def dies_at_the_shard(path: Path, piece):  # type: ignore[no-untyped-def]
+        if path.name.startswith("shard-"):
+            raise OSError(28, "No space left on device")
+        return write(path, piece)
+
+    monkeypatch.setattr(checkpoints, "write_piece", dies_at_the_shard)
+    with pytest.raises(OSError, match="No space left"):
+        checkpoints.save_checkpoint(sim, ck)
+    assert checkpoints.read_header(ck)["tick"] == 24  # the previous one, whole
+    same_result(run(sc), run(sc, checkpoint=ck, resume=True))
+    monkeypatch.undo()
+    checkpoints.save_checkpoint(sim, ck)
+    assert checkpoints.read_header(ck)["tick"] == 25
+    assert sorted(p.name for p in ck.iterdir()) == [
+        "manifest.json",
+        "shard-0.2.ckpt",
+        "shared.2.ckpt",
+    ]
+
+
+def test_a_checkpoint_is_not_written_over_a_file_that_is_not_one(tmp_path) -> None:
+    mine = tmp_path / "notes.txt"
+    mine.write_text("my notes\n")
+    with pytest.raises(tightrope.InputError) as err:
+        run(scenario(days=1), checkpoint=mine, checkpoint_every_days=0.5)
+    assert str(err.value) == (
+        f"checkpoint {mine} is a file that is not a Tightrope checkpoint: a checkpoint is a "
+        "folder; give a new name or the name of a folder"
+    )
+    res = CliRunner().invoke(
+        main, ["run", PRESET, "--users", "1500", "--days", "1", "--checkpoint", str(mine)]
+    )
+    assert res.exit_code == 2
+    assert last_line(res.output) == f"error: {err.value}"
+    assert mine.read_text() == "my notes\n"
+    # a checkpoint of format 9 (one file) is replaced by the folder: no version resumes it
+    old = tmp_path / "old.ckpt"
+    old.write_bytes(json.dumps({"format": "tightrope-checkpoint/9"}).encode() + b"\n")
+    sim = Simulation(scenario(days=1))
+    sim.step()
+    checkpoints.save_checkpoint(sim, old)
+    assert checkpoints.read_header(old)["tick"] == 1
+
+
+def test_a_finished_run_removes_its_checkpoint_and_only_that(tmp_path) -> None:
+    """The CLI's finished run removes its checkpoint's files, and the folder when nothing
+    else is in it; a file of the user's in the folder stays, and so does the folder."""
+    ck = tmp_path / "c.ckpt"
+    args = ["run", PRESET, "--users", "1500", "--days", "1", "--seed", "4", "--quiet"]
+    res = CliRunner().invoke(main, [*args, "--checkpoint", str(ck), "--checkpoint-every", "0.5"])
+    assert res.exit_code == 0, res.output
+    assert not ck.exists()
+    ck.mkdir()
+    (ck / "mine.txt").write_text("kept\n")
+    res = CliRunner().invoke(main, [*args, "--checkpoint", str(ck), "--checkpoint-every", "0.5"])
+    assert res.exit_code == 0, res.output
+    assert [p.name for p in ck.iterdir()] == ["mine.txt"]
 
 
 # ---------------------------------------------------------------- memory

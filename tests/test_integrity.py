@@ -363,7 +363,7 @@ def test_ctrl_c_stops_between_ticks_keeps_a_checkpoint_and_resumes_bit_identical
     assert "Traceback" not in stderr
     assert "internal error" not in stderr
     assert stdout == ""
-    assert (out / "checkpoint.ckpt").is_file()
+    assert (out / "checkpoint.ckpt").is_dir()
     assert storage.run_folders(out) == []  # nothing half-written
     assert not list(out.glob(".*tmp"))
     assert not (out / storage.LOCK_NAME).exists()

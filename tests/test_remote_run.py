@@ -84,7 +84,7 @@ def test_a_lost_worker_ends_the_run_naming_its_checkpoint_which_resumes_it(
 ) -> None:
     sc = tightrope.load_scenario("china-weibo-2013", users=5000, days=4.0, seed=5)
     ckpt = tmp_path / "run.ckpt"
-    killer = when_written(ckpt, kill_workers)
+    killer = when_written(ckpt / "manifest.json", kill_workers)  # a whole checkpoint
     with pytest.raises(RunLostError) as lost:
         run_on_dask(sc, checkpoint=ckpt, checkpoint_every_days=0.5)
     killer.join()

@@ -109,7 +109,8 @@ def test_a_run_is_the_same_to_the_bit_whatever_its_number_of_shards() -> None:
 def test_a_checkpoint_resumes_on_another_number_of_shards_to_the_same_results(
     tmp_path,
 ) -> None:
-    from tightrope.engine.checkpoints import load_checkpoint, save_checkpoint
+    from tightrope.engine.checkpoint_files import read_piece
+    from tightrope.engine.checkpoints import load_checkpoint, read_header, save_checkpoint
 
     sc = tightrope.load_scenario("eu-dsa", users=9000, days=1.0, seed=4)
     whole = Simulation(sc, shards=1)
@@ -119,6 +120,14 @@ def test_a_checkpoint_resumes_on_another_number_of_shards_to_the_same_results(
     while sim.t < sim.n_ticks // 2:
         sim.step()
     ckpt = save_checkpoint(sim, tmp_path / "half.ckpt")
+    # a file per shard, holding its users' rows, and one of what the shards share
+    manifest = read_header(ckpt)
+    assert manifest["shards"] == 3
+    assert [f["name"] for f in manifest["files"]] == [
+        "shared.1.ckpt", "shard-0.1.ckpt", "shard-1.1.ckpt", "shard-2.1.ckpt",
+    ]  # fmt: skip
+    users = [read_piece(ckpt / f["name"], f["sha256"])["users"] for f in manifest["files"][1:]]
+    assert users == [[0, 4096], [4096, 8192], [8192, 9000]]
     assert load_checkpoint(ckpt, sc).shards == 3  # as saved
     for shards in (1, 2, 3):
         resumed = load_checkpoint(ckpt, sc, shards=shards)

@@ -314,14 +314,14 @@ def validate(ctx: click.Context, files: tuple[str, ...], sets: tuple[str, ...]) 
 @click.option(
     "--checkpoint",
     "checkpoint_path",
-    type=click.Path(path_type=Path, dir_okay=False),
-    help="Checkpoint file (default: OUT/checkpoint.ckpt with --out, else "
-    "./SCENARIO-seedSEED.ckpt).",
+    type=click.Path(path_type=Path),
+    help="Checkpoint folder: a manifest and one file per shard (default: "
+    "OUT/checkpoint.ckpt with --out, else ./SCENARIO-seedSEED.ckpt).",
 )
 @click.option(
     "--resume",
     is_flag=True,
-    help="Go on from the checkpoint file instead of starting afresh (same arguments as the "
+    help="Go on from the checkpoint instead of starting afresh (same arguments as the "
     "run that wrote it); the result is bit-identical to an uninterrupted run.",
 )
 @click.option(
@@ -343,7 +343,7 @@ def validate(ctx: click.Context, files: tuple[str, ...], sets: tuple[str, ...]) 
     default=None,
     help="Address of a running Dask scheduler, e.g. tcp://10.0.0.5:8786 (implies dask; "
     "without it, dask starts one local worker process). Its workers must see the "
-    "checkpoint file's path.",
+    "checkpoint's path.",
 )
 @click.option(
     "--shards",
@@ -375,7 +375,7 @@ def run(
     """Run SCENARIO (a preset name or a TOML file) once and show the three goals.
 
     Stopped by Ctrl-C or SIGTERM, the run ends between two ticks; with --out (or
-    --checkpoint) its state is kept in the checkpoint file, and the same command with
+    --checkpoint) its state is kept in the checkpoint, and the same command with
     --resume goes on from there. With --backend dask the run lives on one Dask worker,
     chosen for its memory; a lost worker ends the command with the last checkpoint named
     (docs/scale.md)."""
@@ -396,9 +396,9 @@ def run(
         checkpoint_path = Path(f"{config.name}-seed{config.run.seed}.ckpt")
     if resume:
         assert checkpoint_path is not None
-        if not checkpoint_path.is_file():
+        if not checkpoint_path.exists():
             raise BadInput(
-                f"--resume: no checkpoint at {checkpoint_path}; give the checkpoint file with "
+                f"--resume: no checkpoint at {checkpoint_path}; give the checkpoint with "
                 "--checkpoint, or start without --resume"
             )
     if resume:
@@ -406,6 +406,10 @@ def run(
 
         assert checkpoint_path is not None
         check_compatible(checkpoint_path, config)  # refused before anything is written
+    elif checkpoint_path is not None:
+        from tightrope.engine.checkpoints import check_writable
+
+        check_writable(checkpoint_path)  # refused before anything is written
     if not no_memory_check and not on_dask:  # on Dask: checked against the workers' limits
         check_fits(config)
     if shards is not None and config.network.source != "edge_list":
@@ -479,12 +483,11 @@ def _run_and_store(
     if out is not None:
         save_run(result, out, started_at=started, finished_at=finished)
         report = _write_report(out)
-    if checkpoint_path is not None and checkpoint_path.is_file():
-        from tightrope.engine.checkpoints import read_header
+    if checkpoint_path is not None and checkpoint_path.exists():
+        from tightrope.engine.checkpoints import remove_checkpoint
 
-        with contextlib.suppress(InputError, OSError):  # another run's checkpoint stays
-            if read_header(checkpoint_path).get("config_sha256") == result.config_sha256:
-                checkpoint_path.unlink()  # the run is finished: its checkpoint is not needed
+        with contextlib.suppress(OSError):  # another run's checkpoint stays
+            remove_checkpoint(checkpoint_path, result.config_sha256)  # the run is finished
     return result, report
 
 

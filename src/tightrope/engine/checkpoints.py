@@ -1,117 +1,93 @@
 """Checkpoints: a run's whole state on disk, so that a long run can stop and go on.
 
-A checkpoint file has three parts, one after the other:
+A checkpoint is a folder, laid out as a run split over processes will write it, one file
+per shard:
 
-1. a header, one JSON line: the format (`tightrope-checkpoint/9`), the Tightrope version,
-   the config's sha256, the scenario, seed and tick reached, the sizes of the two parts
-   below, and `sha256`: the sha256 of the header's other fields (as compact JSON with
-   sorted keys), a newline and every byte after the header line;
-2. the state, `state_bytes` of JSON: every attribute of the `Simulation` (but those in
-   `_NOT_STORED`, rebuilt from the scenario) as a typed tree, and the table of its arrays
-   (dotted name, dtype, shape, memory order);
-3. the arrays' raw bytes, in the table's order.
+- `shard-S.G.ckpt`, one per shard of viewers (`Simulation.shards`): what the shard owns,
+  the rows of its users (their `People` state, region, community, followee and peer
+  counts, and their follower lists, the rows of the follower graph whose followed account
+  is theirs), its calendar of views and its viewer parts' view logs;
+- `shared.G.ckpt`: everything else (posts, queues, platforms, the state, counters, random
+  streams), what a coordinator would hold;
+- `manifest.json`, one JSON line: the format, the Tightrope version, the config's sha256,
+  the scenario, seed and tick reached, the generation G, the number of users and shards,
+  each file's name, role, size and checksum, and `sha256`, the checksum of the rest.
 
-Loading verifies the size and the checksum before anything is used: a truncated, longer or
-altered file is refused (`InputError`, "damaged checkpoint ..."), so that a damaged file
-never resumes into different results. Loading never executes code from the file: there is
-no pickle; arrays are read as raw bytes of a plain numeric dtype, and the tree names only
-NamedTuples, dataclasses and objects from the whitelist `_CLASSES` (never an importable
-name), NumPy bit generators from `_BIT_GENERATORS`, and JSON values. Floats round-trip to
-the bit (finite ones as JSON, whose float repr round-trips; NaN and inf by their bits), and
-NumPy scalars come back as the same NumPy type. Saving a value of a type the format does
-not know is an error (TypeError), never a silent omission.
-
-Resuming from a checkpoint and running to the end gives a result bit-identical to the
-uninterrupted run. A checkpoint written for another config (scenario, size, length or
-seed), by another Tightrope version or in another format is refused before anything is
-loaded. Files are written to a temporary name and renamed, so a run killed while writing
-leaves the previous checkpoint intact.
+Each file is in the format of `tightrope.engine.checkpoint_files` (a checked header, a
+typed state tree, raw arrays; no pickle). Saving writes the files of a new generation
+under new names (in parallel, a thread a file, up to the run's threads), then the manifest
+(to a temporary name, renamed: the moment the new checkpoint replaces the old), then
+removes the files of older generations: a run killed while saving leaves the previous
+checkpoint whole. Loading reads the manifest, refuses a checkpoint written for another
+config, by another version or in another format before anything else is read, checks that
+each file is the one the manifest names and is intact, and joins the shards' rows; it
+resumes with any number of shards (`Simulation.reshard`), and the run goes on to a result
+bit-identical to the uninterrupted run.
 """
 
 from __future__ import annotations
 
-import dataclasses
+import contextlib
 import hashlib
+import itertools
 import json
-import math
 import os
 import re
-import struct
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
+import numba
 import numpy as np
-from pydantic import BaseModel
 
 from tightrope.core.graph import Graph
 from tightrope.core.world import (
     POST_HOT,
     VIEWER,
-    Calendar,
+    VIEWER_PART_USERS,
     People,
-    Posts,
-    Requests,
-    ReviewQueues,
     ShardedCalendar,
     packed,
 )
+from tightrope.engine.checkpoint_files import (
+    FORMAT,
+    Piece,
+    damaged,
+    encode_piece,
+    parse_header,
+    read_piece,
+    write_piece,
+)
 from tightrope.errors import InputError
-from tightrope.model.events import EventState, Timed
-from tightrope.model.feed import FeedViews, new_candidates
-from tightrope.model.platforms import Economy
-from tightrope.model.policy import Consts, Law, Rules
-from tightrope.model.posting import Intents
-from tightrope.model.sanctions import Ladder
+from tightrope.model.feed import new_candidates
 from tightrope.results.storage import atomic_open
 from tightrope.scenario.files import config_sha256
-from tightrope.scenario.schema import Event
 
 if TYPE_CHECKING:
     from tightrope.engine.simulation import Simulation
     from tightrope.scenario.schema import Scenario
 
-FORMAT = "tightrope-checkpoint/9"
-# attributes rebuilt from the scenario, not stored
-_NOT_STORED = ("scenario", "candidates")  # the candidates are rebuilt every tick
+__all__ = [
+    "FORMAT",
+    "MANIFEST",
+    "check_compatible",
+    "check_writable",
+    "load_checkpoint",
+    "read_header",
+    "remove_checkpoint",
+    "save_checkpoint",
+]
 
-_CLASSES: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (
-        Calendar,
-        Consts,
-        Economy,
-        Event,
-        EventState,
-        FeedViews,
-        Graph,
-        Intents,
-        Ladder,
-        Law,
-        People,
-        Posts,
-        Requests,
-        ReviewQueues,
-        Rules,
-        ShardedCalendar,
-        Timed,
-    )
-}
-"""The only classes a checkpoint may hold (besides NumPy's), by name: loading rebuilds
-them from this table, never by importing a name found in the file."""
-
-_BIT_GENERATORS: dict[str, type] = {
-    cls.__name__: cls
-    for cls in (np.random.PCG64, np.random.PCG64DXSM, np.random.Philox, np.random.SFC64)
-}
-"""The NumPy bit generators a stored `numpy.random.Generator` may use."""
-
-# arrays stored field by field and put back into one record on loading (see `packed`)
-_REPACKED = frozenset(
-    [f"posts.{n}" for n in POST_HOT.names] + [f"people.{n}" for n in VIEWER.names]
-)
-_DTYPE = re.compile(r"[<>|][biufc][0-9]{1,2}")
-_HEADER_LIMIT = 65536
-_CHUNK = 1 << 24
+MANIFEST = "manifest.json"
+_NOT_STORED = ("scenario", "candidates")  # rebuilt from the scenario (candidates: each tick)
+_USER_ROWS = ("region", "_community", "followees", "peers")
+"""The Simulation's arrays of one row per user, kept in the shard that owns the user."""
+_PART_ROWS = ("view_log", "view_meta")
+"""The Simulation's arrays of one row per viewer part, kept in the shard that owns it."""
+_VIEWS = ("slots", "post", "viewer", "link", "meta")  # a shard's row of ShardedCalendar
+_PIECE = re.compile(r"(shared|shard-[0-9]+)\.[0-9]+\.ckpt")
+_STALE = re.compile(r"\.((shared|shard-[0-9]+)\.[0-9]+\.ckpt|manifest\.json)\..*\.tmp")
+_MANIFEST_LIMIT = 1 << 24
 
 
 def _version() -> str:
@@ -120,236 +96,237 @@ def _version() -> str:
     return version.__version__
 
 
-def _kind(cls: type) -> str:
-    """How a whitelisted class is stored: as a NamedTuple, dataclass, model or object."""
-    if issubclass(cls, tuple):
-        return "namedtuple"
-    if dataclasses.is_dataclass(cls):
-        return "dataclass"
-    if issubclass(cls, BaseModel):
-        return "model"
-    return "object"
+def _canonical(doc: dict[str, Any]) -> bytes:
+    return json.dumps(doc, sort_keys=True, separators=(",", ":")).encode()
 
 
-def _field_names(cls: type) -> list[str] | None:
-    """The fields a whitelisted class is rebuilt from (None: a plain object's attributes)."""
-    kind = _kind(cls)
-    if kind == "namedtuple":
-        return list(cls._fields)  # type: ignore[attr-defined]
-    if kind == "dataclass":
-        return [f.name for f in dataclasses.fields(cls)]
-    if kind == "model":
-        return list(cls.model_fields)  # type: ignore[attr-defined]
-    return None
+# ---------------------------------------------------------------- shards' rows
 
 
-# ---------------------------------------------------------------- writing
+def shard_ranges(sim: Simulation) -> list[tuple[int, int, int, int]]:
+    """Each shard's (first part, end part, first user, end user): its contiguous ranges of
+    viewer parts and of their users, in shard order."""
+    owner = sim.view_cal.owner
+    ranges = []
+    for s in range(sim.shards):
+        parts = np.flatnonzero(owner == s)
+        p0, p1 = (int(parts[0]), int(parts[-1]) + 1) if parts.size else (0, 0)
+        u0, u1 = p0 * VIEWER_PART_USERS, min(p1 * VIEWER_PART_USERS, sim.n_users)
+        ranges.append((p0, p1, u0, u1))
+    return ranges
 
 
-class _Writer:
-    """Turns the state into a JSON tree and a list of arrays, refusing what it cannot keep."""
-
-    def __init__(self) -> None:
-        self.table: list[dict[str, Any]] = []
-        self.data: list[np.ndarray] = []  # the bytes of each array (uint8, contiguous)
-        self.names: dict[int, str] = {}  # id of a stored array -> its name
-        self.taken: set[str] = set()  # the names given
-        self.arrays: list[np.ndarray] = []  # the stored arrays (keeps their ids unique)
-        self.containers: dict[int, str] = {}  # id of a mutable container -> its name
-
-    def value(self, v: Any, name: str) -> Any:
-        t = type(v)
-        if v is None or t is bool or t is int or t is str:
-            return v
-        if t is float:
-            return v if math.isfinite(v) else {"float": struct.pack("<d", v).hex()}
-        if t is np.ndarray:
-            return {"array": self.array(v, name)}
-        if isinstance(v, np.generic) and _DTYPE.fullmatch(v.dtype.str):
-            return {"scalar": v.dtype.str, "hex": v.tobytes().hex()}
-        if t is list:
-            self.once(v, name)
-            return [self.value(x, f"{name}.{i}") for i, x in enumerate(v)]
-        if t is tuple:
-            return {"tuple": [self.value(x, f"{name}.{i}") for i, x in enumerate(v)]}
-        if t is dict:
-            self.once(v, name)
-            return {
-                "dict": [[self.value(k, f"{name}.key"), self.value(x, f"{name}.{k}")]
-                         for k, x in v.items()]
-            }  # fmt: skip
-        if t is np.random.Generator:
-            return self.generator(v, name)
-        if _CLASSES.get(t.__name__) is t:
-            fields = _field_names(t)
-            if fields is None:  # a plain object: its attributes
-                self.once(v, name)
-                fields = list(vars(v))
-            elif _kind(t) != "namedtuple":
-                self.once(v, name)
-            return {
-                _kind(t): t.__name__,
-                "fields": {f: self.value(getattr(v, f), f"{name}.{f}") for f in fields},
+def split_state(
+    sim: Simulation,
+) -> tuple[dict[str, Any], list[dict[str, Any]], dict[str, np.ndarray]]:
+    """The state to store: what the shards share, each shard's own rows (views into the
+    run's arrays, nothing copied but the follower rows' offsets), and the whole arrays the
+    shards split, by name."""
+    state = {k: v for k, v in vars(sim).items() if k not in _NOT_STORED}
+    people: People = state.pop("people")
+    graph: Graph = state.pop("graph")
+    cal: ShardedCalendar = state.pop("view_cal")
+    users = {k: state.pop(k) for k in _USER_ROWS}
+    parts = {k: state.pop(k) for k in _PART_ROWS}
+    state["graph"] = {
+        "n": graph.n,
+        "circle_ptr": graph.circle_ptr,
+        "circle_members": graph.circle_members,
+        "circle_of": graph.circle_of,
+    }
+    state["view_owner"] = cal.owner
+    ptr = graph.followers_ptr
+    shards = []
+    for s, (p0, p1, u0, u1) in enumerate(shard_ranges(sim)):
+        shards.append(
+            {
+                "users": [u0, u1],
+                "people": {f: getattr(people, f)[u0:u1] for f in People._fields},
+                "rows": {k: v[u0:u1] for k, v in users.items()},
+                "followers_ptr": ptr[u0 : u1 + 1] - ptr[u0],
+                "followers_idx": graph.followers_idx[ptr[u0] : ptr[u1]],
+                "views": {f: getattr(cal, f)[s] for f in _VIEWS},
+                "parts": {k: v[p0:p1] for k, v in parts.items()},
             }
-        raise TypeError(
-            f"a checkpoint cannot store {name} ({t.__module__}.{t.__qualname__}): add its "
-            "type to tightrope.engine.checkpoints (or leave it out of the Simulation's state)"
         )
+    owned = {f"people.{f}": getattr(people, f) for f in People._fields}
+    owned |= users | parts | {f"view_cal.{f}": getattr(cal, f) for f in _VIEWS}
+    owned |= {"graph.followers_ptr": ptr, "graph.followers_idx": graph.followers_idx}
+    return state, shards, owned
 
-    def once(self, v: Any, name: str) -> None:
-        """A mutable container held in two places would come back as two: refuse it."""
-        if id(v) in self.containers:
-            raise TypeError(
-                f"a checkpoint cannot store {name}: it is the same object as "
-                f"{self.containers[id(v)]}, and would come back as two"
-            )
-        self.containers[id(v)] = name
 
-    def array(self, a: np.ndarray, name: str) -> str:
-        if id(a) in self.names:  # the same array twice comes back as one, as it was
-            return self.names[id(a)]
-        if not _DTYPE.fullmatch(a.dtype.str):
-            raise TypeError(
-                f"a checkpoint cannot store {name}: arrays of dtype {a.dtype} are not "
-                "supported (only plain booleans, integers, floats and complex numbers)"
-            )
-        order = "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
-        if name in self.taken:  # dict keys 3 and "3" would both give NAME.3
-            name = next(f"{name}#{i}" for i in range(2, 1 << 30) if f"{name}#{i}" not in self.taken)
-        self.taken.add(name)
-        self.names[id(a)] = name
-        self.arrays.append(a)
-        self.table.append(
-            {"name": name, "dtype": a.dtype.str, "shape": list(a.shape), "order": order}
+def join_state(shared: dict[str, Any], shards: list[dict[str, Any]], n: int) -> dict[str, Any]:
+    """The Simulation's state from what `split_state` gave (ValueError if the shards do not
+    fit together: rows missing, overlapping or of other shapes)."""
+    state = dict(shared)
+    starts = [s["users"] for s in shards]
+    if (
+        starts[0][0] != 0
+        or starts[-1][1] != n
+        or any(a[1] != b[0] for a, b in itertools.pairwise(starts))
+    ):
+        raise ValueError(f"the shards' users {starts} do not cover the {n:,} users in order")
+    people = People(**{f: np.concatenate([s["people"][f] for s in shards]) for f in People._fields})
+    state["people"] = packed(people, VIEWER)
+    for k in _USER_ROWS:
+        state[k] = np.concatenate([s["rows"][k] for s in shards])
+    for k in _PART_ROWS:
+        state[k] = np.concatenate([s["parts"][k] for s in shards])
+    offsets = np.cumsum([0] + [s["followers_idx"].size for s in shards])
+    ptr = [np.zeros(1, dtype=np.int64)]
+    ptr += [s["followers_ptr"][1:] + offsets[i] for i, s in enumerate(shards)]
+    g = state.pop("graph")
+    state["graph"] = Graph(
+        n=g["n"],
+        followers_ptr=np.concatenate(ptr),
+        followers_idx=np.concatenate([s["followers_idx"] for s in shards]),
+        circle_ptr=g["circle_ptr"],
+        circle_members=g["circle_members"],
+        circle_of=g["circle_of"],
+    )
+    views = {f: np.stack([s["views"][f] for s in shards]) for f in _VIEWS}
+    state["view_cal"] = ShardedCalendar(**views, owner=state.pop("view_owner"))
+    return state
+
+
+# ---------------------------------------------------------------- the folder
+
+
+def _threads(files: int) -> int:
+    return max(1, min(files, numba.get_num_threads()))
+
+
+def _old_file(path: Path) -> bool:
+    """Is `path` a checkpoint file of an earlier format (one file per run)?"""
+    with contextlib.suppress(OSError), path.open("rb") as fh:
+        return fh.read(34).startswith(b'{"format": "tightrope-checkpoint/')
+    return False
+
+
+def check_writable(path: str | Path) -> Path:
+    """`path` as a checkpoint folder a run may write: InputError if something other than a
+    folder or a checkpoint file of an earlier format is there (that file is replaced)."""
+    path = Path(path)
+    if path.exists() and not path.is_dir() and not _old_file(path):
+        raise InputError(
+            f"checkpoint {path} is a file that is not a Tightrope checkpoint: a checkpoint "
+            "is a folder; give a new name or the name of a folder"
         )
-        # ravel copies a strided view (a field of a record) and is free otherwise
-        self.data.append(a.ravel(order=order).view(np.uint8))
-        return name
-
-    def generator(self, g: np.random.Generator, name: str) -> dict[str, Any]:
-        bg = g.bit_generator
-        kind = type(bg).__name__
-        if _BIT_GENERATORS.get(kind) is not type(bg):
-            raise TypeError(f"a checkpoint cannot store {name}: bit generator {kind}")
-        seq = getattr(bg, "seed_seq", None)
-        seed = None
-        if isinstance(seq, np.random.SeedSequence):  # kept so that spawn() goes on the same
-            seed = {
-                "entropy": self.value(seq.entropy, f"{name}.entropy"),
-                "spawn_key": [int(k) for k in seq.spawn_key],
-                "pool_size": int(seq.pool_size),
-                "n_children_spawned": int(seq.n_children_spawned),
-            }
-        return {"generator": kind, "seed": seed, "state": self.value(bg.state, name)}
-
-    def check_overlaps(self) -> None:
-        """Two stored arrays that share memory would come back apart: refuse that, but for
-        the fields of the records that loading packs again."""
-        by_root: dict[int, list[np.ndarray]] = {}
-        for a in self.arrays:
-            root: Any = a
-            while isinstance(root.base, np.ndarray):
-                root = root.base
-            by_root.setdefault(id(root.base if root.base is not None else root), []).append(a)
-        for group in by_root.values():
-            for i, a in enumerate(group):
-                for b in group[i + 1 :]:
-                    names = {self.names[id(a)], self.names[id(b)]}
-                    if names <= _REPACKED or not np.may_share_memory(a, b):
-                        continue
-                    raise TypeError(
-                        "a checkpoint cannot store {} and {}: they share memory, and would "
-                        "come back apart".format(*sorted(names))
-                    )
+    return path
 
 
-def _canonical(header: dict[str, Any]) -> bytes:
-    """What the checksum covers of the header: its fields but the checksum, in one form."""
-    return json.dumps(header, sort_keys=True, separators=(",", ":")).encode() + b"\n"
+def _generation(folder: Path) -> int:
+    """One more than the generation of the checkpoint already in `folder`, if any."""
+    with contextlib.suppress(OSError, ValueError, TypeError, AttributeError):
+        return int(json.loads((folder / MANIFEST).read_bytes()).get("generation", 0)) + 1
+    return 1
+
+
+def _sync_folder(folder: Path) -> None:
+    with contextlib.suppress(OSError):  # not every file system syncs folders
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+
+
+def _apart(shared: Piece, owned: dict[str, np.ndarray]) -> None:
+    """TypeError if an array of the shared file is a view of an array the shards split:
+    it would come back apart from the rows it shares memory with."""
+    for name, a in shared.arrays:
+        for whole, b in owned.items():
+            if np.may_share_memory(a, b):
+                raise TypeError(
+                    f"a checkpoint cannot store {name} and {whole}: they share memory, and "
+                    "would come back apart"
+                )
 
 
 def save_checkpoint(sim: Simulation, path: str | Path) -> Path:
-    """Write the state of `sim` to `path` atomically; return the path.
+    """Write the state of `sim` to the checkpoint folder `path`; return the path. The
+    previous checkpoint there stays whole until the new one is complete.
 
     TypeError if the state holds a value the format cannot store, before anything is
     written: a checkpoint that silently left something out would resume differently."""
-    path = Path(path)
-    writer = _Writer()
-    state = {k: writer.value(v, k) for k, v in vars(sim).items() if k not in _NOT_STORED}
-    writer.check_overlaps()
-    body = json.dumps(
-        {"state": state, "arrays": writer.table}, separators=(",", ":"), allow_nan=False
-    ).encode()
-    header = {
+    folder = check_writable(path)
+    gen = _generation(folder) if folder.is_dir() else 1
+    shared, shards, owned = split_state(sim)
+    config = config_sha256(sim.scenario)
+    about = {"config_sha256": config, "tick": sim.t, "generation": gen}
+    names = [f"shared.{gen}.ckpt"] + [f"shard-{s}.{gen}.ckpt" for s in range(len(shards))]
+    pieces = [encode_piece({"piece": "shared", **about}, shared)]
+    pieces += [
+        encode_piece({"piece": "shard", "shard": s, **about}, state)
+        for s, state in enumerate(shards)
+    ]
+    _apart(pieces[0], owned)
+    if folder.exists() and not folder.is_dir():
+        folder.unlink()  # a checkpoint of an earlier format, which no version here resumes
+    folder.mkdir(parents=True, exist_ok=True)
+    with ThreadPoolExecutor(_threads(len(pieces))) as pool:
+        headers = list(pool.map(write_piece, [folder / n for n in names], pieces))
+    files = [
+        {"name": name, "piece": head["piece"], "bytes": (folder / name).stat().st_size,
+         "sha256": head["sha256"]}
+        for name, head in zip(names, headers, strict=True)
+    ]  # fmt: skip
+    manifest = {
         "format": FORMAT,
         "tightrope_version": _version(),
-        "config_sha256": config_sha256(sim.scenario),
+        "config_sha256": config,
         "scenario": sim.scenario.name,
         "seed": sim.scenario.run.seed,
         "tick": sim.t,
         "ticks": sim.n_ticks,
-        "state_bytes": len(body),
-        "content_bytes": len(body) + sum(d.nbytes for d in writer.data),
+        "generation": gen,
+        "users": sim.n_users,
+        "shards": sim.shards,
+        "files": files,
     }
-    digest = hashlib.sha256(_canonical(header))
-    digest.update(body)
-    for d in writer.data:
-        digest.update(d)
-    header["sha256"] = digest.hexdigest()
-    with atomic_open(path, "wb") as fh:
-        fh.write((json.dumps(header) + "\n").encode())
-        fh.write(body)
-        for d in writer.data:
-            fh.write(d)  # type: ignore[arg-type]
-    return path
-
-
-# ---------------------------------------------------------------- reading
-
-
-class _UnreadableError(Exception):
-    """A part of a checkpoint that does not make sense (the message says what)."""
-
-
-def _damaged(path: str | Path, what: str) -> InputError:
-    return InputError(f"damaged checkpoint {path}: {what}; start afresh or use an older one")
-
-
-def _parse_header(path: Path, line: bytes) -> dict[str, Any]:
-    try:
-        header = json.loads(line)
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        header = None
-    if not isinstance(header, dict):
-        if line.startswith(b'{"format": "' + FORMAT.encode() + b'"'):  # ours, but cut
-            if not line.endswith(b"\n"):
-                raise _damaged(path, "it ends early (truncated)")
-            raise _damaged(path, "its header cannot be read")
-        header = {}
-    fmt = header.get("format")
-    if fmt != FORMAT:
-        if isinstance(fmt, str) and fmt.startswith("tightrope-checkpoint/"):
-            raise InputError(
-                f"checkpoint {path} is in format {fmt}, which this version of Tightrope "
-                f"cannot read (it reads {FORMAT}): start the run afresh"
-            )
-        raise InputError(f"checkpoint {path}: not a Tightrope checkpoint (expected {FORMAT})")
-    return header
+    manifest["sha256"] = hashlib.sha256(_canonical(manifest)).hexdigest()
+    with atomic_open(folder / MANIFEST, "wb") as fh:
+        fh.write((json.dumps(manifest) + "\n").encode())
+    _sync_folder(folder)
+    keep = {f["name"] for f in files}
+    for old in folder.iterdir():  # older generations, and what killed saves left
+        if (_PIECE.fullmatch(old.name) and old.name not in keep) or _STALE.fullmatch(old.name):
+            with contextlib.suppress(OSError):
+                old.unlink()
+    return folder
 
 
 def read_header(path: str | Path) -> dict[str, Any]:
-    """The header of a checkpoint file; InputError if it is not one (its content is not
-    checked here: `load_checkpoint` does that)."""
+    """The manifest of the checkpoint folder `path` (its checksum verified); InputError if
+    there is none (the files it names are checked by `load_checkpoint`)."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(f"checkpoint {path}: file not found")
-    with path.open("rb") as fh:
-        line = fh.readline(_HEADER_LIMIT)
-    return _parse_header(path, line)
+    if not path.exists():
+        raise InputError(f"checkpoint {path}: not found")
+    if not path.is_dir():  # a file: an earlier format's checkpoint, or not one at all
+        with path.open("rb") as fh:
+            parse_header(path, fh.readline(65536))  # names the format it is in
+        raise InputError(
+            f"checkpoint {path} is one file of a checkpoint: give the folder that holds it "
+            f"and its {MANIFEST}"
+        )
+    file = path / MANIFEST
+    if not file.is_file():
+        raise InputError(
+            f"checkpoint {path}: the folder has no {MANIFEST} (not a Tightrope checkpoint, "
+            "or its first save never finished); start the run afresh"
+        )
+    with file.open("rb") as fh:
+        line = fh.readline(_MANIFEST_LIMIT)
+    manifest = parse_header(file, line)
+    expected = manifest.pop("sha256", None)
+    if hashlib.sha256(_canonical(manifest)).hexdigest() != expected:
+        raise damaged(file, "it does not match its checksum")
+    return manifest
 
 
 def check_compatible(path: str | Path, scenario: Scenario) -> dict[str, Any]:
-    """The header of `path` if it was written for `scenario` by this version, else InputError."""
+    """The manifest of `path` if it was written for `scenario` by this version, else
+    InputError."""
     header = read_header(path)
     version = _version()
     if header.get("tightrope_version") != version:
@@ -370,227 +347,79 @@ def check_compatible(path: str | Path, scenario: Scenario) -> dict[str, Any]:
     return header
 
 
-def _size(v: Any) -> int:
-    if type(v) is not int or v < 0:
-        raise _UnreadableError
-    return v
-
-
-def _layout(body: bytes, arrays_bytes: int) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
-    """The state tree and the arrays' (name, dtype, shape, order) of the state part,
-    checked to describe exactly `arrays_bytes` of arrays."""
-    try:
-        doc = json.loads(body, parse_constant=lambda c: _reject(f"the JSON constant {c}"))
-    except (json.JSONDecodeError, UnicodeDecodeError, RecursionError) as exc:
-        raise _UnreadableError("it is not JSON") from exc
-    if not isinstance(doc, dict) or set(doc) != {"state", "arrays"}:
-        raise _UnreadableError("it has no state and array table")
-    if not isinstance(doc["state"], dict) or not isinstance(doc["arrays"], list):
-        raise _UnreadableError("it has no state and array table")
-    layout = []
-    total = 0
-    for entry in doc["arrays"]:
-        if not isinstance(entry, dict) or set(entry) != {"name", "dtype", "shape", "order"}:
-            raise _UnreadableError("a bad entry in the array table")
-        name, dtype, shape, order = (entry[k] for k in ("name", "dtype", "shape", "order"))
-        if not isinstance(name, str) or not isinstance(dtype, str) or order not in "CF":
-            raise _UnreadableError(f"a bad entry for {name} in the array table")
-        if not _DTYPE.fullmatch(dtype) or np.dtype(dtype).str != dtype:
-            raise _UnreadableError(f"array {name} has dtype {dtype!r}, which is not allowed")
-        if not isinstance(shape, list) or not all(type(n) is int and n >= 0 for n in shape):
-            raise _UnreadableError(f"array {name} has shape {shape!r}")
-        total += math.prod(shape) * np.dtype(dtype).itemsize
-        if total > arrays_bytes:
-            break
-        layout.append((name, np.dtype(dtype), tuple(shape), order))
-    if total != arrays_bytes:
-        raise _UnreadableError("the array table does not match the file's size")
-    return doc["state"], layout
-
-
-def _reject(what: str) -> Any:
-    raise _UnreadableError(f"it holds {what}")
-
-
-def _read_into(fh: IO[bytes], buf: np.ndarray, digest: Any) -> bool:
-    """Fill `buf` (uint8) from `fh` and add it to `digest`; False if the file ends first."""
-    view = memoryview(buf)  # type: ignore[arg-type]
-    got = 0
-    while got < len(view):
-        n = fh.readinto(view[got : got + _CHUNK])  # type: ignore[attr-defined]
-        if not n:
-            return False
-        digest.update(view[got : got + n])
-        got += n
-    return True
-
-
-def _read_rest(fh: IO[bytes], digest: Any) -> None:
-    while chunk := fh.read(_CHUNK):
-        digest.update(chunk)
-
-
-class _Reader:
-    """Rebuilds values from the JSON tree of a verified checkpoint."""
-
-    def __init__(self, arrays: dict[str, np.ndarray]) -> None:
-        self.arrays = arrays
-
-    def value(self, node: Any, where: str) -> Any:
-        t = type(node)
-        if node is None or t in (bool, int, float, str):
-            return node
-        if t is list:
-            return [self.value(x, f"{where}.{i}") for i, x in enumerate(node)]
-        if t is not dict or not node:
-            raise _UnreadableError(f"{where} is not a value")
-        tag = next(iter(node))
-        keys = set(node)
-        if keys == {"float"} and isinstance(node["float"], str):
-            return struct.unpack("<d", self.hex(node["float"], 8, where))[0]
-        if keys == {"array"}:
-            if node["array"] not in self.arrays:
-                raise _UnreadableError(f"{where} names an array that is not in the file")
-            return self.arrays[node["array"]]
-        if keys == {"scalar", "hex"}:
-            dtype = node["scalar"]
-            if not isinstance(dtype, str) or not _DTYPE.fullmatch(dtype):
-                raise _UnreadableError(f"{where} has a scalar of dtype {dtype!r}")
-            size = np.dtype(dtype).itemsize
-            return np.frombuffer(self.hex(node["hex"], size, where), dtype=dtype)[0]
-        if keys == {"tuple"} and type(node["tuple"]) is list:
-            return tuple(self.value(x, f"{where}.{i}") for i, x in enumerate(node["tuple"]))
-        if keys == {"dict"} and type(node["dict"]) is list:
-            out = {}
-            for pair in node["dict"]:
-                if type(pair) is not list or len(pair) != 2:
-                    raise _UnreadableError(f"{where} is not a dict")
-                key = self.value(pair[0], f"{where}.key")
-                try:
-                    out[key] = self.value(pair[1], f"{where}.{key}")
-                except TypeError as exc:  # an unhashable key
-                    raise _UnreadableError(f"{where} has a key that cannot be one") from exc
-            return out
-        if keys == {"generator", "seed", "state"}:
-            return self.generator(node, where)
-        if keys == {tag, "fields"} and tag in ("namedtuple", "dataclass", "model", "object"):
-            return self.instance(tag, node[tag], node["fields"], where)
-        raise _UnreadableError(f"{where} holds something unknown ({', '.join(sorted(keys))})")
-
-    @staticmethod
-    def hex(text: Any, size: int, where: str) -> bytes:
-        try:
-            raw = bytes.fromhex(text)
-        except (TypeError, ValueError):
-            raw = b""
-        if len(raw) != size:
-            raise _UnreadableError(f"{where} is not a number")
-        return raw
-
-    def instance(self, kind: str, name: Any, fields: Any, where: str) -> Any:
-        cls = _CLASSES.get(name) if isinstance(name, str) else None
-        if cls is None or _kind(cls) != kind:
-            raise _UnreadableError(f"{where} is of class {name!r}, which a checkpoint may not hold")
-        if not isinstance(fields, dict):
-            raise _UnreadableError(f"{where} has no fields")
-        want = _field_names(cls)
-        if want is not None and list(fields) != want:
-            raise _UnreadableError(f"{where}: the fields of {name} are not {', '.join(want)}")
-        values = {f: self.value(x, f"{where}.{f}") for f, x in fields.items()}
-        if kind == "model":
-            return cls.model_construct(**values)  # type: ignore[attr-defined]
-        if kind != "object":
-            return cls(**values)
-        if not all(k.isidentifier() and not k.startswith("__") for k in values):
-            raise _UnreadableError(f"{where} has attributes that {name} does not have")
-        obj = cls.__new__(cls)
-        obj.__dict__.update(values)
-        return obj
-
-    def generator(self, node: dict[str, Any], where: str) -> np.random.Generator:
-        cls = _BIT_GENERATORS.get(node["generator"]) if isinstance(node["generator"], str) else None
-        if cls is None:
-            raise _UnreadableError(f"{where} uses a bit generator a checkpoint may not hold")
-        seed = node["seed"]
-        try:
-            if seed is None:
-                bg = cls()
-            else:
-                seq = np.random.SeedSequence(
-                    self.value(seed["entropy"], f"{where}.entropy"),
-                    spawn_key=tuple(seed["spawn_key"]),
-                    pool_size=seed["pool_size"],
-                    n_children_spawned=seed["n_children_spawned"],
-                )
-                bg = cls(seq)
-            bg.state = self.value(node["state"], where)
-        except (KeyError, TypeError, ValueError) as exc:
-            raise _UnreadableError(f"{where} is not a random generator's state") from exc
-        return np.random.Generator(bg)
+def _files(path: Path, manifest: dict[str, Any]) -> list[dict[str, Any]]:
+    """The manifest's list of files, checked: the shared file, then one per shard."""
+    files = manifest.get("files")
+    shards = manifest.get("shards")
+    if (
+        not isinstance(files, list)
+        or type(shards) is not int
+        or len(files) != shards + 1
+        or not all(isinstance(f, dict) and _PIECE.fullmatch(str(f.get("name"))) for f in files)
+        or [f.get("piece") for f in files] != ["shared"] + ["shard"] * shards
+    ):
+        raise damaged(path / MANIFEST, "its list of files cannot be read")
+    for f in files:
+        file = path / f["name"]
+        if not file.is_file():
+            raise damaged(path, f"the file {f['name']} its manifest names is missing")
+        size, want = file.stat().st_size, f.get("bytes")
+        if type(want) is not int:
+            raise damaged(path / MANIFEST, "its list of files cannot be read")
+        if size < want:
+            raise damaged(file, "it ends early (truncated)")
+        if size > want:
+            raise damaged(file, f"it has {size - want:,} bytes more than its manifest records")
+    return files
 
 
 def load_checkpoint(path: str | Path, scenario: Scenario, shards: int | None = None) -> Simulation:
-    """A Simulation restored from `path`, which must have been written for `scenario`,
-    with its calendar of views in `shards` shards (None: as saved; another number moves
-    the views, `Simulation.reshard`, and the run goes on to the same results).
+    """A Simulation restored from the checkpoint folder `path`, which must have been
+    written for `scenario`, with its calendar of views in `shards` shards (None: as saved;
+    another number moves the views, `Simulation.reshard`, and the run goes on to the same
+    results).
 
-    InputError if it was not (see `check_compatible`), or if the file is damaged: its size
-    and checksum are verified before any of it is used."""
+    InputError if it was not (see `check_compatible`), or if a file is missing, is not the
+    one the manifest names, or is damaged: sizes and checksums are verified before any of
+    it is used."""
     from tightrope.engine.simulation import Simulation
 
-    header = check_compatible(path, scenario)
-    state_bytes = header.get("state_bytes")
-    content_bytes = header.get("content_bytes")
-    expected = header.pop("sha256", None)
-    if not (
-        type(state_bytes) is int
-        and type(content_bytes) is int
-        and 0 <= state_bytes <= content_bytes
-        and isinstance(expected, str)
-    ):
-        raise _damaged(path, "its header is incomplete")
-    with Path(path).open("rb") as fh:
-        rest = os.fstat(fh.fileno()).st_size - len(fh.readline(_HEADER_LIMIT))
-        if rest < content_bytes:
-            raise _damaged(path, "it ends early (truncated)")
-        if rest > content_bytes:
-            raise _damaged(path, f"it has {rest - content_bytes:,} bytes more than its header says")
-        digest = hashlib.sha256(_canonical(header))
-        body = fh.read(state_bytes)
-        digest.update(body)
-        problem = None
-        arrays: dict[str, np.ndarray] = {}
-        try:
-            tree, layout = _layout(body, content_bytes - state_bytes)
-        except _UnreadableError as exc:
-            problem = str(exc)
-            _read_rest(fh, digest)
-        else:
-            for name, dtype, shape, order in layout:
-                a = np.empty(shape, dtype=dtype, order=order)
-                if not _read_into(fh, a.ravel(order=order).view(np.uint8), digest):
-                    raise _damaged(path, "it ends early (truncated)")
-                arrays[name] = a
-    if digest.hexdigest() != expected:
-        raise _damaged(path, "its content does not match its checksum")
+    path = Path(path)
+    manifest = check_compatible(path, scenario)
+    files = _files(path, manifest)
+    with ThreadPoolExecutor(_threads(len(files))) as pool:
+        states = list(pool.map(lambda f: read_piece(path / f["name"], f["sha256"]), files))
     try:
-        if problem is not None:
-            raise _UnreadableError(problem)
-        reader = _Reader(arrays)
-        state = {k: reader.value(v, k) for k, v in tree.items()}
+        state = join_state(states[0], states[1:], int(manifest["users"]))
         if set(state) & set(_NOT_STORED) or not all(k.isidentifier() for k in state):
-            raise _UnreadableError("it has attributes a Simulation does not store")
+            raise ValueError("it has attributes a Simulation does not store")
         sim = Simulation.__new__(Simulation)
         sim.__dict__.update(state)
-        # records are stored field by field: put them back together
-        sim.posts = packed(sim.posts, POST_HOT)
-        sim.people = packed(sim.people, VIEWER)
+        sim.posts = packed(sim.posts, POST_HOT)  # records are stored field by field
         sim.candidates = new_candidates(sim.scratch.size)
-    except _UnreadableError as exc:
-        raise _damaged(path, f"its state cannot be read ({exc})") from None
-    except (AttributeError, TypeError, ValueError, KeyError, RecursionError) as exc:
-        raise _damaged(path, f"its state cannot be read ({type(exc).__name__}: {exc})") from None
+    except (AttributeError, TypeError, ValueError, KeyError, IndexError) as exc:
+        raise damaged(path, f"its shards cannot be joined ({type(exc).__name__}: {exc})") from None
     sim.scenario = scenario
     if shards is not None:
         sim.reshard(shards)
     return sim
+
+
+def remove_checkpoint(path: str | Path, config: str) -> bool:
+    """Remove the checkpoint at `path` if it was written for the config of sha256 `config`
+    (a finished run's, no longer needed): its manifest and files, and the folder if
+    nothing else is in it. Another run's checkpoint, or what is not one, stays."""
+    path = Path(path)
+    try:
+        manifest = read_header(path)
+    except (InputError, OSError):
+        return False
+    if manifest.get("config_sha256") != config:
+        return False
+    (path / MANIFEST).unlink()
+    for old in path.iterdir():
+        if _PIECE.fullmatch(old.name) or _STALE.fullmatch(old.name):
+            old.unlink()
+    with contextlib.suppress(OSError):
+        path.rmdir()
+    return True

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tightrope.engine import stops
-from tightrope.engine.checkpoints import load_checkpoint, save_checkpoint
+from tightrope.engine.checkpoints import check_writable, load_checkpoint, save_checkpoint
 from tightrope.engine.simulation import Simulation
 from tightrope.engine.threads import Pacer, pace
 from tightrope.errors import InputError
@@ -48,17 +48,18 @@ def run(
     `run.seed` (use `load_scenario(..., users=, days=, seed=)` to set them).
     `progress(done_ticks, total_ticks)` is called every few ticks if given.
 
-    With `checkpoint` and `checkpoint_every_days`, the whole state is written to that file
-    every so many simulated days (see `tightrope.engine.checkpoints`). With `resume=True` the run
-    starts from the checkpoint file instead of tick 0 (InputError if it was written for
-    another config or version); the result is bit-identical to an uninterrupted run.
+    With `checkpoint` and `checkpoint_every_days`, the whole state is written to that
+    folder (a manifest and one file per shard, see `tightrope.engine.checkpoints`) every so
+    many simulated days. With `resume=True` the run starts from the checkpoint instead of
+    tick 0 (InputError if it was written for another config or version); the result is
+    bit-identical to an uninterrupted run.
 
     `shards` splits the calendar of views into that many shards of viewers, worked on in
     parallel (default: one per thread; see `Simulation`); the result is the same to the bit
     for any number, and a checkpoint resumes with any number.
     """
     if (resume or checkpoint_every_days is not None) and checkpoint is None:
-        raise InputError("a checkpoint file is needed to resume or to write checkpoints")
+        raise InputError("a checkpoint is needed to resume or to write checkpoints")
     every_ticks = 0
     if checkpoint_every_days is not None:
         if not checkpoint_every_days > 0:
@@ -71,6 +72,8 @@ def run(
         assert checkpoint is not None
         sim = load_checkpoint(checkpoint, scenario, shards=shards)
     else:
+        if checkpoint is not None:
+            check_writable(checkpoint)  # refused before the run, not at its first save
         sim = Simulation(scenario, shards=shards)
     every = max(1, sim.n_ticks // 100)
     with contextlib.ExitStack() as done:
@@ -100,5 +103,5 @@ def _stop_at_tick(sim: Simulation, checkpoint: str | Path | None) -> None:
         stop.resume = "run the same command with --resume to go on from there"
     else:
         stop.kept.append(f"{where}, nothing of the run is kept")
-        stop.resume = "give --out or --checkpoint FILE next time to keep a checkpoint when stopped"
+        stop.resume = "give --out or --checkpoint PATH next time to keep a checkpoint when stopped"
     raise stop

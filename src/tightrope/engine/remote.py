@@ -7,7 +7,7 @@ when runs are split into shards (docs/scale.md), each shard will live in a worke
 way.
 
 - **Where.** A running Dask scheduler (`scheduler`: its address; its workers must see the
-  checkpoint file's path, a shared disk), or else a `LocalCluster` of one worker process on
+  checkpoint's path, a shared disk), or else a `LocalCluster` of one worker process on
   this machine (`memory_limit`: its limit).
 - **Memory, before the run starts.** The run's estimate (`tightrope.engine.memory`) is
   checked against each worker's memory limit (a worker without one: the memory available
@@ -124,7 +124,7 @@ def _in_worker(
 
 def _last_checkpoint(checkpoint: Path | None, scenario: Scenario) -> str:
     """How to go on after a lost worker: the last checkpoint written, or why there is none."""
-    if checkpoint is None or not checkpoint.is_file():
+    if checkpoint is None or not checkpoint.exists():
         return (
             "no checkpoint was written; give --checkpoint-every DAYS to keep one every so "
             "many simulated days"
@@ -158,7 +158,7 @@ def run_on_dask(
 
     path = Path(checkpoint) if checkpoint is not None else None
     if (resume or checkpoint_every_days is not None) and path is None:
-        raise InputError("a checkpoint file is needed to resume or to write checkpoints")
+        raise InputError("a checkpoint is needed to resume or to write checkpoints")
     with contextlib.ExitStack() as held:
         if scheduler is not None:
             try:
