@@ -157,7 +157,9 @@ def split_state(
 
 def join_state(shared: dict[str, Any], shards: list[dict[str, Any]], n: int) -> dict[str, Any]:
     """The Simulation's state from what `split_state` gave (ValueError if the shards do not
-    fit together: rows missing, overlapping or of other shapes)."""
+    fit together: rows missing, overlapping or of other shapes). The shards' rows are taken
+    out of `shards` as they are joined, so that each array is held twice only while it is
+    being joined."""
     state = dict(shared)
     starts = [s["users"] for s in shards]
     if (
@@ -166,26 +168,32 @@ def join_state(shared: dict[str, Any], shards: list[dict[str, Any]], n: int) -> 
         or any(a[1] != b[0] for a, b in itertools.pairwise(starts))
     ):
         raise ValueError(f"the shards' users {starts} do not cover the {n:,} users in order")
-    people = People(**{f: np.concatenate([s["people"][f] for s in shards]) for f in People._fields})
+
+    def joined(group: str, key: str, stack: bool = False) -> np.ndarray:
+        rows = [s[group].pop(key) for s in shards]
+        return np.stack(rows) if stack else np.concatenate(rows)
+
+    people = People(**{f: joined("people", f) for f in People._fields})
     state["people"] = packed(people, VIEWER)
+    del people
     for k in _USER_ROWS:
-        state[k] = np.concatenate([s["rows"][k] for s in shards])
+        state[k] = joined("rows", k)
     for k in _PART_ROWS:
-        state[k] = np.concatenate([s["parts"][k] for s in shards])
+        state[k] = joined("parts", k)
+    views = {f: joined("views", f, stack=True) for f in _VIEWS}
+    state["view_cal"] = ShardedCalendar(**views, owner=state.pop("view_owner"))
     offsets = np.cumsum([0] + [s["followers_idx"].size for s in shards])
     ptr = [np.zeros(1, dtype=np.int64)]
-    ptr += [s["followers_ptr"][1:] + offsets[i] for i, s in enumerate(shards)]
+    ptr += [s.pop("followers_ptr")[1:] + offsets[i] for i, s in enumerate(shards)]
     g = state.pop("graph")
     state["graph"] = Graph(
         n=g["n"],
         followers_ptr=np.concatenate(ptr),
-        followers_idx=np.concatenate([s["followers_idx"] for s in shards]),
+        followers_idx=np.concatenate([s.pop("followers_idx") for s in shards]),
         circle_ptr=g["circle_ptr"],
         circle_members=g["circle_members"],
         circle_of=g["circle_of"],
     )
-    views = {f: np.stack([s["views"][f] for s in shards]) for f in _VIEWS}
-    state["view_cal"] = ShardedCalendar(**views, owner=state.pop("view_owner"))
     return state
 
 
