@@ -3,6 +3,8 @@ only then (a dropped-event count from long ago must not make it double every tic
 
 from __future__ import annotations
 
+import pytest
+
 import tightrope
 from tightrope.engine.simulation import Simulation
 
@@ -251,3 +253,41 @@ def test_a_serial_audience_is_the_same_whatever_its_first_room() -> None:
     small = rs.copy()
     assert draw_audience(sim.posts, slot, sharer, start, sim.people, sim.consts, sim.graph,
                          small, out[0], out[1], 0, 1) == -1  # fmt: skip
+
+
+def _tiny_pools(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Pools of views far too small for the first tick: views are refused, for real."""
+    from tightrope.engine import simulation
+
+    monkeypatch.setattr(simulation, "calendar_pool", lambda *args, **kwargs: 2)
+
+
+def test_a_run_that_lost_views_to_a_full_pool_says_so(monkeypatch) -> None:
+    """A view refused by a full pool is lost: the run counts it, warns (the library with a
+    warning, the command line on stderr), and calibration leaves the run out."""
+    from click.testing import CliRunner
+
+    from tightrope.cli.app import main
+    from tightrope.engine.driver import DroppedEventsWarning
+    from tightrope.experiments.calibration import run_summary
+
+    sc = tightrope.load_scenario("eu-dsa", users=2000, days=0.5, seed=2)
+    assert run_summary(sc) is not None  # with room, nothing is lost
+    _tiny_pools(monkeypatch)
+    with pytest.warns(DroppedEventsWarning) as caught:
+        result = tightrope.run(sc)
+    lost = result.meta["calendar_dropped"]
+    assert lost > 0
+    assert int(result.meta["calendar_dropped"]) == lost
+    assert str(caught[0].message) == (
+        f"{lost:,} scheduled events (views, review arrivals, ...) were refused by a full "
+        "calendar pool and lost (meta['calendar_dropped']); the pools grew after it, but "
+        "this run is not what a run with room gives, nor the same on another number of "
+        "shards"
+    )
+    assert run_summary(sc) is None  # calibration leaves such a run out
+    res = CliRunner().invoke(
+        main, ["run", "eu-dsa", "--users", "2000", "--days", "0.5", "--seed", "2", "--quiet"]
+    )
+    assert res.exit_code == 0, res.output
+    assert f"warning: {caught[0].message}" in res.stderr

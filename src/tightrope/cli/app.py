@@ -13,6 +13,7 @@ import math
 import os
 import sys
 import traceback
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -469,7 +470,10 @@ def _run_and_store(
         )
         finished = datetime.now(UTC)
     else:
-        with _progress(label, unit="ticks", quiet=quiet) as bar:
+        with (
+            _progress(label, unit="ticks", quiet=quiet) as bar,
+            warnings.catch_warnings(action="ignore", category=driver.DroppedEventsWarning),
+        ):  # said below, for a run here or on Dask alike
             started = datetime.now(UTC)
             result = driver.run(
                 config,
@@ -480,6 +484,8 @@ def _run_and_store(
                 shards=shards,
             )
             finished = datetime.now(UTC)
+    if result.meta.get("calendar_dropped"):
+        click.echo(f"warning: {driver.dropped_message(result.meta['calendar_dropped'])}", err=True)
     if out is not None:
         save_run(result, out, started_at=started, finished_at=finished)
         report = _write_report(out)

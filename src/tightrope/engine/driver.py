@@ -9,6 +9,7 @@ days, and the thread count follows the free cores (`tightrope.engine.threads`).
 from __future__ import annotations
 
 import contextlib
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -89,7 +90,22 @@ def run(
                 save_checkpoint(sim, checkpoint)
             if stops.requested() is not None and sim.t < sim.n_ticks:
                 _stop_at_tick(sim, checkpoint)
+    if sim.dropped_events:
+        warnings.warn(dropped_message(sim.dropped_events), DroppedEventsWarning, stacklevel=2)
     return sim.result()
+
+
+class DroppedEventsWarning(UserWarning):
+    """A run lost scheduled events to a full calendar pool (`dropped_message`)."""
+
+
+def dropped_message(dropped: int) -> str:
+    """What a run that lost `dropped` events to a full calendar pool tells its user."""
+    return (
+        f"{dropped:,} scheduled events (views, review arrivals, ...) were refused by a full "
+        "calendar pool and lost (meta['calendar_dropped']); the pools grew after it, but this "
+        "run is not what a run with room gives, nor the same on another number of shards"
+    )
 
 
 def _stop_at_tick(sim: Simulation, checkpoint: str | Path | None) -> None:

@@ -339,6 +339,12 @@ class Simulation:
             self.requests = grow_requests(r, r.user.shape[1] * 2)
 
     @property
+    def dropped_events(self) -> int:
+        """Events refused by a full calendar pool so far (views in every shard, and the
+        other events): lost to the run, which a run with room would have had."""
+        return int(self.cal.meta[2]) + int(self.view_cal.meta[:, 2].sum())
+
+    @property
     def shards(self) -> int:
         """The shards of viewers whose calendars hold the scheduled views."""
         return int(self.view_cal.link.shape[0])
@@ -839,7 +845,7 @@ class Simulation:
             "edges": int(self.graph.followers_idx.size),
             "ticks": self.t,
             "phase_seconds": dict(self.phase_seconds),
-            "calendar_dropped": int(self.cal.meta[2]) + int(self.view_cal.meta[:, 2].sum()),
+            "calendar_dropped": self.dropped_events,
             "shards": self.shards,
             "post_states": dict(
                 zip(

@@ -643,19 +643,19 @@ def scenario_for(plan: Plan, values: Sequence[float], seed: int) -> Any:
 
 
 def run_summary(scenario: Any) -> dict[str, Any] | None:
-    """Run a scenario and return its summary, or None if the run was stopped because the
-    event calendar refused events (`meta.calendar_dropped` > 0).
+    """Run a scenario and return its summary, or None if the run was stopped because a
+    calendar pool refused events (`meta.calendar_dropped` > 0: views in any shard, or other
+    events).
 
-    Why stop: such a run has lost views silently, and with the engine as it is, once one
-    event is dropped the calendar pool is doubled at every later tick (the drop count is
-    cumulative), which exhausts memory within a few ticks. The check runs after every
-    tick, so at most one doubling happens before the run is stopped."""
+    Why stop: such a run has lost events, so its summary is not the model's answer for
+    these parameters (the extreme corners of a calibration's box can do this); the check
+    runs after every tick, so a lost run costs no more than the ticks up to its loss."""
     from tightrope.engine.simulation import Simulation
 
     sim = Simulation(scenario)
     while sim.t < sim.n_ticks:
         sim.step()
-        if sim.cal.meta[2] > 0:  # events refused by a full calendar pool
+        if sim.dropped_events > 0:  # events refused by a full calendar pool
             return None
     return dict(sim.result().summary)
 
