@@ -17,6 +17,7 @@ import pytest
 from helpers import graph_from_follows
 from tightrope.model.follow_graph import FollowGraph, GraphSettings, generate
 from tightrope.results.network_stats import network_stats, tail_exponent
+from tightrope.scenario.files import load_scenario
 
 
 def _arrays(fg: FollowGraph) -> list[np.ndarray]:
@@ -262,3 +263,20 @@ def test_circles_prefer_mutual_follows(g10k: FollowGraph):
     same_comm = g10k.community[idx] == g10k.community[dst]
     # mutual ties in the same community land in the same circle far more than others do
     assert same_circle[mutual & same_comm].mean() > 2 * same_circle[~mutual & same_comm].mean()
+
+
+def test_a_large_run_computes_the_network_statistics_at_set_up(monkeypatch) -> None:
+    """From EAGER_NETWORK_STATS_USERS users the statistics exist once the run is built
+    (before its arrays, so that their graphs do not add to the run's peak memory), and are
+    the ones a smaller run computes when asked; below it they wait until asked for."""
+    from tightrope.engine import simulation
+
+    sc = load_scenario("eu-dsa", users=3000, days=1, seed=5)
+    lazy = simulation.Simulation(sc)
+    assert lazy._network is None
+    monkeypatch.setattr(simulation, "EAGER_NETWORK_STATS_USERS", 3000)
+    eager = simulation.Simulation(sc)
+    assert eager._network is not None
+    assert json.dumps(eager._network, sort_keys=True, default=float) == json.dumps(
+        lazy.network, sort_keys=True, default=float
+    )
