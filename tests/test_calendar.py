@@ -278,7 +278,6 @@ def test_a_run_that_lost_views_to_a_full_pool_says_so(monkeypatch) -> None:
         result = tightrope.run(sc)
     lost = result.meta["calendar_dropped"]
     assert lost > 0
-    assert int(result.meta["calendar_dropped"]) == lost
     assert str(caught[0].message) == (
         f"{lost:,} scheduled events (views, review arrivals, ...) were refused by a full "
         "calendar pool and lost (meta['calendar_dropped']); the pools grew after it, but "
