@@ -56,6 +56,7 @@ from tightrope.engine.checkpoint_files import (
     encode_piece,
     parse_header,
     read_piece,
+    read_piece_header,
     write_piece,
 )
 from tightrope.errors import InputError
@@ -106,14 +107,15 @@ def _canonical(doc: dict[str, Any]) -> bytes:
 def shard_ranges(sim: Simulation) -> list[tuple[int, int, int, int]]:
     """Each shard's (first part, end part, first user, end user): its contiguous ranges of
     viewer parts and of their users, in shard order."""
-    owner = sim.view_cal.owner
-    ranges = []
-    for s in range(sim.shards):
-        parts = np.flatnonzero(owner == s)
-        p0, p1 = (int(parts[0]), int(parts[-1]) + 1) if parts.size else (0, 0)
-        u0, u1 = p0 * VIEWER_PART_USERS, min(p1 * VIEWER_PART_USERS, sim.n_users)
-        ranges.append((p0, p1, u0, u1))
-    return ranges
+    owner = sim.view_cal.owner  # shard of each part, in order (`part_owners`)
+    shards = np.arange(sim.shards)
+    starts = np.searchsorted(owner, shards, side="left").tolist()
+    ends = np.searchsorted(owner, shards, side="right").tolist()
+    users = VIEWER_PART_USERS
+    return [
+        (p0, p1, p0 * users, min(p1 * users, sim.n_users))
+        for p0, p1 in zip(starts, ends, strict=True)
+    ]
 
 
 def split_state(
@@ -311,8 +313,7 @@ def read_header(path: str | Path) -> dict[str, Any]:
     if not path.exists():
         raise InputError(f"checkpoint {path}: not found")
     if not path.is_dir():  # a file: an earlier format's checkpoint, or not one at all
-        with path.open("rb") as fh:
-            parse_header(path, fh.readline(65536))  # names the format it is in
+        read_piece_header(path)  # names the format it is in
         raise InputError(
             f"checkpoint {path} is one file of a checkpoint: give the folder that holds it "
             f"and its {MANIFEST}"

@@ -118,13 +118,13 @@ class Tick(NamedTuple):
 
 
 VIEW_LOG_SIZE = 1 << 16
+"""Places in the inspectors' sample of a tick's views, shared out among the viewer parts."""
 EAGER_NETWORK_STATS_USERS = 1_000_000
 """From this many users the network's statistics are computed at set-up, before the run's
 arrays exist: their transient graphs (the reverse and the undirected one, about 12 bytes
 an edge) then do not add to the run's peak memory, as they would at the end of the run
 (10,000,000 users: 11.2 GiB peak when computed at the end). Below it they wait until asked
 for, so that a small run's first tick does not wait for them."""
-"""Places in the inspectors' sample of a tick's views, shared out among the viewer parts."""
 
 
 def post_capacity(posts_per_day: float) -> int:
